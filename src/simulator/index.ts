@@ -1,0 +1,254 @@
+/**
+ * A local Webex cloud for tests, demos and benchmarks. The real Webex JS SDK talks to it unmodified.
+ *
+ *   const sim = await startSimulator({ port: 0 });
+ *   // point the SDK at sim.u2cUrl + sim.hydraUrl with sim.botToken
+ *   const room = sim.directRoom('alice@example.com');
+ *   sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'hi' });
+ *   await sim.waitForBotMessage((m) => m.roomId === room.id);
+ *
+ * Module map: state.ts (world model) · catalog.ts (u2c) · rest.ts (hydra, wdm, metrics) ·
+ * mercury.ts (websocket + delivery) · faults.ts (switches) · control.ts (/_sim/ HTTP API) · cli.ts.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { serviceUrls } from './catalog.js';
+import { ControlApi, CONTROL_PREFIX } from './control.js';
+import { FaultState, type MalformedKind } from './faults.js';
+import { sendJson, hydraError } from './http-util.js';
+import { newUuid } from './ids.js';
+import { TrafficLog, type LogSink, type TrafficLine } from './log.js';
+import { MercuryServer, type SimConnection } from './mercury.js';
+import { RestApi } from './rest.js';
+import { SimState, type SimMessage, type SimPerson, type SimRoom } from './state.js';
+
+export type { SimMessage, SimPerson, SimRoom, SimConnection, TrafficLine, MalformedKind };
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  logTraffic?: LogSink;
+  botDisplayName?: string;
+  botEmail?: string;
+}
+
+export interface SimDeviceInfo {
+  id: string;
+  url: string;
+  webSocketUrl: string;
+  registeredAt: number;
+  deleted: boolean;
+  refreshes: number;
+  /** Events delivered to this device and not yet acked. */
+  pending: number;
+}
+
+export interface SimFaults {
+  /** Drop every open socket (or one device's) without a close frame: the SDK sees 1006. Returns sockets hit. */
+  killSockets(deviceId?: string): number;
+  /** Close sockets with a code/reason (1000, 1011, 4000, 4001 [shutdown frame first], 4401, 4403...). */
+  closeSockets(code: number, reason?: string, opts?: { deviceId?: string; graceMs?: number }): number;
+  /** Socket stays open; no pongs, no events (events queue, re-delivered on the next socket). */
+  silence(on?: boolean): void;
+  /** Stop reading sockets at the TCP level (pings/acks never read). */
+  stopReading(on?: boolean): void;
+  /** Answer websocket upgrades with HTTP `status` (default 503) for `forMs` ms and/or `count` attempts (forever if neither). */
+  refuseUpgrades(opts?: { forMs?: number; count?: number; status?: number } | false): void;
+  /** Accept sockets and authorization but never send mercury.buffer_state. */
+  withholdBufferState(on?: boolean): void;
+  /** Fail REST requests whose path contains `path` (or matches it when it starts with '^'). Returns a rule id. */
+  failRest(opts: { path: string; status: number; method?: string; retryAfterSec?: number; count?: number }): number;
+  /** Delay REST responses. Returns a rule id. */
+  slowRest(opts: { path: string; delayMs: number; method?: string; count?: number }): number;
+  /** Send one malformed frame to open sockets. */
+  malformedFrame(kind?: MalformedKind, deviceId?: string): number;
+  /** Send one valid but oversized frame (default 2 MB of padding). */
+  oversizedFrame(bytes?: number, deviceId?: string): number;
+  /** Refuse device registration with "User has excessive device registrations" (always, or once `limit` devices are active). */
+  excessiveDeviceRegistrations(opts?: { limit?: number } | false): void;
+  /** A new socket on a device closes the device's other sockets with 4000 "replaced", despite multipleConnections=true. */
+  replaceOnNewConnection(on?: boolean): void;
+  /** Current switches, for logs and the control API. */
+  snapshot(): Record<string, unknown>;
+  clear(): void;
+}
+
+export interface Simulator {
+  baseUrl: string;
+  u2cUrl: string;
+  hydraUrl: string;
+  controlUrl: string;
+  /** Fake, but shaped like a real bot token (`<x>_<cluster>_<orgUuid>`) so the SDK fetches the catalog. */
+  botToken: string;
+  bot: { id: string; email: string; displayName: string };
+  addPerson(p: { email: string; displayName?: string }): SimPerson;
+  directRoom(personEmail: string): SimRoom;
+  groupRoom(title: string, memberEmails: string[]): SimRoom;
+  postMessage(m: { from: string; roomId: string; text: string; parentId?: string; mentionBot?: boolean }): SimMessage;
+  submitCard(c: { from: string; cardMessageId: string; inputs: Record<string, unknown> }): { actionId: string };
+  botMessages(): SimMessage[];
+  repliesTo(messageId: string): SimMessage[];
+  waitForBotMessage(pred: (m: SimMessage) => boolean, timeoutMs?: number): Promise<SimMessage>;
+  devices(): SimDeviceInfo[];
+  connections(): SimConnection[];
+  /** Everything logged so far (requests, frames, fault actions), most recent last. */
+  traffic(): TrafficLine[];
+  faults: SimFaults;
+  stop(): Promise<void>;
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const orgId = newUuid();
+  // Real bot tokens look like <random>_<cluster>_<orgId>; the SDK reads the org from the last part.
+  const botToken = `${randomBytes(24).toString('hex')}_PF84_${orgId}`;
+  const log = new TrafficLog(opts.logTraffic);
+  const faults = new FaultState();
+  let baseUrl = '';
+  const state = new SimState(
+    opts.botEmail ?? 'toodles@webex.bot',
+    opts.botDisplayName ?? 'Toodles',
+    // Filled in lazily: the port is known only after listen().
+    '',
+  );
+  const rest = new RestApi({ state, faults, baseUrl: () => baseUrl, botToken, orgId });
+  const mercury = new MercuryServer(state, faults, log, botToken);
+
+  const server: Server = createServer((req, res) => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://x');
+    res.on('finish', () => {
+      if (!url.pathname.startsWith(CONTROL_PREFIX) || opts.logTraffic) {
+        log.log('http', { method: req.method, path: url.pathname + url.search, status: res.statusCode, ms: Date.now() - started });
+      }
+    });
+    const handle = async () => {
+      if (url.pathname.startsWith(CONTROL_PREFIX)) return control.handle(req, res, url);
+      if (!(await rest.handle(req, res, url.pathname, url.searchParams))) sendJson(res, 404, hydraError(404, `no route ${req.method} ${url.pathname}`));
+    };
+    handle().catch((e) => {
+      log.log('error', { path: url.pathname, error: String(e?.stack ?? e) });
+      if (!res.headersSent) sendJson(res, 500, hydraError(500, String(e?.message ?? e)));
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', (req, socket, head) => mercury.handleUpgrade(req, socket, head));
+  // Keep-alive sockets would hold stop() open; tests stop the simulator while the SDK still idles.
+  server.keepAliveTimeout = 1000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const urls = serviceUrls(baseUrl);
+  state.conversationUrl = urls.conversation;
+
+  const waiters = new Set<{ pred: (m: SimMessage) => boolean; resolve: (m: SimMessage) => void }>();
+  state.on('botMessage', (m) => {
+    for (const w of waiters) if (w.pred(m)) (waiters.delete(w), w.resolve(m));
+  });
+
+  const simFaults: SimFaults = {
+    killSockets: (deviceId) => mercury.kill(deviceId),
+    closeSockets: (code, reason = '', o = {}) => mercury.close(code, reason, o),
+    silence: (on = true) => void (faults.silent = on),
+    stopReading: (on = true) => {
+      faults.notReading = on;
+      mercury.setReading(!on);
+    },
+    refuseUpgrades: (o = {}) => {
+      faults.refuseUpgrades =
+        o === false
+          ? undefined
+          : { status: o.status ?? 503, ...(o.forMs !== undefined ? { until: Date.now() + o.forMs } : {}), ...(o.count !== undefined ? { remaining: o.count } : {}) };
+    },
+    withholdBufferState: (on = true) => void (faults.withholdBufferState = on),
+    failRest: (o) => faults.addRestRule({ path: o.path, status: o.status, method: o.method, retryAfterSec: o.retryAfterSec, remaining: o.count }),
+    slowRest: (o) => faults.addRestRule({ path: o.path, delayMs: o.delayMs, method: o.method, remaining: o.count }),
+    malformedFrame: (kind = 'not-json', deviceId) => mercury.malformed(kind, deviceId),
+    oversizedFrame: (bytes = 2 * 1024 * 1024, deviceId) => mercury.oversized(bytes, deviceId),
+    excessiveDeviceRegistrations: (o = {}) => void (faults.excessiveRegistrations = o === false ? undefined : o),
+    replaceOnNewConnection: (on = true) => void (faults.replaceOnNewConnection = on),
+    snapshot: () => faults.snapshot(),
+    clear: () => {
+      const wasNotReading = faults.notReading;
+      faults.clear();
+      if (wasNotReading) mercury.setReading(true);
+      log.log('fault', { action: 'clear' });
+    },
+  };
+  // Every fault switch is logged, so a traffic log explains itself.
+  for (const [name, fn] of Object.entries(simFaults) as Array<[keyof SimFaults, (...a: unknown[]) => unknown]>) {
+    if (name === 'snapshot' || name === 'clear') continue;
+    (simFaults as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      log.log('fault', { action: name, args });
+      return fn(...args);
+    };
+  }
+
+  const sim: Simulator = {
+    baseUrl,
+    u2cUrl: urls.u2c,
+    hydraUrl: urls.hydra,
+    controlUrl: `${baseUrl}${CONTROL_PREFIX}`,
+    botToken,
+    bot: { id: state.bot.id, email: state.bot.email, displayName: state.bot.displayName },
+    addPerson: (p) => state.addPerson(p),
+    directRoom: (email) => state.directRoom(email),
+    groupRoom: (title, members) => state.groupRoom(title, members),
+    postMessage: (m) => {
+      const room = state.roomById(m.roomId);
+      if (!room) throw new Error(`no such room: ${m.roomId}`);
+      const author = state.addPerson({ email: m.from });
+      // In a group room a bot only hears messages that mention it; Webex renders the mention as
+      // the bot's display name at the start of the text.
+      const mention = room.type === 'group' && m.mentionBot !== false;
+      const text = mention ? `${state.bot.displayName} ${m.text}` : m.text;
+      return state.addMessage({ author, room, text, parentId: m.parentId, mentionedPeople: mention ? [state.bot.id] : undefined });
+    },
+    submitCard: (c) => ({ actionId: state.submitCard(c).id }),
+    botMessages: () => [...state.botSent],
+    repliesTo: (id) => state.repliesTo(id),
+    waitForBotMessage: (pred, timeoutMs = 5000) => {
+      const found = state.botSent.find(pred);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const w = {
+          pred,
+          resolve: (m: SimMessage) => {
+            clearTimeout(timer);
+            resolve(m);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`no matching bot message within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(w);
+      });
+    },
+    devices: () =>
+      [...state.devices.values()].map((d) => ({
+        id: d.uuid,
+        url: d.url,
+        webSocketUrl: d.webSocketUrl,
+        registeredAt: d.registeredAt,
+        deleted: d.deleted,
+        refreshes: d.refreshes,
+        pending: mercury.pendingCount(d.uuid),
+      })),
+    connections: () => mercury.connections(),
+    traffic: () => log.all(),
+    faults: simFaults,
+    stop: async () => {
+      await mercury.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const control = new ControlApi(sim);
+  return sim;
+}

@@ -1,0 +1,273 @@
+/**
+ * The Webex REST surface the bot's SDK uses: u2c catalogs, hydra (public API), wdm (devices), metrics.
+ * Routes are matched by path prefix; see catalog.ts for where each prefix comes from.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostmap, serviceUrls } from './catalog.js';
+import type { FaultState } from './faults.js';
+import { HttpError, hydraError, readJson, sendJson } from './http-util.js';
+import { hydraId, newUuid } from './ids.js';
+import { MERCURY_PATH } from './mercury.js';
+import type { SimDevice, SimMessage, SimPerson, SimRoom, SimState } from './state.js';
+
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+
+export interface RestContext {
+  state: SimState;
+  faults: FaultState;
+  baseUrl: () => string;
+  botToken: string;
+  orgId: string;
+}
+
+export class RestApi {
+  constructor(private readonly ctx: RestContext) {}
+
+  /** Returns false when the path is not ours (so the caller can 404 or try another router). */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<boolean> {
+    const method = req.method ?? 'GET';
+    const route = this.route(method, path);
+    if (!route) return false;
+
+    // Faults first: a matching rule may delay and/or fail the request.
+    const rule = this.ctx.faults.takeRestRule(method, path);
+    if (rule?.delayMs) await new Promise((r) => setTimeout(r, rule.delayMs));
+    if (rule?.status) {
+      const headers: Record<string, string> = rule.retryAfterSec !== undefined ? { 'retry-after': String(rule.retryAfterSec) } : {};
+      sendJson(res, rule.status, hydraError(rule.status, `simulated ${rule.status}`), headers);
+      return true;
+    }
+
+    if (route.auth && req.headers.authorization !== `Bearer ${this.ctx.botToken}`) {
+      sendJson(res, 401, hydraError(401, 'The request requires a valid access token set in the Authorization request header.'));
+      return true;
+    }
+    try {
+      const body = method === 'GET' || method === 'DELETE' ? {} : await readJson(req);
+      const r = route.run(body, query);
+      sendJson(res, r.status, r.body, r.headers);
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      sendJson(res, e.status, hydraError(e.status, e.message), e.headers);
+    }
+    return true;
+  }
+
+  private route(method: string, path: string): { auth: boolean; run: (body: Record<string, any>, q: URLSearchParams) => Reply } | undefined {
+    const { state } = this.ctx;
+    const seg = (re: RegExp) => re.exec(path);
+    let m: RegExpExecArray | null;
+
+    // --- u2c: the limited (pre-auth) catalog needs no token; the full one does.
+    if (method === 'GET' && path === '/u2c/api/v1/limited/catalog')
+      return { auth: false, run: () => ({ status: 200, body: hostmap(this.ctx.baseUrl(), this.ctx.orgId) }) };
+    if (method === 'GET' && path === '/u2c/api/v1/catalog')
+      return { auth: true, run: () => ({ status: 200, body: hostmap(this.ctx.baseUrl(), this.ctx.orgId) }) };
+
+    // --- metrics sink: the SDK posts client metrics; accept and forget.
+    if (path.startsWith('/metrics/api/v1/')) return { auth: false, run: () => ({ status: 204 }) };
+
+    // --- wdm: device registrations.
+    if (method === 'POST' && path === '/wdm/api/v1/devices') return { auth: true, run: (b) => this.registerDevice(b) };
+    if (method === 'GET' && path === '/wdm/api/v1/devices')
+      return {
+        auth: true,
+        run: () => ({ status: 200, body: { devices: [...state.devices.values()].filter((d) => !d.deleted).map((d) => this.deviceDto(d)) } }),
+      };
+    if ((m = seg(/^\/wdm\/api\/v1\/devices\/([^/]+)$/))) {
+      const device = state.devices.get(m[1]!);
+      const live = () => {
+        // WDM answers 404 for unknown or deleted devices; the SDK's refresh then registers anew.
+        if (!device || device.deleted) throw new HttpError(404, 'device not found');
+        return device;
+      };
+      if (method === 'PUT')
+        return {
+          auth: true,
+          run: (b) => {
+            const d = live();
+            d.refreshes++;
+            d.modifiedAt = Date.now();
+            d.body = { ...d.body, ...b };
+            return { status: 200, body: this.deviceDto(d) };
+          },
+        };
+      if (method === 'GET') return { auth: true, run: () => ({ status: 200, body: this.deviceDto(live()) }) };
+      if (method === 'DELETE')
+        return {
+          auth: true,
+          run: () => {
+            live().deleted = true;
+            return { status: 204 };
+          },
+        };
+    }
+
+    // --- hydra: the public REST API.
+    if (!path.startsWith('/v1/')) return undefined;
+    const p = path.slice(3);
+    if (method === 'GET' && (m = /^\/people\/([^/]+)$/.exec(p))) {
+      const id = m[1]!;
+      return {
+        auth: true,
+        run: () => {
+          const person = id === 'me' ? state.bot : state.personById(id);
+          if (!person) throw new HttpError(404, 'person not found');
+          return { status: 200, body: this.personDto(person) };
+        },
+      };
+    }
+    if (method === 'POST' && p === '/messages') return { auth: true, run: (b) => this.createMessage(b) };
+    if ((m = /^\/messages\/([^/]+)$/.exec(p))) {
+      const id = m[1]!;
+      const find = () => {
+        const msg = state.messageById(id);
+        if (!msg || msg.deleted) throw new HttpError(404, 'The requested resource could not be found.');
+        return msg;
+      };
+      if (method === 'GET') return { auth: true, run: () => ({ status: 200, body: this.messageDto(find()) }) };
+      if (method === 'DELETE')
+        return {
+          auth: true,
+          run: () => {
+            state.deleteMessage(find(), state.bot);
+            return { status: 204 };
+          },
+        };
+    }
+    if (method === 'GET' && (m = /^\/attachment\/actions\/([^/]+)$/.exec(p))) {
+      const id = m[1]!;
+      return {
+        auth: true,
+        run: () => {
+          const a = [...state.actions.values()].find((x) => x.id === id || x.uuid === id);
+          if (!a) throw new HttpError(404, 'attachment action not found');
+          const { uuid: _uuid, ...dto } = a;
+          return { status: 200, body: dto };
+        },
+      };
+    }
+    if (method === 'GET' && p === '/rooms')
+      return { auth: true, run: () => ({ status: 200, body: { items: [...state.rooms.values()].map((r) => this.roomDto(r)) } }) };
+    if (method === 'GET' && (m = /^\/rooms\/([^/]+)$/.exec(p))) {
+      const id = m[1]!;
+      return {
+        auth: true,
+        run: () => {
+          const r = state.roomById(id);
+          if (!r) throw new HttpError(404, 'room not found');
+          return { status: 200, body: this.roomDto(r) };
+        },
+      };
+    }
+    if (method === 'GET' && p === '/memberships')
+      return { auth: true, run: (_b, q) => ({ status: 200, body: { items: this.memberships(q) } }) };
+    return undefined;
+  }
+
+  private registerDevice(body: Record<string, any>): Reply {
+    const { state, faults } = this.ctx;
+    const ex = faults.excessiveRegistrations;
+    const active = [...state.devices.values()].filter((d) => !d.deleted).length;
+    if (ex && (ex.limit === undefined || active >= ex.limit)) {
+      // The exact message the SDK looks for before deleting a third of its devices and retrying.
+      return { status: 403, body: { message: 'User has excessive device registrations', errorCode: 102003 } };
+    }
+    const uuid = newUuid();
+    const urls = serviceUrls(this.ctx.baseUrl());
+    const now = Date.now();
+    const d: SimDevice = {
+      uuid,
+      url: `${urls.wdm}/devices/${uuid}`,
+      webSocketUrl: `${this.ctx.baseUrl().replace(/^http/, 'ws')}${MERCURY_PATH}/${uuid}/messages`,
+      registeredAt: now,
+      modifiedAt: now,
+      deleted: false,
+      refreshes: 0,
+      body,
+    };
+    state.devices.set(uuid, d);
+    return { status: 200, body: this.deviceDto(d) };
+  }
+
+  private deviceDto(d: SimDevice): Record<string, unknown> {
+    return {
+      ...d.body,
+      url: d.url,
+      webSocketUrl: d.webSocketUrl,
+      deviceType: d.body.deviceType ?? 'WEB',
+      modificationTime: new Date(d.modifiedAt).toISOString(),
+      creationTime: new Date(d.registeredAt).toISOString(),
+      userId: this.ctx.state.bot.uuid,
+      features: { developer: [], entitlement: [], user: [] },
+      services: {},
+    };
+  }
+
+  private createMessage(b: Record<string, any>): Reply {
+    const { state } = this.ctx;
+    let room: SimRoom | undefined;
+    if (typeof b.roomId === 'string') room = state.roomById(b.roomId);
+    else if (typeof b.toPersonEmail === 'string') room = state.directRoom(b.toPersonEmail);
+    else if (typeof b.toPersonId === 'string') {
+      const person = state.personById(b.toPersonId);
+      if (person) room = state.directRoom(person.email);
+    } else throw new HttpError(400, 'roomId, toPersonId or toPersonEmail is required');
+    if (!room) throw new HttpError(404, 'Could not find a room with provided ID.');
+    if (b.text === undefined && b.markdown === undefined && !b.files && !b.attachments)
+      throw new HttpError(400, 'Message must contain text, markdown, files or attachments');
+    if (b.parentId && !state.messageById(b.parentId)) throw new HttpError(404, 'parent message not found');
+    if (b.attachments && (!Array.isArray(b.attachments) || b.attachments.some((a: any) => a?.contentType !== 'application/vnd.microsoft.card.adaptive')))
+      throw new HttpError(400, 'attachments must be adaptive cards');
+    const msg = state.addMessage({
+      author: state.bot,
+      room,
+      // Hydra always returns a plain `text`; for markdown-only messages it is the rendered text.
+      text: typeof b.text === 'string' ? b.text : typeof b.markdown === 'string' ? b.markdown : undefined,
+      markdown: typeof b.markdown === 'string' ? b.markdown : undefined,
+      parentId: typeof b.parentId === 'string' ? b.parentId : undefined,
+      attachments: b.attachments,
+    });
+    return { status: 200, body: this.messageDto(msg) };
+  }
+
+  private messageDto(m: SimMessage): Record<string, unknown> {
+    const { uuid: _u, fromBot: _f, deleted: _d, ...dto } = m;
+    return dto;
+  }
+
+  private personDto(p: SimPerson): Record<string, unknown> {
+    return {
+      id: p.id,
+      emails: [p.email],
+      displayName: p.displayName,
+      nickName: p.displayName,
+      orgId: hydraId('ORGANIZATION', this.ctx.orgId),
+      type: p.type,
+      created: '2024-01-01T00:00:00.000Z',
+    };
+  }
+
+  private roomDto(r: SimRoom): Record<string, unknown> {
+    return { id: r.id, title: r.title, type: r.type, isLocked: false, created: '2024-01-01T00:00:00.000Z' };
+  }
+
+  private memberships(q: URLSearchParams): Record<string, unknown>[] {
+    const roomId = q.get('roomId');
+    const rooms = [...this.ctx.state.rooms.values()].filter((r) => !roomId || r.id === roomId);
+    return rooms.flatMap((r) =>
+      r.memberEmails.map((email) => {
+        const person = this.ctx.state.personByEmail(email)!;
+        return {
+          id: hydraId('MEMBERSHIP', `${person.uuid}:${r.uuid}`),
+          roomId: r.id,
+          personId: person.id,
+          personEmail: person.email,
+          personDisplayName: person.displayName,
+          isModerator: false,
+          created: '2024-01-01T00:00:00.000Z',
+        };
+      }),
+    );
+  }
+}

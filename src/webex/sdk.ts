@@ -1,0 +1,87 @@
+/**
+ * The ONLY module that loads the Webex JS SDK.
+ *
+ * The umbrella `webex` package does not load on Node 20 (meetings/calling need a browser), so we build
+ * the same SDK from its plugin packages: importing each plugin registers it on WebexCore, then
+ * WebexCore.init() creates an instance. Construction and types only: connection policy lives elsewhere.
+ */
+import { createRequire } from 'node:module';
+import type { WebexSdk } from './sdk-types.js';
+
+export type * from './sdk-types.js';
+
+const require = createRequire(import.meta.url);
+
+/** Mercury tuning, forwarded to config.mercury (milliseconds). */
+export interface MercuryTuning {
+  pingInterval?: number;
+  pongTimeout?: number;
+  backoffTimeReset?: number;
+  backoffTimeMax?: number;
+  forceCloseDelay?: number;
+  /** Give up after this many reconnect attempts (SDK default: retry forever). */
+  maxRetries?: number;
+  /** Like maxRetries, but only before the first successful connection. */
+  initialConnectionMaxRetries?: number;
+}
+
+export type SdkLogLevel = 'silent' | 'error' | 'warn' | 'log' | 'info' | 'debug' | 'trace';
+
+export interface CreateWebexSdkOptions {
+  /** Bot access token. Must look like `<x>_<cluster>_<orgUuid>` or the SDK never fetches its catalog. */
+  token: string;
+  /** config.services.discovery.u2c, e.g. https://u2c.wbx2.com/u2c/api/v1 */
+  u2cUrl: string;
+  /** config.services.discovery.hydra, e.g. https://webexapis.com/v1 */
+  hydraUrl: string;
+  mercury?: MercuryTuning;
+  /** config.defaultMercuryOptions: merged into the `ws` constructor options (handshakeTimeout, agent, ...). */
+  wsOptions?: Record<string, unknown>;
+  /** SDK's own logger level. Default 'silent': the SDK logs several lines per frame at info. */
+  logLevel?: SdkLogLevel;
+  /** Device TTL in seconds (config.device.ephemeralDeviceTTL); the SDK refreshes at ttl/2+60 s. */
+  deviceTtlSeconds?: number;
+}
+
+/** WebexCore is a class; the umbrella package's `Webex.init(attrs)` is just `new Webex(attrs)`. */
+type WebexCoreCtor = new (attrs: { credentials: unknown; config: Record<string, unknown> }) => unknown;
+
+let core: WebexCoreCtor | undefined;
+
+/** Load the SDK once. Order matters only in that webex-core must come first. */
+function loadCore(): WebexCoreCtor {
+  if (core) return core;
+  const mod = require('@webex/webex-core') as { default?: WebexCoreCtor } & WebexCoreCtor;
+  // Each require registers a plugin on WebexCore as a side effect.
+  require('@webex/plugin-logger');
+  require('@webex/plugin-authorization-node');
+  require('@webex/internal-plugin-device');
+  require('@webex/internal-plugin-mercury');
+  require('@webex/plugin-people');
+  require('@webex/plugin-rooms');
+  require('@webex/plugin-memberships');
+  require('@webex/plugin-messages');
+  require('@webex/plugin-attachment-actions');
+  core = mod.default ?? mod;
+  return core;
+}
+
+export function createWebexSdk(opts: CreateWebexSdkOptions): WebexSdk {
+  const WebexCore = loadCore();
+  const mercury: Record<string, number> = {};
+  for (const [k, v] of Object.entries(opts.mercury ?? {})) if (typeof v === 'number') mercury[k] = v;
+
+  const config: Record<string, unknown> = {
+    logger: { level: opts.logLevel ?? 'silent' },
+    services: { discovery: { u2c: opts.u2cUrl, hydra: opts.hydraUrl } },
+    device: {
+      // Ephemeral: the SDK sends a ttl on register and asks mercury for multipleConnections=true.
+      ephemeral: true,
+      ...(opts.deviceTtlSeconds ? { ephemeralDeviceTTL: opts.deviceTtlSeconds } : {}),
+      preDiscoveryServices: { hydra: opts.hydraUrl, hydraServiceUrl: opts.hydraUrl },
+    },
+    mercury,
+    ...(opts.wsOptions ? { defaultMercuryOptions: opts.wsOptions } : {}),
+  };
+  return new WebexCore({ credentials: { access_token: opts.token }, config }) as WebexSdk;
+}
