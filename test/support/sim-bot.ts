@@ -1,0 +1,88 @@
+/**
+ * Test helper: a real Webex SDK (via src/webex/sdk.ts) wired to a running simulator, recording
+ * the Mercury events and SDK events tests assert on.
+ */
+import type { Simulator } from '../../src/simulator/index.js';
+import { createWebexSdk, type MercuryTuning, type SdkLogLevel } from '../../src/webex/sdk.js';
+import type { AttachmentActionCreatedEvent, MessageCreatedEvent, WebexSdk } from '../../src/webex/sdk-types.js';
+
+/** Short timings so liveness faults show up in well under a second. */
+export const FAST_MERCURY: MercuryTuning = {
+  pingInterval: 300,
+  pongTimeout: 300,
+  backoffTimeReset: 50,
+  backoffTimeMax: 200,
+  forceCloseDelay: 200,
+};
+
+const MERCURY_EVENTS = ['online', 'offline', 'offline.transient', 'offline.permanent', 'offline.replaced', 'event:mercury.buffer_state', 'event:mercury_shutdown_imminent'];
+
+export interface SimBot {
+  webex: WebexSdk;
+  /** Mercury lifecycle events in order, each with the close code when there is one: "offline:1006". */
+  events: string[];
+  created: MessageCreatedEvent[];
+  actions: AttachmentActionCreatedEvent[];
+  /** Record events of another mercury session (names suffixed ":<sessionId>"). */
+  watchSession(sessionId: string): void;
+  close(): Promise<void>;
+}
+
+export function newSdk(sim: Simulator, opts: { mercury?: MercuryTuning; wsOptions?: Record<string, unknown> } = {}): WebexSdk {
+  return createWebexSdk({
+    token: sim.botToken,
+    u2cUrl: sim.u2cUrl,
+    hydraUrl: sim.hydraUrl,
+    mercury: { ...FAST_MERCURY, ...opts.mercury },
+    ...(opts.wsOptions ? { wsOptions: opts.wsOptions } : {}),
+    logLevel: (process.env.SIM_SDK_LOG as SdkLogLevel | undefined) ?? 'silent',
+  });
+}
+
+export async function startBot(sim: Simulator, opts: { mercury?: MercuryTuning; wsOptions?: Record<string, unknown>; listen?: boolean } = {}): Promise<SimBot> {
+  const webex = newSdk(sim, opts);
+  const events: string[] = [];
+  const record = (suffix: string) => {
+    for (const name of MERCURY_EVENTS) {
+      webex.internal.mercury.on(name + suffix, (e?: { code?: number }) => events.push(`${name}${suffix}${typeof e?.code === 'number' ? `:${e.code}` : ''}`));
+    }
+  };
+  record('');
+  const created: MessageCreatedEvent[] = [];
+  const actions: AttachmentActionCreatedEvent[] = [];
+  webex.messages.on('created', (e: MessageCreatedEvent) => created.push(e));
+  webex.attachmentActions.on('created', (e: AttachmentActionCreatedEvent) => actions.push(e));
+  if (opts.listen !== false) {
+    await webex.messages.listen();
+    await webex.attachmentActions.listen();
+  }
+  return {
+    webex,
+    events,
+    created,
+    actions,
+    watchSession: (id) => record(`:${id}`),
+    close: async () => {
+      // 3050 + a non-"normal" reason: the SDK treats it as final and does not reconnect.
+      await webex.internal.mercury.disconnectAll({ code: 3050, reason: 'done (permanent)' });
+    },
+  };
+}
+
+/** Poll until cond() is truthy; fails with a message after timeoutMs. */
+export async function waitUntil<T>(cond: () => T | undefined | false | null, what: string, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The SDK leaves un-unref'd timers (10-60 s) behind; end the test process once tap is done. */
+export function exitAfterTests(t: { teardown(fn: () => void): void }): void {
+  t.teardown(() => {
+    setTimeout(() => process.exit(), 100).unref();
+  });
+}
