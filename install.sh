@@ -1,0 +1,337 @@
+#!/bin/bash
+# install.sh -- install, upgrade, roll back or remove the toodles service (Debian/Ubuntu, systemd, root).
+#
+#   ./install.sh [--token-file FILE] [--source DIR]   install, or upgrade in place when already installed
+#   ./install.sh --rollback                            switch back to the previous release and restart
+#   ./install.sh --uninstall [--purge]                 remove service and releases (--purge: also config,
+#                                                      token, state, logs and the user)
+#
+# Layout:
+#   /opt/toodles/releases/<version>-<time>/  one self-contained build each (dist/ + production node_modules)
+#   /opt/toodles/current  -> releases/...    the running release (switched atomically with rename(2))
+#   /opt/toodles/previous -> releases/...    what --rollback goes back to
+#   /etc/toodles/toodles.env                 settings (created from a template only when absent)
+#   /etc/toodles/webex-bot-token             the token, root:root 0600, passed in via LoadCredential=
+#   /etc/systemd/system/toodles.service      the unit (rewritten on each install/upgrade/rollback)
+#
+# Building happens in a staging directory; any failure before the switch leaves the running release
+# untouched. If the new release does not reach READY, install.sh switches back and restarts the old one.
+# npm honours npm_config_* from the environment (e.g. npm_config_offline=true to build from the cache).
+set -Eeuo pipefail
+umask 022
+export LC_ALL=C
+
+PREFIX=/opt/toodles
+RELEASES=$PREFIX/releases
+CONF_DIR=/etc/toodles
+ENV_FILE=$CONF_DIR/toodles.env
+TOKEN_FILE=$CONF_DIR/webex-bot-token
+UNIT=toodles.service
+UNIT_FILE=/etc/systemd/system/$UNIT
+SVC_USER=toodles
+KEEP_RELEASES=${TOODLES_KEEP_RELEASES:-3}
+NODE_MIN_MAJOR=20
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+MODE=install
+PURGE=0
+TOKEN_FROM=""
+STAGE=""
+BUILDING=0
+
+say() { printf 'install.sh: %s\n' "$*"; }
+die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
+usage() { sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+on_exit() {
+  local rc=$?
+  if [ -n "$STAGE" ] && [ -d "$STAGE" ]; then rm -rf -- "$STAGE"; fi
+  if [ $rc -ne 0 ] && [ "$MODE" = install ] && [ "$BUILDING" = 1 ]; then
+    printf 'install.sh: nothing was switched; the running release (if any) is untouched\n' >&2
+  fi
+}
+trap on_exit EXIT
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --token-file) [ $# -ge 2 ] || die "--token-file needs a file"; TOKEN_FROM=$2; shift 2 ;;
+    --token-file=*) TOKEN_FROM=${1#*=}; shift ;;
+    --source) [ $# -ge 2 ] || die "--source needs a directory"; SRC=$2; shift 2 ;;
+    --source=*) SRC=${1#*=}; shift ;;
+    --rollback) MODE=rollback; shift ;;
+    --uninstall) MODE=uninstall; shift ;;
+    --purge) PURGE=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+[ $PURGE = 0 ] || [ $MODE = uninstall ] || die "--purge only goes with --uninstall"
+
+# ---------------------------------------------------------------- prerequisites
+[ "$(id -u)" = 0 ] || die "must run as root (try: sudo $0 $*)"
+[ -d /run/systemd/system ] || die "systemd is not running as init here (/run/systemd/system is missing)"
+command -v systemctl >/dev/null || die "systemctl not found"
+
+exec 9>/run/lock/toodles-install.lock
+flock -n 9 || die "another install.sh is running (lock /run/lock/toodles-install.lock)"
+
+NODE=""
+check_node() {
+  NODE=$(command -v node || true)
+  [ -n "$NODE" ] || die "Node.js $NODE_MIN_MAJOR or newer is required and 'node' is not on PATH (Debian: https://deb.nodesource.com, then apt-get install -y nodejs)"
+  local v major
+  v=$("$NODE" -p 'process.versions.node' 2>/dev/null) || die "$NODE does not run"
+  major=${v%%.*}
+  [ "$major" -ge $NODE_MIN_MAJOR ] 2>/dev/null || die "Node.js $NODE_MIN_MAJOR or newer is required, found $v at $NODE"
+  case "$(readlink -f "$NODE")" in
+    /home/*|/root/*|/run/user/*) die "node at $NODE lives under a home directory, which the service cannot see (ProtectHome=yes); install Node.js system-wide (e.g. /usr/bin/node)" ;;
+  esac
+}
+
+check_build_prereqs() {
+  local missing=() why=()
+  command -v npm >/dev/null || { missing+=(npm); why+=("npm (comes with Node.js; Debian's nodejs from nodesource includes it)"); }
+  [ -e /usr/include/systemd/sd-daemon.h ] || { missing+=(libsystemd-dev); why+=("libsystemd-dev (sd-notify's native build needs systemd/sd-daemon.h)"); }
+  command -v python3 >/dev/null || { missing+=(python3); why+=("python3 (node-gyp, to build sd-notify)"); }
+  command -v make >/dev/null || { missing+=(make); why+=("make (node-gyp, to build sd-notify)"); }
+  command -v g++ >/dev/null || { missing+=(g++); why+=("g++ (node-gyp, to build sd-notify)"); }
+  if [ ${#missing[@]} -gt 0 ]; then
+    printf 'install.sh: error: missing prerequisites:\n' >&2
+    printf '  - %s\n' "${why[@]}" >&2
+    local pkgs=()
+    for p in "${missing[@]}"; do [ "$p" = npm ] || pkgs+=("$p"); done
+    [ ${#pkgs[@]} -eq 0 ] || printf 'install them with: apt-get install -y %s\n' "${pkgs[*]}" >&2
+    exit 1
+  fi
+}
+
+# ---------------------------------------------------------------- helpers
+current_release() { readlink "$PREFIX/current" 2>/dev/null || true; }    # "releases/<name>" or ""
+previous_release() { readlink "$PREFIX/previous" 2>/dev/null || true; }
+
+# point $PREFIX/<link> at <target> atomically: a new symlink renamed over the old one
+switch_link() {
+  local link=$1 target=$2 tmp="$PREFIX/.$1.tmp.$$"
+  ln -sfn -- "$target" "$tmp"
+  mv -T -- "$tmp" "$PREFIX/$link"
+}
+
+install_unit_from() {   # $1 = release dir
+  local src="$1/systemd/$UNIT" tmp="$UNIT_FILE.tmp.$$"
+  [ -f "$src" ] || die "$src is missing"
+  if [ "$NODE" != /usr/bin/node ]; then
+    sed "s#^ExecStart=/usr/bin/node #ExecStart=$NODE #" "$src" > "$tmp"
+  else
+    cat "$src" > "$tmp"
+  fi
+  chmod 0644 "$tmp"
+  mv -T -- "$tmp" "$UNIT_FILE"
+  systemctl daemon-reload
+}
+
+# restart (or start) the unit and wait for READY=1: with Type=notify, systemctl returns only after
+# READY=1 or once the start has failed. Returns non-zero on failure.
+START_SECS=""
+start_and_wait() {
+  local t0 t1 verb=start
+  systemctl is-active --quiet "$UNIT" && verb=restart
+  systemctl reset-failed "$UNIT" 2>/dev/null || true
+  t0=$(date +%s%N)
+  if ! systemctl "$verb" "$UNIT"; then return 1; fi
+  t1=$(date +%s%N)
+  START_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)/1e9}')
+  systemctl is-active --quiet "$UNIT"
+}
+
+show_failure() {
+  say "the service did not become ready; its last journal lines:"
+  journalctl -u "$UNIT" -n 25 --no-pager -o cat >&2 || true
+}
+
+show_status() {
+  systemctl status "$UNIT" --no-pager --lines=5 || true
+}
+
+prune_releases() {
+  local cur prev keep=0 r
+  cur=$(basename "$(current_release)"); prev=$(basename "$(previous_release)")
+  # newest first by modification time (set when a release is finished)
+  while IFS= read -r r; do
+    r=$(basename "$r")
+    if [ "$r" = "$cur" ] || [ "$r" = "$prev" ]; then continue; fi
+    keep=$((keep + 1))
+    if [ $keep -gt "$KEEP_RELEASES" ]; then say "removing old release $r"; rm -rf -- "${RELEASES:?}/$r"; fi
+  done < <(ls -1dt "$RELEASES"/*/ 2>/dev/null || true)
+}
+
+ensure_user() {
+  if ! getent passwd "$SVC_USER" >/dev/null; then
+    useradd --system --user-group --home-dir /var/lib/toodles --no-create-home \
+      --shell /usr/sbin/nologin --comment "toodles Webex bot" "$SVC_USER"
+    say "created system user $SVC_USER"
+  fi
+}
+
+install_token() {
+  local tok="" tmp="$TOKEN_FILE.tmp.$$"
+  if [ -n "$TOKEN_FROM" ]; then
+    [ -r "$TOKEN_FROM" ] || die "cannot read token file $TOKEN_FROM"
+    tok=$(head -n 1 -- "$TOKEN_FROM" | tr -d '[:space:]')
+    [ -n "$tok" ] || die "token file $TOKEN_FROM is empty"
+  elif [ -s "$TOKEN_FILE" ]; then
+    say "keeping the installed token ($TOKEN_FILE)"
+    return 0
+  elif [ -t 0 ] || { [ -r /dev/tty ] && (: </dev/tty) 2>/dev/null; }; then
+    printf 'Webex bot token (input hidden): ' >/dev/tty
+    IFS= read -rs tok </dev/tty || true
+    printf '\n' >/dev/tty
+    tok=$(printf '%s' "$tok" | tr -d '[:space:]')
+    [ -n "$tok" ] || die "no token entered"
+  else
+    die "no token installed yet: pass --token-file FILE (or run install.sh on a terminal to be prompted)"
+  fi
+  ( umask 077; printf '%s\n' "$tok" > "$tmp" )
+  chown root:root "$tmp"; chmod 0600 "$tmp"
+  mv -T -- "$tmp" "$TOKEN_FILE"
+  tok=""
+  say "installed the token as $TOKEN_FILE (root:root 0600)"
+}
+
+install_config() {
+  install -d -m 0750 -o root -g root "$CONF_DIR"
+  if [ -e "$ENV_FILE" ]; then
+    say "keeping $ENV_FILE"
+  else
+    install -m 0600 -o root -g root "$1/systemd/toodles.env.example" "$ENV_FILE"
+    say "created $ENV_FILE from the template (edit it, then: systemctl restart toodles)"
+  fi
+}
+
+# ---------------------------------------------------------------- build a release
+build_release() {
+  [ -f "$SRC/package.json" ] && [ -f "$SRC/package-lock.json" ] || die "$SRC is not a toodles source tree (package.json / package-lock.json missing)"
+  [ -f "$SRC/systemd/$UNIT" ] || die "$SRC/systemd/$UNIT is missing"
+  local name version stamp n=1
+  name=$("$NODE" -p "require(process.argv[1]).name" "$SRC/package.json")
+  [ "$name" = toodles ] || die "$SRC/package.json is '$name', not toodles"
+  version=$("$NODE" -p "require(process.argv[1]).version" "$SRC/package.json")
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  REL_NAME="$version-$stamp"
+  while [ -e "$RELEASES/$REL_NAME" ]; do n=$((n + 1)); REL_NAME="$version-$stamp-$n"; done
+
+  install -d -m 0755 "$PREFIX" "$RELEASES"
+  STAGE=$(mktemp -d "$RELEASES/.staging-XXXXXX")
+  say "building $REL_NAME from $SRC (staging in $STAGE)"
+  tar -C "$SRC" --exclude=./node_modules --exclude=./dist --exclude=./.git --exclude=./.tap \
+      --exclude=./coverage --exclude=./logs -cf - . | tar -C "$STAGE" -xf -
+  (
+    cd "$STAGE"
+    npm ci --no-audit --no-fund --loglevel=error
+    npm run --silent build
+    npm prune --omit=dev --no-audit --no-fund --loglevel=error
+  ) || die "build failed (see the npm output above)"
+  [ -f "$STAGE/dist/src/cli.js" ] || die "build produced no dist/src/cli.js"
+  "$NODE" -e 'require(process.argv[1])' "$STAGE/node_modules/sd-notify" \
+    || die "sd-notify does not load in the built release"
+  chown -R root:root "$STAGE"
+  chmod -R u+rwX,go+rX,go-w "$STAGE"
+  mv -T -- "$STAGE" "$RELEASES/$REL_NAME"
+  STAGE=""
+  touch "$RELEASES/$REL_NAME"
+}
+
+# switch current -> $1 (and previous -> what was current), install that release's unit, restart and
+# wait for READY; on failure switch everything back, restart the old release and fail.
+activate() {
+  local target="releases/$1" old old_prev
+  old=$(current_release); old_prev=$(previous_release)
+  switch_link current "$target"
+  if [ -n "$old" ] && [ "$old" != "$target" ]; then switch_link previous "$old"; fi
+  install_unit_from "$PREFIX/$target"
+  systemctl enable --quiet "$UNIT"
+  if start_and_wait; then
+    say "toodles $1 is running (systemctl $([ -n "$old" ] && echo restart || echo start) returned after READY=1, ${START_SECS}s)"
+    return 0
+  fi
+  show_failure
+  if [ -n "$old" ] && [ "$old" != "$target" ] && [ -d "$PREFIX/$old" ]; then
+    say "switching back to $(basename "$old")"
+    switch_link current "$old"
+    if [ -n "$old_prev" ]; then switch_link previous "$old_prev"; else rm -f "$PREFIX/previous"; fi
+    install_unit_from "$PREFIX/$old"
+    if start_and_wait; then
+      MODE=done
+      die "$1 did not start; $(basename "$old") is running again"
+    fi
+    show_failure
+    MODE=done
+    die "$1 did not start, and neither did $(basename "$old") after switching back"
+  fi
+  MODE=done
+  die "$1 did not start; fix the cause above (settings: $ENV_FILE), then: systemctl restart toodles"
+}
+
+# ---------------------------------------------------------------- modes
+do_install() {
+  check_node
+  check_build_prereqs
+  [ -z "$TOKEN_FROM" ] || [ -r "$TOKEN_FROM" ] || die "cannot read token file $TOKEN_FROM"
+  if [ -z "$(current_release)" ] && [ -z "$TOKEN_FROM" ] && [ ! -s "$TOKEN_FILE" ] && ! { [ -t 0 ] || (: </dev/tty) 2>/dev/null; }; then
+    die "no token installed yet: pass --token-file FILE (or run install.sh on a terminal to be prompted)"
+  fi
+  BUILDING=1
+  build_release                          # everything up to here leaves the running release alone
+  ensure_user
+  install_config "$RELEASES/$REL_NAME"
+  install_token
+  MODE=switching
+  activate "$REL_NAME"
+  prune_releases
+  show_status
+}
+
+do_rollback() {
+  check_node
+  local cur prev
+  cur=$(current_release)
+  [ -n "$cur" ] || die "toodles is not installed ($PREFIX/current is missing)"
+  prev=$(previous_release)
+  if [ -z "$prev" ] || [ ! -d "$PREFIX/$prev" ]; then
+    # no recorded previous release: take the newest other one
+    prev=$(ls -1dt "$RELEASES"/*/ 2>/dev/null | sed 's#/$##' | while IFS= read -r r; do
+      [ "releases/$(basename "$r")" = "$cur" ] || { echo "releases/$(basename "$r")"; break; }; done)
+  fi
+  [ -n "$prev" ] && [ -d "$PREFIX/$prev" ] || die "no previous release to roll back to"
+  [ -f "$PREFIX/$prev/dist/src/cli.js" ] || die "$PREFIX/$prev is incomplete (no dist/src/cli.js)"
+  say "rolling back from $(basename "$cur") to $(basename "$prev")"
+  MODE=switching
+  activate "$(basename "$prev")"
+  show_status
+}
+
+do_uninstall() {
+  if systemctl cat "$UNIT" >/dev/null 2>&1; then
+    say "stopping and disabling $UNIT"
+    systemctl disable --now --quiet "$UNIT" || true
+  fi
+  rm -f -- "$UNIT_FILE"
+  [ $PURGE = 1 ] && rm -rf -- "/etc/systemd/system/$UNIT.d"
+  systemctl daemon-reload
+  systemctl reset-failed "$UNIT" 2>/dev/null || true
+  rm -rf -- "$PREFIX"
+  say "removed the service and $PREFIX"
+  if [ $PURGE = 1 ]; then
+    rm -rf -- "$CONF_DIR" /var/lib/toodles /var/log/toodles
+    if getent passwd "$SVC_USER" >/dev/null; then userdel "$SVC_USER" 2>/dev/null || say "could not remove user $SVC_USER"; fi
+    getent group "$SVC_USER" >/dev/null && groupdel "$SVC_USER" 2>/dev/null || true
+    say "purged $CONF_DIR, /var/lib/toodles, /var/log/toodles and the user $SVC_USER"
+  else
+    say "kept $CONF_DIR (settings, token), /var/lib/toodles, /var/log/toodles and the user $SVC_USER (--purge removes them)"
+  fi
+}
+
+case $MODE in
+  install) do_install ;;
+  rollback) do_rollback ;;
+  uninstall) do_uninstall ;;
+esac
