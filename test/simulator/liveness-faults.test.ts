@@ -1,0 +1,70 @@
+import t from 'tap';
+import { startSimulator } from '../../src/simulator/index.js';
+import { startBot, waitUntil } from '../support/sim-bot.js';
+
+t.test('liveness faults', async (t) => {
+  const sim = await startSimulator();
+  t.teardown(() => sim.stop());
+  t.afterEach(() => sim.faults.clear());
+
+  t.test('silence: no pongs -> "Pong not received", reconnect; queued events re-delivered', async (t) => {
+    const bot = await startBot(sim);
+    t.teardown(() => bot.close());
+    const room = sim.directRoom('alice@example.com');
+    sim.faults.silence();
+    const msg = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'during silence' });
+    await waitUntil(() => bot.events.includes('offline.transient:1000'), 'pong timeout', 3000);
+    t.notOk(bot.created.some((e) => e.data.id === msg.id), 'nothing delivered while silent');
+    sim.faults.silence(false);
+    // The SDK's next socket is accepted; the queued event arrives on it.
+    await waitUntil(() => bot.created.some((e) => e.data.id === msg.id), 'event after silence', 3000);
+    t.ok(bot.webex.internal.mercury.connected);
+  });
+
+  t.test('stop reading: pings unread -> pong timeout; the next socket hangs until reads resume', async (t) => {
+    const bot = await startBot(sim);
+    t.teardown(() => bot.close());
+    sim.faults.stopReading();
+    await waitUntil(() => bot.events.includes('offline.transient:1000'), 'pong timeout', 3000);
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(bot.events.filter((e) => e === 'online').length, 1, 'no online while the server reads nothing');
+    sim.faults.stopReading(false);
+    await waitUntil(() => bot.events.filter((e) => e === 'online').length === 2, 'online after reads resume', 3000);
+  });
+
+  t.test('refuse upgrades with 503: the SDK retries with backoff', async (t) => {
+    const bot = await startBot(sim);
+    t.teardown(() => bot.close());
+    sim.faults.refuseUpgrades({ count: 3 });
+    sim.faults.killSockets();
+    await waitUntil(() => bot.events.filter((e) => e === 'online').length === 2, 'online after refusals', 5000);
+    const refused = sim.traffic().filter((l) => l.kind === 'ws-refused');
+    t.equal(refused.length, 3);
+    t.ok(refused.every((l) => l.status === 503));
+  });
+
+  t.test('refuse upgrades for a while (time based)', async (t) => {
+    const bot = await startBot(sim);
+    t.teardown(() => bot.close());
+    const t0 = Date.now();
+    sim.faults.refuseUpgrades({ forMs: 400 });
+    sim.faults.killSockets();
+    await waitUntil(() => bot.events.filter((e) => e === 'online').length === 2, 'online after window', 5000);
+    t.ok(Date.now() - t0 >= 400, 'not before the window closed');
+  });
+
+  t.test('withhold buffer_state: socket authorized, SDK never online until the next good socket', async (t) => {
+    const bot = await startBot(sim);
+    t.teardown(() => bot.close());
+    sim.faults.withholdBufferState();
+    sim.faults.killSockets();
+    await waitUntil(() => sim.connections().some((c) => c.open && c.authorized), 'new socket authorized');
+    await new Promise((r) => setTimeout(r, 400));
+    t.equal(bot.webex.internal.mercury.connected, false, 'SDK stuck connecting (it has no timeout for this)');
+    t.equal(bot.events.filter((e) => e === 'online').length, 1);
+    sim.faults.withholdBufferState(false);
+    // Killing the stuck socket fails the attempt; the retry gets a buffer_state.
+    sim.faults.killSockets();
+    await waitUntil(() => bot.events.filter((e) => e === 'online').length === 2, 'online after retry', 3000);
+  });
+});
