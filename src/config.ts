@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './webex/proxy.js';
+
+export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
+export const EXIT_AUTH = 77; // EX_NOPERM: Webex rejected the token; restarting will not help
+
+export interface Config {
+  token: string;
+  u2cUrl: string;
+  hydraUrl: string;
+  reconnectIntervalMs: number;
+  drainTimeoutMs: number;
+  logDir?: string;
+  logLevel: LogLevel;
+  stateDir?: string;
+  /** Where Webex traffic goes: TOODLES_PROXY_URL, else HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY. */
+  proxy: ProxySettings;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A setting that cannot be used; the message is the one line the operator sees. */
+export class ConfigError extends Error {
+  constructor(readonly setting: string, problem: string) {
+    super(`${setting}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function seconds(env: Env, name: string, fallback: number, min: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback * 1000;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value) || value < min) {
+    throw new ConfigError(name, `must be a number of seconds >= ${min} (got "${raw}")`);
+  }
+  return Math.round(value * 1000);
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a URL (got "${raw}")`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, `must be an http(s) URL (got "${raw}")`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+function readToken(env: Env): string {
+  const fromEnv = env.WEBEX_BOT_TOKEN?.trim();
+  if (fromEnv) return validToken('WEBEX_BOT_TOKEN', fromEnv);
+  const credentials = env.CREDENTIALS_DIRECTORY;
+  if (credentials) {
+    const file = join(credentials, 'webex-bot-token');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch {
+      throw new ConfigError('WEBEX_BOT_TOKEN', `not set and the credential file ${file} cannot be read`);
+    }
+    return validToken(`credential ${file}`, text);
+  }
+  throw new ConfigError('WEBEX_BOT_TOKEN', 'not set (set it, or provide the webex-bot-token credential)');
+}
+
+function validToken(source: string, token: string): string {
+  // Never echo the value: a malformed token is still mostly a secret.
+  if (/\s/.test(token)) throw new ConfigError(source, 'the bot token contains white space');
+  if (token.length < 20) throw new ConfigError(source, 'the bot token is too short to be a Webex bot token');
+  return token;
+}
+
+function optionalDir(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  if (!raw.startsWith('/')) throw new ConfigError(name, `must be an absolute path (got "${raw}")`);
+  return raw;
+}
+
+function logLevel(env: Env): LogLevel {
+  const raw = (env.TOODLES_LOG_LEVEL?.trim() || 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigError('TOODLES_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`);
+  }
+  return raw as LogLevel;
+}
+
+function proxySettings(env: Env): ProxySettings {
+  try {
+    return resolveProxySettings(env);
+  } catch (err) {
+    if (err instanceof ProxyConfigError) throw new ConfigError(err.setting, err.message.slice(err.setting.length + 2));
+    throw err;
+  }
+}
+
+/** Reads and validates the whole configuration up front, so a bad value fails at start, not at 3 a.m. */
+export function loadConfig(env: Env = process.env): Config {
+  const reconnectIntervalMs = seconds(env, 'TOODLES_RECONNECT_INTERVAL_S', 600, 0.1);
+  const drainTimeoutMs = seconds(env, 'TOODLES_DRAIN_TIMEOUT_S', 10, 0);
+  if (drainTimeoutMs >= reconnectIntervalMs) {
+    throw new ConfigError('TOODLES_DRAIN_TIMEOUT_S', 'must be shorter than TOODLES_RECONNECT_INTERVAL_S');
+  }
+  return {
+    token: readToken(env),
+    u2cUrl: httpUrl(env, 'TOODLES_WEBEX_U2C_URL', 'https://u2c.wbx2.com/u2c/api/v1'),
+    hydraUrl: httpUrl(env, 'TOODLES_WEBEX_HYDRA_URL', 'https://webexapis.com/v1'),
+    reconnectIntervalMs,
+    drainTimeoutMs,
+    logDir: optionalDir(env, 'TOODLES_LOG_DIR'),
+    logLevel: logLevel(env),
+    stateDir: optionalDir(env, 'TOODLES_STATE_DIR'),
+    proxy: proxySettings(env),
+  };
+}

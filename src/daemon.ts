@@ -1,0 +1,147 @@
+import type { Config } from './config.js';
+import { EXIT_AUTH } from './config.js';
+import { createLog, type Logger } from './log.js';
+import { builtinCommands } from './bot/builtin-commands.js';
+import { Dispatcher } from './bot/dispatcher.js';
+import type { Command } from './bot/command.js';
+import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from './connection/supervisor.js';
+import { DEFAULT_SEEN, SeenActivities } from './connection/seen-activities.js';
+import { systemdNotifier, type Notifier } from './systemd/notifier.js';
+import { SdkWebexLink } from './webex/link.js';
+import { createMercuryAgent, createRestAgent, describeProxy, installRestProxy } from './webex/proxy.js';
+import type { MercuryTuning } from './webex/sdk.js';
+import { packageVersion } from './version.js';
+import { errorText } from './util/error-text.js';
+
+/** Knobs tests turn to make minutes into milliseconds; production uses the defaults. */
+export interface DaemonTuning {
+  timings?: Partial<SupervisorTimings>;
+  mercury?: MercuryTuning;
+  handlerTimeoutMs?: number;
+  extraCommands?: Command[];
+  notifier?: Notifier;
+  /** Use this logger instead of building one from the config (in-process tests). */
+  logger?: Logger;
+}
+
+export interface RunningDaemon {
+  status(): SupervisorStatus;
+  stop(reason: string): void;
+  /** Resolves with the process exit code once the daemon has shut down. */
+  done: Promise<number>;
+}
+
+const STATUS_WORDS: Record<SupervisorStatus['state'], string> = {
+  starting: 'Starting: signing in to Webex',
+  connecting: 'Connecting to Webex',
+  online: 'Online',
+  rotating: 'Online, graceful reconnect in progress',
+  draining: 'Online on a new connection, finishing work on the old one',
+  backing_off: 'Webex connection lost, reconnecting',
+  stopping: 'Stopping: finishing in-flight work',
+  stopped: 'Stopped',
+  failed: 'Failed',
+};
+
+function statusLine(s: SupervisorStatus, detail: string): string {
+  const base = STATUS_WORDS[s.state];
+  if (s.state === 'online') {
+    const last = s.lastReconnectMs === undefined ? '' : `, last took ${s.lastReconnectMs} ms`;
+    return `${base} as ${s.bot?.displayName ?? 'bot'}: listening (reconnects: ${s.reconnects}${last})`;
+  }
+  return `${base}: ${detail}`;
+}
+
+/** Wires config, logging, systemd, Webex and the bot together and runs until stopped. */
+export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningDaemon {
+  const ownLog = createOwnLog(config, tuning);
+  const { logger } = ownLog;
+  const notifier = tuning.notifier ?? systemdNotifier();
+  const version = packageVersion();
+  const startedAt = Date.now();
+  const watchdogMs = notifier.watchdogIntervalMs;
+  const timings: SupervisorTimings = {
+    ...DEFAULT_TIMINGS,
+    reconnectIntervalMs: config.reconnectIntervalMs,
+    drainTimeoutMs: config.drainTimeoutMs,
+    ...(watchdogMs > 0 ? { tickMs: Math.min(DEFAULT_TIMINGS.tickMs, watchdogMs) } : {}),
+    ...tuning.timings,
+  };
+  logger.info({
+    event: 'daemon.start',
+    version,
+    node: process.version,
+    reconnectIntervalMs: timings.reconnectIntervalMs,
+    drainTimeoutMs: timings.drainTimeoutMs,
+    watchdogMs,
+    stateDir: config.stateDir,
+    proxy: describeProxy(config.proxy),
+  });
+
+  const restAgent = createRestAgent(config.proxy);
+  const link = new SdkWebexLink({
+    sdk: {
+      token: config.token,
+      u2cUrl: config.u2cUrl,
+      hydraUrl: config.hydraUrl,
+      mercury: { pingInterval: 15_000, pongTimeout: 14_000, maxRetries: 1, ...tuning.mercury },
+      wsOptions: { handshakeTimeout: timings.connectTimeoutMs, agent: createMercuryAgent(config.proxy) },
+    },
+    log: logger,
+    prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
+  });
+  let ready = false;
+  const supervisor: Supervisor = new Supervisor({
+    link,
+    log: logger,
+    seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir }),
+    handle: (activity) => dispatcher.handle(activity),
+    timings,
+    onState: (status, detail) => {
+      notifier.status(statusLine(status, detail));
+      if (status.state === 'online' && !ready) {
+        ready = true;
+        notifier.ready();
+        logger.info({ event: 'daemon.ready', durationMs: Date.now() - startedAt });
+      }
+    },
+    onProgress: () => notifier.watchdog(),
+  });
+  const connection = () => supervisor.status();
+  const dispatcher = new Dispatcher({
+    api: link,
+    commands: [...builtinCommands({ version, startedAt, now: Date.now, connection }), ...(tuning.extraCommands ?? [])],
+    bot: () => connection().bot,
+    log: logger,
+    handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
+  });
+
+  const onRejection = (reason: unknown) => {
+    // Node 20 exits on these; the SDK produces some from its own timers. Rebuild it rather than die.
+    logger.warn({ event: 'process.unhandled_rejection', err: errorText(reason) });
+    supervisor.sdkFault(`unhandled rejection: ${errorText(reason)}`);
+  };
+  process.on('unhandledRejection', onRejection);
+
+  const done = supervisor.run().then(async (outcome) => {
+    process.off('unhandledRejection', onRejection);
+    const code = outcome.kind === 'failed' ? EXIT_AUTH : 0;
+    if (outcome.kind === 'failed') logger.error({ event: 'daemon.failed', reason: outcome.reason, exitCode: code });
+    logger.info({ event: 'daemon.exit', exitCode: code, uptimeMs: Date.now() - startedAt });
+    await ownLog.close();
+    return code;
+  });
+  return {
+    status: connection,
+    stop(reason) {
+      notifier.stopping();
+      supervisor.stop(reason);
+    },
+    done,
+  };
+}
+
+function createOwnLog(config: Config, tuning: DaemonTuning) {
+  if (tuning.logger) return { logger: tuning.logger, close: async () => undefined };
+  return createLog({ level: config.logLevel, dir: config.logDir, secrets: [config.token] });
+}

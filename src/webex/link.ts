@@ -1,0 +1,342 @@
+import type { Logger } from 'pino';
+import { bounded, sleep } from '../util/bounded.js';
+import { errorText } from '../util/error-text.js';
+import { createWebexSdk, hydraIdsFor, type CreateWebexSdkOptions, type WebexSdk } from './sdk.js';
+import {
+  FatalWebexError,
+  type BotIdentity,
+  type CardAction,
+  type CloseInfo,
+  type IncomingActivity,
+  type LinkConnection,
+  type OutgoingMessage,
+  type WebexLink,
+} from './types.js';
+
+export interface LinkOptions {
+  sdk: Omit<CreateWebexSdkOptions, 'logLevel'>;
+  log: Logger;
+  /** Each REST call (one attempt) is abandoned after this long. */
+  requestTimeoutMs?: number;
+  /** Called on every fresh SDK instance, before it makes a request (e.g. to route REST through a proxy). */
+  prepareSdk?: (sdk: WebexSdk) => void;
+}
+
+/** A REST call Webex answered with 404: the thing is gone; retrying will not bring it back. */
+export class NotFoundError extends Error {
+  constructor(what: string) {
+    super(`${what}: not found (404)`);
+    this.name = 'NotFoundError';
+  }
+}
+
+// Mercury internals the adapter overrides; kept here so nothing else knows they exist.
+interface MercuryInternals {
+  _reconnect: (...args: unknown[]) => Promise<void>;
+  _handleImminentShutdown: (...args: unknown[]) => void;
+  getSocket(sessionId: string): { on(event: string, listener: () => void): void } | undefined;
+}
+interface SdkHttpError {
+  statusCode?: number;
+  headers?: Record<string, string | undefined>;
+}
+
+/** One SDK instance; a renewed link starts a new one and lets the old one retire with its sockets. */
+interface Generation {
+  sdk: WebexSdk;
+  sockets: number;
+  retired: boolean;
+}
+
+const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' }; // the one close the SDK never reconnects after
+
+/**
+ * The only code that talks to the Webex SDK. It hands the supervisor sockets (Mercury sessions on
+ * one device registration) and hides the SDK's quirks: it never lets the SDK reconnect on its own,
+ * turns raw activities into ids, and gives every REST call a timeout and a retry policy.
+ */
+export class SdkWebexLink implements WebexLink {
+  private generation?: Generation;
+  private device?: Record<string, unknown>;
+  private bot?: BotIdentity;
+  private sessions = 0;
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly opts: LinkOptions) {
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 15_000;
+  }
+
+  async start(signal: AbortSignal): Promise<BotIdentity> {
+    const gen = await this.current(signal);
+    const me = await this.rest('people/me', () => gen.sdk.people.get('me'), signal);
+    this.bot = { id: me.id, displayName: me.displayName, emails: me.emails };
+    return this.bot;
+  }
+
+  async connect(signal: AbortSignal): Promise<LinkConnection> {
+    const gen = await this.current(signal);
+    const mercury = gen.sdk.internal.mercury;
+    const sessionId = `toodles-${++this.sessions}`;
+    const connection = new MercuryConnection(gen, sessionId, () => this.released(gen), this.opts.log);
+    gen.sockets += 1;
+    const connected = mercury.connect(undefined, sessionId);
+    connected.catch(() => undefined); // an abort below rejects it; the outcome is read through `bounded`
+    const onAbort = () => void connection.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await bounded(`mercury connect ${sessionId}`, connected, { timeoutMs: Infinity, signal });
+    } catch (err) {
+      await connection.close();
+      throw classifyConnectError(err);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    connection.attach();
+    return connection;
+  }
+
+  renew(reason: string): void {
+    const gen = this.generation;
+    if (!gen || gen.retired) return;
+    this.opts.log.warn({ event: 'webex.sdk_renew', reason });
+    gen.retired = true;
+    this.generation = undefined;
+    if (gen.sockets === 0) this.dispose(gen);
+  }
+
+  async shutdown(signal: AbortSignal): Promise<void> {
+    const gen = this.generation;
+    if (!gen) return;
+    this.generation = undefined;
+    await gen.sdk.internal.mercury.disconnectAll(PERMANENT_CLOSE).catch(() => undefined);
+    await bounded('device unregister', () => gen.sdk.internal.device.unregister(), { timeoutMs: this.requestTimeoutMs, signal });
+    this.dispose(gen);
+  }
+
+  async getMessage(id: string, signal?: AbortSignal) {
+    const sdk = await this.sdkForRest(signal);
+    const m = await this.rest(`messages/${id}`, () => sdk.messages.get(id), signal);
+    return {
+      id: m.id,
+      roomId: m.roomId,
+      roomType: m.roomType ?? 'direct',
+      personId: m.personId,
+      personEmail: m.personEmail,
+      text: m.text ?? '',
+      parentId: m.parentId,
+    };
+  }
+
+  async getCardAction(id: string, signal?: AbortSignal): Promise<CardAction> {
+    const sdk = await this.sdkForRest(signal);
+    const a = await this.rest(`attachment/actions/${id}`, () => sdk.attachmentActions.get(id), signal);
+    return { id: a.id, messageId: a.messageId, roomId: a.roomId, personId: a.personId, inputs: a.inputs ?? {} };
+  }
+
+  async send(message: OutgoingMessage, signal?: AbortSignal): Promise<{ id: string }> {
+    const sdk = await this.sdkForRest(signal);
+    const sent = await this.rest('messages (send)', () => sdk.messages.create(message), signal, { retryServerErrors: false });
+    return { id: sent.id };
+  }
+
+  /** The SDK instance new work goes to; builds (and re-registers the same device on) a fresh one when renewed. */
+  private async current(signal?: AbortSignal): Promise<Generation> {
+    if (this.generation) return this.generation;
+    const sdk = createWebexSdk({ ...this.opts.sdk, logLevel: 'silent' });
+    this.opts.prepareSdk?.(sdk);
+    tameMercury(sdk);
+    const gen: Generation = { sdk, sockets: 0, retired: false };
+    this.generation = gen;
+    // Plugins finish initialising asynchronously; device registration needs them all.
+    if (!sdk.ready) {
+      await bounded('sdk ready', new Promise<void>((resolve) => sdk.once('ready', () => resolve())), {
+        timeoutMs: this.requestTimeoutMs,
+        signal,
+      });
+    }
+    const device = sdk.internal.device;
+    const reused = this.device !== undefined;
+    // Same registration as before: Webex allows ~100 per bot, a new one per reconnect would exhaust it.
+    if (this.device) device.set(this.device);
+    try {
+      await this.rest(this.device ? 'device refresh' : 'device register', () => device.register(), signal);
+    } catch (err) {
+      this.renew(`device registration failed: ${errorText(err)}`);
+      throw err;
+    }
+    this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
+    this.opts.log.info({ event: 'webex.device', reused, url: device.url });
+    return gen;
+  }
+
+  private async sdkForRest(signal?: AbortSignal): Promise<WebexSdk> {
+    return (await this.current(signal)).sdk;
+  }
+
+  private released(gen: Generation): void {
+    gen.sockets -= 1;
+    if (gen.retired && gen.sockets === 0) this.dispose(gen);
+  }
+
+  private dispose(gen: Generation): void {
+    // Stop the retired instance's device refresh timer without deleting the shared registration.
+    clearTimeout((gen.sdk.internal.device as unknown as { refreshTimer?: NodeJS.Timeout }).refreshTimer);
+    void gen.sdk.internal.mercury.disconnectAll(PERMANENT_CLOSE).catch(() => undefined);
+  }
+
+  /**
+   * A bounded REST call with Webex's retry etiquette: 429 waits for Retry-After, 5xx and network
+   * errors back off briefly, 401 is fatal, 404 is final.
+   */
+  private async rest<T>(
+    what: string,
+    call: () => Promise<T>,
+    signal?: AbortSignal,
+    policy: { retryServerErrors: boolean } = { retryServerErrors: true },
+  ): Promise<T> {
+    const attempts = 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await bounded(what, call(), { timeoutMs: this.requestTimeoutMs, signal });
+      } catch (err) {
+        const status = (err as SdkHttpError).statusCode;
+        if (status === 401) throw new FatalWebexError(`Webex rejected the bot token (${what}: 401)`);
+        if (status === 404) throw new NotFoundError(what);
+        const retryable = status === 429 || (policy.retryServerErrors && (status === undefined || status >= 500));
+        if (!retryable || attempt >= attempts || signal?.aborted) throw err;
+        const waitMs = status === 429 ? retryAfterMs(err as SdkHttpError) : 250 * 2 ** attempt;
+        this.opts.log.warn({ event: 'webex.rest_retry', what, status, attempt, waitMs, err: errorText(err) });
+        await sleep(waitMs, signal);
+      }
+    }
+  }
+}
+
+/** One Mercury session on the shared device registration. */
+class MercuryConnection implements LinkConnection {
+  private heardAt = Date.now();
+  private activityListeners: Array<(a: IncomingActivity) => void> = [];
+  private closeListeners: Array<(info: CloseInfo) => void> = [];
+  private retiringListeners: Array<() => void> = [];
+  private closed = false;
+  private readonly mercury: WebexSdk['internal']['mercury'];
+
+  constructor(
+    private readonly gen: Generation,
+    readonly id: string,
+    private readonly onReleased: () => void,
+    private readonly log: Logger,
+  ) {
+    this.mercury = gen.sdk.internal.mercury;
+    this.mercury.on(`event:conversation.activity:${id}`, this.onEnvelope);
+    this.mercury.on(`offline:${id}`, this.onOffline);
+    this.mercury.on(`event:mercury_shutdown_imminent:${id}`, this.onShutdownNotice);
+  }
+
+  lastHeardAt(): number {
+    return this.heardAt;
+  }
+
+  onActivity(listener: (activity: IncomingActivity) => void): void {
+    this.activityListeners.push(listener);
+  }
+
+  onClose(listener: (info: CloseInfo) => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  onRetiring(listener: () => void): void {
+    this.retiringListeners.push(listener);
+  }
+
+  /** Called once online: from now on every frame (pongs included) counts as a sign of life. */
+  attach(): void {
+    this.heardAt = Date.now();
+    const socket = (this.mercury as unknown as MercuryInternals).getSocket(this.id);
+    const touch = () => {
+      this.heardAt = Date.now();
+    };
+    socket?.on('message', touch);
+    socket?.on('pong', touch);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.mercury.off(`event:conversation.activity:${this.id}`, this.onEnvelope);
+    this.mercury.off(`offline:${this.id}`, this.onOffline);
+    this.mercury.off(`event:mercury_shutdown_imminent:${this.id}`, this.onShutdownNotice);
+    try {
+      await this.mercury.disconnect(PERMANENT_CLOSE, this.id);
+    } catch (err) {
+      this.log.debug({ event: 'connection.disconnect_error', connection: this.id, err: errorText(err) });
+    } finally {
+      this.onReleased();
+    }
+  }
+
+  private readonly onOffline = (event?: { code?: number; reason?: string }) => {
+    const info: CloseInfo = { code: event?.code, reason: event?.reason || 'socket closed' };
+    for (const listener of this.closeListeners) listener(info);
+  };
+
+  private readonly onShutdownNotice = () => {
+    for (const listener of this.retiringListeners) listener();
+  };
+
+  private readonly onEnvelope = (envelope: { data?: { activity?: RawActivity } }) => {
+    this.heardAt = Date.now();
+    const activity = envelope.data?.activity;
+    let incoming: IncomingActivity | undefined;
+    try {
+      incoming = activity && toIncoming(activity, this.gen.sdk);
+    } catch (err) {
+      this.log.warn({ event: 'activity.malformed', connection: this.id, err: errorText(err) });
+      return;
+    }
+    if (!incoming) {
+      this.log.debug({ event: 'activity.ignored', connection: this.id, verb: activity?.verb });
+      return;
+    }
+    for (const listener of this.activityListeners) listener(incoming);
+  };
+}
+
+interface RawActivity {
+  id?: string;
+  verb?: string;
+  actor?: { entryUUID?: string };
+  target?: { id?: string; url?: string };
+}
+
+/** Posts and card submits become ids in Webex's public (hydra) form; everything else is not ours to handle. */
+function toIncoming(activity: RawActivity, sdk: WebexSdk): IncomingActivity | undefined {
+  const { id, verb, actor, target } = activity;
+  if (!id || !actor?.entryUUID || !target?.id || !target.url) return undefined;
+  const hydra = hydraIdsFor(sdk, target.url);
+  const common = { actorId: hydra('PEOPLE', actor.entryUUID), roomId: hydra('ROOM', target.id) };
+  if (verb === 'post' || verb === 'share') return { id: hydra('MESSAGE', id), kind: 'message', ...common };
+  if (verb === 'cardAction') return { id: hydra('ATTACHMENT_ACTION', id), kind: 'cardAction', ...common };
+  return undefined;
+}
+
+/** The supervisor decides when to reconnect; the SDK reconnecting behind its back would race it. */
+function tameMercury(sdk: WebexSdk): void {
+  const mercury = sdk.internal.mercury as unknown as MercuryInternals;
+  mercury._reconnect = () => Promise.resolve();
+  // A server `shutdown` frame makes the SDK switch sockets by itself; we let the close reach the supervisor instead.
+  mercury._handleImminentShutdown = () => undefined;
+}
+
+function classifyConnectError(err: unknown): unknown {
+  const code = (err as { code?: number }).code;
+  if (code === 4401 || code === 4403 || code === 4400) {
+    return new FatalWebexError(`Webex refused the socket (${code}): check the bot token`, code);
+  }
+  return err;
+}
+
+function retryAfterMs(err: SdkHttpError): number {
+  const seconds = Number(err.headers?.['retry-after']);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 60) * 1000 : 1000;
+}

@@ -1,0 +1,89 @@
+// The narrow surface the rest of toodles sees of Webex. Only src/webex/ knows the SDK exists.
+
+export interface BotIdentity {
+  id: string;
+  displayName: string;
+  emails: string[];
+}
+
+/** What arrives on a connection before anything is fetched: enough to de-duplicate and route. */
+export interface IncomingActivity {
+  /** Hydra id of the message (for posts) or of the card action (for submits). */
+  id: string;
+  kind: 'message' | 'cardAction';
+  actorId: string;
+  roomId: string;
+}
+
+export interface IncomingMessage {
+  id: string;
+  roomId: string;
+  roomType: 'direct' | 'group';
+  personId: string;
+  personEmail: string;
+  text: string;
+  parentId?: string;
+}
+
+export interface CardAction {
+  id: string;
+  messageId: string;
+  roomId: string;
+  personId: string;
+  inputs: Record<string, unknown>;
+}
+
+export interface OutgoingMessage {
+  roomId: string;
+  markdown: string;
+  parentId?: string;
+  attachments?: AdaptiveCardAttachment[];
+}
+
+export interface AdaptiveCardAttachment {
+  contentType: 'application/vnd.microsoft.card.adaptive';
+  content: Record<string, unknown>;
+}
+
+/** Why a connection ended, as the socket reported it. */
+export interface CloseInfo {
+  code?: number;
+  reason: string;
+}
+
+export interface LinkConnection {
+  readonly id: string;
+  /** Last time anything (event, pong) arrived on this socket; the supervisor's liveness check reads it. */
+  lastHeardAt(): number;
+  onActivity(listener: (activity: IncomingActivity) => void): void;
+  onClose(listener: (info: CloseInfo) => void): void;
+  /** Webex announced it will close this socket soon (a `shutdown` frame): time to move, gracefully. */
+  onRetiring(listener: () => void): void;
+  /** Closes the socket without the SDK reconnecting it by itself. Never throws. */
+  close(): Promise<void>;
+}
+
+export interface WebexApi {
+  getMessage(id: string, signal?: AbortSignal): Promise<IncomingMessage>;
+  getCardAction(id: string, signal?: AbortSignal): Promise<CardAction>;
+  send(message: OutgoingMessage, signal?: AbortSignal): Promise<{ id: string }>;
+}
+
+export interface WebexLink extends WebexApi {
+  /** Authenticates, learns who the bot is and registers (or refreshes) the device. */
+  start(signal: AbortSignal): Promise<BotIdentity>;
+  /** Opens one more socket on the same device; resolves once it is online (buffer_state seen). */
+  connect(signal: AbortSignal): Promise<LinkConnection>;
+  /** The next connect() uses a fresh SDK instance on the same device; the old one retires with its sockets. */
+  renew(reason: string): void;
+  /** Closes every socket, unregisters the device and releases the SDK. */
+  shutdown(signal: AbortSignal): Promise<void>;
+}
+
+/** Webex refused us for a reason no retry can fix (token rejected, 4401/4403). */
+export class FatalWebexError extends Error {
+  constructor(message: string, readonly code?: number) {
+    super(message);
+    this.name = 'FatalWebexError';
+  }
+}
