@@ -173,4 +173,6 @@ export interface WebexSdk {
   readonly canAuthorize: boolean;
   once(event: 'ready' | string, handler: (...args: any[]) => void): unknown;
   readonly ready: boolean;
+  /** http-core's request; every plugin's REST call goes through it (the proxy hook wraps it). */
+  request: (...args: never[]) => unknown;
 }

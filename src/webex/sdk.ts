@@ -85,3 +85,19 @@ export function createWebexSdk(opts: CreateWebexSdkOptions): WebexSdk {
   };
   return new WebexCore({ credentials: { access_token: opts.token }, config }) as WebexSdk;
 }
+
+type HydraType = 'MESSAGE' | 'PEOPLE' | 'ROOM' | 'ATTACHMENT_ACTION';
+interface WebexCommon {
+  getHydraClusterString(webex: WebexSdk, conversationUrl: string): string;
+  constructHydraId(type: HydraType, uuid: string, cluster: string): string;
+}
+
+/**
+ * Mercury events carry raw UUIDs; REST wants public (hydra) ids, whose cluster part the SDK derives
+ * from the conversation URL through its service catalog. Same derivation as its own message events.
+ */
+export function hydraIdsFor(sdk: WebexSdk, conversationUrl: string): (type: HydraType, uuid: string) => string {
+  const common = require('@webex/common') as WebexCommon;
+  const cluster = common.getHydraClusterString(sdk, conversationUrl);
+  return (type, uuid) => common.constructHydraId(type, uuid, cluster);
+}
