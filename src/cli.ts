@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { ConfigError, EXIT_CONFIG, loadConfig } from './config.js';
+import { startDaemon } from './daemon.js';
+
+const USAGE = `usage: toodles <command>
+  run                    run the bot daemon (configuration from the environment)
+  start                  run the daemon if WEBEX_BOT_TOKEN is set, else the local demo chat
+  demo                   the local demo: simulator, bot and a terminal chat
+  simulator [--port N]   run the local Webex simulator and print the settings that point toodles at it`;
+
+async function run(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`toodles: bad configuration: ${err.message}\n`);
+      return EXIT_CONFIG;
+    }
+    throw err;
+  }
+  const daemon = startDaemon(config);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => daemon.stop(signal));
+  }
+  return daemon.done;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return run();
+    case 'start':
+      if (process.env.WEBEX_BOT_TOKEN || process.env.CREDENTIALS_DIRECTORY) return run();
+      return (await import('./demo.js')).runDemo();
+    case 'demo':
+      return (await import('./demo.js')).runDemo();
+    case 'simulator':
+      await (await import('./simulator/cli.js')).runSimulatorCli(rest);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 64 : 0;
+    default:
+      process.stderr.write(`toodles: unknown command "${command}"\n${USAGE}\n`);
+      return 64;
+  }
+}
+
+// The SDK leaves timers behind for ~10 s after teardown; the daemon is done when main says so.
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`toodles: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

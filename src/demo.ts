@@ -1,0 +1,85 @@
+import { createInterface } from 'node:readline/promises';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from './config.js';
+import { startDaemon } from './daemon.js';
+import { startSimulator, type SimMessage } from './simulator/index.js';
+
+const YOU = 'you@example.com';
+
+const HELP = `Type a message as ${YOU} (try: help, ping, status). Faults:
+  /kill       drop the bot's socket without a close frame (1006)
+  /silence    the socket stays open but nothing arrives (a zombie connection) for 15 s
+  /refuse     refuse websocket upgrades (HTTP 503) for 10 s, then kill the socket
+  /drain      Webex-style drain: a shutdown frame, then close 4001
+  /devices    device registrations the simulator has seen
+  /quit       stop the bot gracefully and exit`;
+
+/**
+ * `npm start` without a token: the Webex simulator and the bot in this process, and a terminal
+ * chat in which you are a Webex user. Faults show the supervisor recovering, live.
+ */
+export async function runDemo(): Promise<number> {
+  const sim = await startSimulator({ port: 0 });
+  const logDir = mkdtempSync(join(tmpdir(), 'toodles-demo-'));
+  const config = loadConfig({
+    WEBEX_BOT_TOKEN: sim.botToken,
+    TOODLES_WEBEX_U2C_URL: sim.u2cUrl,
+    TOODLES_WEBEX_HYDRA_URL: sim.hydraUrl,
+    TOODLES_RECONNECT_INTERVAL_S: '60',
+    TOODLES_DRAIN_TIMEOUT_S: '5',
+    TOODLES_PROXY_URL: 'direct',
+  });
+  const logFile = join(logDir, 'toodles.log');
+  const daemon = startDaemon(config, {
+    logger: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true })),
+    timings: { livenessTimeoutMs: 10_000, connectTimeoutMs: 8_000 },
+    mercury: { pingInterval: 4_000, pongTimeout: 3_000 },
+  });
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`toodles demo: simulator at ${sim.baseUrl}, bot log in ${logFile} (JSON, one event a line)`);
+  say(HELP);
+
+  let lastState = '';
+  const watcher = setInterval(() => {
+    const s = daemon.status();
+    if (s.state !== lastState) say(`  [connection: ${(lastState = s.state)}${s.reconnects ? `, reconnects ${s.reconnects}` : ''}]`);
+  }, 100);
+  const room = sim.directRoom(YOU);
+  const shown = new Set<string>();
+  const showReplies = async () => {
+    for (;;) {
+      const m: SimMessage = await sim.waitForBotMessage((x) => !shown.has(x.id), 24 * 3600_000);
+      shown.add(m.id);
+      say(`toodles> ${m.markdown ?? m.text ?? ''}${m.attachments?.length ? '  [card]' : ''}`);
+    }
+  };
+  void showReplies().catch(() => undefined);
+
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  for await (const raw of rl) {
+    const line = raw.trim();
+    if (line === '/quit') break;
+    else if (line === '/kill') say(`  killed ${sim.faults.killSockets()} socket(s)`);
+    else if (line === '/silence') {
+      sim.faults.silence(true);
+      setTimeout(() => sim.faults.silence(false), 15_000).unref();
+      say('  the socket is now a zombie for 15 s; watch the bot notice within 10 s');
+    } else if (line === '/refuse') {
+      sim.faults.refuseUpgrades({ forMs: 10_000 });
+      say(`  refusing upgrades for 10 s; killed ${sim.faults.killSockets()} socket(s)`);
+    } else if (line === '/drain') say(`  drained ${sim.faults.closeSockets(4001, 'drain')} socket(s)`);
+    else if (line === '/devices') say(JSON.stringify(sim.devices(), null, 2));
+    else if (line) sim.postMessage({ from: YOU, roomId: room.id, text: line });
+  }
+  rl.close();
+  say('stopping: draining in-flight work, unregistering the device...');
+  daemon.stop('demo quit');
+  const code = await daemon.done;
+  clearInterval(watcher);
+  await sim.stop();
+  say(`bot exited with status ${code}`);
+  return code;
+}
