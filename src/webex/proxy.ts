@@ -342,6 +342,7 @@ export function applyRestProxy(
  * Route every REST call of one SDK instance through `agent` (from createRestAgent; undefined means
  * direct). Call it right after `WebexCore.init(...)`, before anything else uses the instance; every
  * SDK plugin calls `this.webex.request(...)`, so wrapping the instance's `request` covers them all.
+ * (WebexCore's `request` is a set-once ampersand prop: we shadow it with an own property.)
  * Safe with no proxy: it still stops `request` from reading HTTP(S)_PROXY on its own, so the
  * settings resolved here are the only ones in force. Do not also set `config.proxy`.
  * Returns a function that restores the original.
@@ -349,6 +350,7 @@ export function applyRestProxy(
 export function installRestProxy(webex: WebexLike, agent: HttpAgent | undefined, restOptions: RestProxyOptions = {}): () => void {
   const target = webex as unknown as { request: (...args: unknown[]) => unknown };
   const original = target.request;
+  const ownBefore = Object.getOwnPropertyDescriptor(target, 'request');
   const wrapped = function (this: unknown, ...args: unknown[]): unknown {
     // http-core accepts request(options) or request(uri, options).
     const [first, second] = args;
@@ -361,8 +363,13 @@ export function installRestProxy(webex: WebexLike, agent: HttpAgent | undefined,
     }
     return original.apply(this, args);
   };
-  target.request = wrapped;
+  // WebexCore declares `request` as an ampersand-state session prop with setOnce, so plain assignment
+  // throws ("Property 'request' can only be set once"). An own data property on the instance shadows
+  // the prototype's accessor; every `this.webex.request(...)` then reads ours.
+  Object.defineProperty(target, 'request', { value: wrapped, writable: true, configurable: true, enumerable: false });
   return () => {
-    if (target.request === wrapped) target.request = original;
+    if (target.request !== wrapped) return;
+    if (ownBefore) Object.defineProperty(target, 'request', ownBefore);
+    else delete (target as { request?: unknown }).request;
   };
 }
