@@ -222,8 +222,12 @@ build_release() {
   install -d -m 0755 "$PREFIX" "$RELEASES"
   STAGE=$(mktemp -d "$RELEASES/.staging-XXXXXX")
   say "building $REL_NAME from $SRC (staging in $STAGE)"
-  tar -C "$SRC" --exclude=./node_modules --exclude=./dist --exclude=./.git --exclude=./.tap \
-      --exclude=./coverage --exclude=./logs -cf - . | tar -C "$STAGE" -xf -
+  # only what a release needs: no tests, no local node_modules/dist/logs, nothing untracked elsewhere
+  local want=() f
+  for f in package.json package-lock.json .npmrc tsconfig.json src systemd install.sh README.md LICENSE; do
+    [ -e "$SRC/$f" ] && want+=("$f")
+  done
+  tar -C "$SRC" --exclude=node_modules -cf - "${want[@]}" | tar -C "$STAGE" -xf -
   (
     cd "$STAGE"
     npm ci --no-audit --no-fund --loglevel=error
