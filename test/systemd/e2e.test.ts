@@ -7,7 +7,7 @@
  *
  * Needs root, overlayfs and cgroup2 (skips otherwise, saying which). Env:
  *   TOODLES_E2E_SOURCE   source tree install.sh builds from (default: this repository)
- *   TOODLES_E2E_KEEP_CONSOLE=FILE   keep the nested systemd's console log there
+ *   KEEP_CONSOLE=FILE    keep the nested systemd's console log there (read by nested-systemd.sh down)
  *
  * For the test only, a drop-in sets WatchdogSec=5s (the unit ships 30s) so the freeze scenario takes
  * seconds rather than most of a minute; everything else is the shipped unit.
@@ -320,6 +320,26 @@ async function main(): Promise<void> {
     t.match(r.stdout, /Active: active \(running\)/, 'running after rollback');
     reply = await ask('ping');
     t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering after the rollback');
+  });
+
+  await t.test('switching to a release that does not start: install.sh switches back, old one keeps answering', async (t) => {
+    // A copy of the running release whose daemon exits 1 at once, recorded as "previous".
+    const cur = (await sh('readlink /opt/toodles/current')).stdout.trim();
+    const prep = await sh(
+      `set -e; cp -a /opt/toodles/${cur} /opt/toodles/releases/0.0.0-broken; ` +
+        `echo 'process.exit(1)' > /opt/toodles/releases/0.0.0-broken/dist/src/cli.js; ` +
+        `ln -sfn releases/0.0.0-broken /opt/toodles/previous`,
+    );
+    t.equal(prep.code, 0, 'prepared a broken release');
+    const r = await sh(`bash ${ROOT}/install.sh --rollback`, { timeoutMs: 180_000 });
+    t.not(r.code, 0, 'install.sh fails');
+    t.match(r.stderr, /did not start; .* is running again/, `says so: ${r.stderr.trim().split('\n').pop()}`);
+    const links = (await sh('readlink /opt/toodles/current; readlink /opt/toodles/previous')).stdout.trim().split('\n');
+    t.equal(links[0], cur, 'current points at the working release again');
+    t.equal(links[1], 'releases/0.0.0-broken', 'previous is restored');
+    t.equal((await show('ActiveState')).ActiveState, 'active', 'service active');
+    const reply = await ask('ping');
+    t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
   });
 
   await t.test('install.sh --uninstall keeps config; --purge removes it', async (t) => {
