@@ -266,7 +266,14 @@ class ToodlesProxyAgent extends ProxyAgent {
     const ms = this.#connectTimeoutMs;
     if (ms > 0) {
       const timer = setTimeout(() => {
-        if (!req.destroyed) req.destroy(new ProxyConnectTimeoutError(this.#proxyLabel, ms));
+        if (req.destroyed) return;
+        // req.destroy() before a socket is assigned emits nothing (Node waits for the socket), so
+        // fail the socket assignment instead: Node then emits 'error' and 'close' on the request.
+        // A socket that still arrives later is destroyed by Node because the request is destroyed.
+        const r = req as unknown as { onSocket?: (socket: null, err: Error) => void };
+        const err = new ProxyConnectTimeoutError(this.#proxyLabel, ms);
+        if (typeof r.onSocket === 'function') r.onSocket(null, err);
+        else req.destroy(err);
       }, ms);
       timer.unref();
       const clear = (): void => clearTimeout(timer);

@@ -3,16 +3,9 @@
  * go through it (its log proves it), and NO_PROXY bypasses it.
  */
 import t from 'tap';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { createWebexSdk, type WebexSdk } from '../../src/webex/sdk.js';
-import {
-  createMercuryAgent,
-  createRestAgent,
-  describeProxy,
-  installRestProxy,
-  resolveProxySettings,
-  type WebexLike,
-} from '../../src/webex/proxy.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { describeProxy, resolveProxySettings } from '../../src/webex/proxy.js';
+import { connectSdk, lifo, servedPeopleMe } from '../support/proxied-sdk.js';
 import { findTinyproxy, startTinyproxy } from '../support/tinyproxy.js';
 
 if (!findTinyproxy()) {
@@ -124,56 +117,3 @@ if (!findTinyproxy()) {
   });
 }
 
-/**
- * listen() resolves before the SDK's own GET people/me (for its event envelope) has finished; tearing
- * the proxy down under it is an unhandled rejection inside the SDK. Wait for it.
- */
-export async function servedPeopleMe(sim: Simulator, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const done = (): boolean =>
-    sim.traffic().some((l) => l.kind === 'http' && String(l['path']).startsWith('/v1/people/me'));
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('the SDK never fetched people/me');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Teardowns that run last-registered-first (SDK, then proxy, then simulator). */
-export function lifo(t: { teardown(fn: () => unknown): void }): (fn: () => unknown) => void {
-  const fns: Array<() => unknown> = [];
-  t.teardown(async () => {
-    for (const fn of fns.reverse()) await fn();
-  });
-  return (fn) => {
-    fns.push(fn);
-  };
-}
-
-/** An SDK instance wired the way sdk.ts should wire it: Mercury agent + REST hook. */
-export function connectSdk(
-  sim: Simulator,
-  settings: ReturnType<typeof resolveProxySettings>,
-  extra: { mercury?: Parameters<typeof createWebexSdk>[0]['mercury']; connectTimeoutMs?: number } = {},
-): { sdk: WebexSdk; stop: () => Promise<void> } {
-  const agentOpts = extra.connectTimeoutMs !== undefined ? { connectTimeoutMs: extra.connectTimeoutMs } : {};
-  const wsAgent = createMercuryAgent(settings, agentOpts);
-  const restAgent = createRestAgent(settings, agentOpts);
-  const sdk = createWebexSdk({
-    token: sim.botToken,
-    u2cUrl: sim.u2cUrl,
-    hydraUrl: sim.hydraUrl,
-    ...(extra.mercury ? { mercury: extra.mercury } : {}),
-    wsOptions: { handshakeTimeout: 5000, ...(wsAgent ? { agent: wsAgent } : {}) },
-  });
-  installRestProxy(sdk as unknown as WebexLike, restAgent);
-  const stop = async (): Promise<void> => {
-    try {
-      await sdk.internal.mercury.disconnect({ code: 3050, reason: 'done (permanent)' });
-    } catch {
-      // already gone
-    }
-    wsAgent?.destroy();
-    restAgent?.destroy();
-  };
-  return { sdk, stop };
-}

@@ -160,10 +160,11 @@ export class CuttingProxy extends EventEmitter {
     return [...this.#tunnels.values()].map(({ client: _c, upstream: _u, ...info }) => ({ ...info }));
   }
   /** Records matching a method and/or a target substring. */
-  find(filter: { method?: string; target?: string | RegExp; kind?: 'tunnel' | 'http' }): ProxyRecord[] {
+  find(filter: { method?: string; target?: string | RegExp; kind?: 'tunnel' | 'http'; outcome?: string }): ProxyRecord[] {
     return this.records.filter(
       (r) =>
         (filter.method === undefined || r.method === filter.method) &&
+        (filter.outcome === undefined || r.outcome === filter.outcome) &&
         (filter.kind === undefined || r.kind === filter.kind) &&
         (filter.target === undefined ||
           (typeof filter.target === 'string' ? r.target.includes(filter.target) : filter.target.test(r.target))),
