@@ -64,6 +64,8 @@ interface ChildArgs {
 interface Memory {
   rss: number;
   heapUsed: number;
+  /** C++ objects bound to JS (Buffers, zlib, sockets): RSS that is not JS heap. */
+  external: number;
 }
 
 type ChildMessage =
@@ -100,7 +102,7 @@ function memory(snapshotName?: string): Memory {
   // (taken after the reading: writing one inflates RSS).
   const heapDir = process.env.BENCH_HEAP_DIR;
   if (heapDir && snapshotName) writeHeapSnapshot(join(heapDir, `${snapshotName}-${process.pid}.heapsnapshot`));
-  return { rss: m.rss, heapUsed: m.heapUsed };
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
 }
 
 function send(msg: ChildMessage): void {
@@ -537,6 +539,7 @@ function printReport(results: Result[], o: Options): void {
     ['RSS growth (MB)', (r) => growth(r.start, r.end)],
     [`RSS growth after warm-up @${o.warmup} (MB)`, (r) => (r.warm ? growth(r.warm, r.end) : 'n/a')],
     ['heap used start -> end (MB)', (r) => `${mb(r.start.heapUsed)} -> ${mb(r.end.heapUsed)}`],
+    ['external start -> end (MB)', (r) => `${mb(r.start.external)} -> ${mb(r.end.external)}`],
     ['gc before RSS readings', (r) => (r.gc ? 'yes (--expose-gc)' : 'no')],
     ['bot warnings/errors logged', (r) => String(r.warnings)],
     ['wall time (s)', (r) => (r.wallMs / 1000).toFixed(1)],
