@@ -6,6 +6,7 @@ import { Dispatcher } from './bot/dispatcher.js';
 import type { Command } from './bot/command.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from './connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities } from './connection/seen-activities.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from './connection/backoff.js';
 import { systemdNotifier, type Notifier } from './systemd/notifier.js';
 import { SdkWebexLink } from './webex/link.js';
 import { createMercuryAgent, createRestAgent, describeProxy, installRestProxy } from './webex/proxy.js';
@@ -18,6 +19,7 @@ export interface DaemonTuning {
   timings?: Partial<SupervisorTimings>;
   mercury?: MercuryTuning;
   handlerTimeoutMs?: number;
+  backoff?: BackoffPolicy;
   extraCommands?: Command[];
   notifier?: Notifier;
   /** Use this logger instead of building one from the config (in-process tests). */
@@ -97,6 +99,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir }),
     handle: (activity) => dispatcher.handle(activity),
     timings,
+    backoff: new Backoff(tuning.backoff ?? DEFAULT_BACKOFF),
     onState: (status, detail) => {
       notifier.status(statusLine(status, detail));
       if (status.state === 'online' && !ready) {

@@ -11,7 +11,7 @@ export interface SeenOptions {
   now?: () => number;
 }
 
-export const DEFAULT_SEEN: Omit<SeenOptions, 'stateDir'> = { ttlMs: 60 * 60_000, maxEntries: 100_000 };
+export const DEFAULT_SEEN: Omit<SeenOptions, 'stateDir'> = { ttlMs: 30 * 60_000, maxEntries: 50_000 };
 
 /**
  * The record of activities already taken for handling, so a message delivered twice (two sockets

@@ -1,5 +1,3 @@
-import { EventEmitter } from 'node:events';
-
 /** Raised when a bounded wait runs out of time; `what` names the wait for the log. */
 export class TimeoutError extends Error {
   constructor(readonly what: string, readonly timeoutMs: number) {
@@ -59,9 +57,15 @@ export function bounded<T>(
   });
 }
 
+/** Anything with once/off: Node's EventEmitter and the Webex SDK's ampersand events alike. */
+export interface OnceEmitter {
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  off(event: string, listener: (...args: any[]) => void): unknown;
+}
+
 /** Waits for `event` on `emitter` (first argument), bounded like any other wait. */
 export function waitForEvent<T = unknown>(
-  emitter: EventEmitter,
+  emitter: OnceEmitter,
   event: string,
   opts: { timeoutMs: number; signal?: AbortSignal; what?: string },
 ): Promise<T> {

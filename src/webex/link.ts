@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { bounded, sleep } from '../util/bounded.js';
+import { bounded, sleep, waitForEvent, type OnceEmitter } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import { createWebexSdk, hydraIdsFor, type CreateWebexSdkOptions, type WebexSdk } from './sdk.js';
 import {
@@ -135,7 +135,7 @@ export class SdkWebexLink implements WebexLink {
 
   async send(message: OutgoingMessage, signal?: AbortSignal): Promise<{ id: string }> {
     const sdk = await this.sdkForRest(signal);
-    const sent = await this.rest('messages (send)', () => sdk.messages.create(message), signal, { retryServerErrors: false });
+    const sent = await this.rest('messages (send)', () => sdk.messages.create(message), signal, retryableSend);
     return { id: sent.id };
   }
 
@@ -149,24 +149,40 @@ export class SdkWebexLink implements WebexLink {
     this.generation = gen;
     // Plugins finish initialising asynchronously; device registration needs them all.
     if (!sdk.ready) {
-      await bounded('sdk ready', new Promise<void>((resolve) => sdk.once('ready', () => resolve())), {
-        timeoutMs: this.requestTimeoutMs,
-        signal,
-      });
+      await waitForEvent(sdk as unknown as OnceEmitter, 'ready', { timeoutMs: this.requestTimeoutMs, signal, what: 'sdk ready' });
     }
     const device = sdk.internal.device;
     const reused = this.device !== undefined;
     // Same registration as before: Webex allows ~100 per bot, a new one per reconnect would exhaust it.
     if (this.device) device.set(this.device);
     try {
-      await this.rest(this.device ? 'device refresh' : 'device register', () => device.register(), signal);
+      await this.rest(reused ? 'device refresh' : 'device register', () => device.register(), signal);
     } catch (err) {
+      this.watchLateRegistration(gen);
       this.renew(`device registration failed: ${errorText(err)}`);
       throw err;
     }
     this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
     this.opts.log.info({ event: 'webex.device', reused, url: device.url });
     return gen;
+  }
+
+  /**
+   * A registration we stopped waiting for can still succeed at Webex. One device per bot: adopt it
+   * if we have none yet, otherwise delete it rather than leave it counting against the limit.
+   */
+  private watchLateRegistration(gen: Generation): void {
+    const device = gen.sdk.internal.device;
+    device.once('registration:success', () => {
+      if (!device.url || device.url === this.device?.url) return;
+      if (!this.device) {
+        this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
+        this.opts.log.info({ event: 'webex.device_adopted', url: device.url });
+        return;
+      }
+      this.opts.log.warn({ event: 'webex.device_orphan_removed', url: device.url });
+      void bounded('orphan device unregister', () => device.unregister(), { timeoutMs: this.requestTimeoutMs }).catch(() => undefined);
+    });
   }
 
   private async sdkForRest(signal?: AbortSignal): Promise<WebexSdk> {
@@ -192,7 +208,7 @@ export class SdkWebexLink implements WebexLink {
     what: string,
     call: () => Promise<T>,
     signal?: AbortSignal,
-    policy: { retryServerErrors: boolean } = { retryServerErrors: true },
+    retryable: (status: number | undefined) => boolean = retryableRead,
   ): Promise<T> {
     const attempts = 4;
     for (let attempt = 1; ; attempt++) {
@@ -202,8 +218,7 @@ export class SdkWebexLink implements WebexLink {
         const status = (err as SdkHttpError).statusCode;
         if (status === 401) throw new FatalWebexError(`Webex rejected the bot token (${what}: 401)`);
         if (status === 404) throw new NotFoundError(what);
-        const retryable = status === 429 || (policy.retryServerErrors && (status === undefined || status >= 500));
-        if (!retryable || attempt >= attempts || signal?.aborted) throw err;
+        if (!retryable(status) || attempt >= attempts || signal?.aborted) throw err;
         const waitMs = status === 429 ? retryAfterMs(err as SdkHttpError) : 250 * 2 ** attempt;
         this.opts.log.warn({ event: 'webex.rest_retry', what, status, attempt, waitMs, err: errorText(err) });
         await sleep(waitMs, signal);
@@ -335,6 +350,11 @@ function classifyConnectError(err: unknown): unknown {
   }
   return err;
 }
+
+/** A read can be repeated after any server or network failure. */
+const retryableRead = (status: number | undefined) => status === undefined || status === 429 || status >= 500;
+/** A send only when Webex said it did not take it: a 500 or a lost answer may have posted the message already. */
+const retryableSend = (status: number | undefined) => status === 429 || status === 503;
 
 function retryAfterMs(err: SdkHttpError): number {
   const seconds = Number(err.headers?.['retry-after']);

@@ -72,7 +72,8 @@ export function createWebexSdk(opts: CreateWebexSdkOptions): WebexSdk {
   for (const [k, v] of Object.entries(opts.mercury ?? {})) if (typeof v === 'number') mercury[k] = v;
 
   const config: Record<string, unknown> = {
-    logger: { level: opts.logLevel ?? 'silent' },
+    // The SDK's logger keeps a 10,000-line history of formatted lines per instance even when silent: a leak per reconnect.
+    logger: { level: opts.logLevel ?? 'silent', bufferLogLevel: 'silent', historyLength: 0 },
     services: { discovery: { u2c: opts.u2cUrl, hydra: opts.hydraUrl } },
     device: {
       // Ephemeral: the SDK sends a ttl on register and asks mercury for multipleConnections=true.

@@ -1,14 +1,10 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startDaemon, type DaemonTuning, type RunningDaemon } from '../../src/daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { Notifier } from '../../src/systemd/notifier.js';
+import { captureLog, type LogLine } from './log-capture.js';
 
-export interface LogLine {
-  event?: string;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
 export interface Harness {
   sim: Simulator;
@@ -23,14 +19,16 @@ export interface Harness {
 
 /** Fast timings for tests: seconds instead of minutes, same state machine. */
 export const FAST: DaemonTuning = {
-  timings: { startTimeoutMs: 5_000, connectTimeoutMs: 3_000, closeTimeoutMs: 1_000, livenessTimeoutMs: 2_500, tickMs: 100, watchdogGraceMs: 3_000 },
+  timings: { startTimeoutMs: 15_000, connectTimeoutMs: 3_000, closeTimeoutMs: 1_000, livenessTimeoutMs: 2_500, tickMs: 100, watchdogGraceMs: 3_000 },
   mercury: { pingInterval: 800, pongTimeout: 700 },
   handlerTimeoutMs: 2_000,
+  // Same shape as production (first retry within 1 s), but a short memory of past failures.
+  backoff: { baseMs: 1_000, capMs: 4_000, stableResetMs: 2_000 },
 };
 
 /** The simulator and the daemon, in this process, talking over real HTTP and websockets on loopback. */
 export async function startHarness(
-  opts: { env?: Record<string, string>; tuning?: DaemonTuning; sim?: Simulator } = {},
+  opts: { env?: Record<string, string>; tuning?: DaemonTuning; sim?: Simulator; readyTimeoutMs?: number } = {},
 ): Promise<Harness> {
   const sim = opts.sim ?? (await startSimulator({ port: 0 }));
   const config = loadConfig({
@@ -41,16 +39,7 @@ export async function startHarness(
     TOODLES_DRAIN_TIMEOUT_S: '2',
     ...opts.env,
   });
-  const logs: LogLine[] = [];
-  const waiters = new Set<() => void>();
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogLine);
-      for (const w of waiters) w();
-      done();
-    },
-  });
-  const logger = pino({ level: 'debug' }, sink);
+  const { logger, lines: logs, waitFor: waitForLog } = captureLog();
   const notices: string[] = [];
   const notifier: Notifier = {
     ready: () => notices.push('READY=1'),
@@ -61,24 +50,7 @@ export async function startHarness(
   };
   const base = opts.tuning ?? FAST;
   const daemon = startDaemon(config, { ...base, notifier, logger });
-  const waitForLog = (event: string, match: (l: LogLine) => boolean = () => true, timeoutMs = 10_000) =>
-    new Promise<LogLine>((resolve, reject) => {
-      const check = () => {
-        const found = logs.find((l) => l.event === event && match(l));
-        if (!found) return false;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no ${event} log line within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  await waitForLog('daemon.ready');
+  await waitForLog('daemon.ready', undefined, opts.readyTimeoutMs);
   return {
     sim,
     daemon,

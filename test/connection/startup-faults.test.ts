@@ -1,0 +1,31 @@
+import t from 'tap';
+import { FAST, startHarness } from '../support/daemon-harness.js';
+import { answered } from '../support/recovery.js';
+import { startSimulator } from '../../src/simulator/index.js';
+
+t.test('start-up survives Webex trouble: people/me failing, registrations refused', async (t) => {
+  const sim = await startSimulator({ port: 0 });
+  t.teardown(() => sim.stop());
+  sim.faults.failRest({ path: 'people/me', status: 500, count: 6 });
+  sim.faults.excessiveDeviceRegistrations();
+  setTimeout(() => sim.faults.excessiveDeviceRegistrations(false), 2_000);
+  const started = Date.now();
+  const h = await startHarness({ sim, readyTimeoutMs: 30_000 });
+  t.teardown(() => h.stop());
+  t.comment(`ready ${Date.now() - started} ms after a start into a failing Webex`);
+  t.ok(h.logs.some((l) => l.event === 'connection.state' && l.to === 'backing_off'), 'it backed off rather than spinning');
+  await answered(h);
+});
+
+t.test('a device registration that answers after we gave up is not left behind', async (t) => {
+  const sim = await startSimulator({ port: 0 });
+  t.teardown(() => sim.stop());
+  sim.faults.slowRest({ path: '/devices', method: 'POST', delayMs: 2_500, count: 1 });
+  const h = await startHarness({ sim, tuning: { ...FAST, timings: { ...FAST.timings, startTimeoutMs: 1_000 } } });
+  t.teardown(() => h.stop());
+  await answered(h);
+  await h.waitForLog('webex.device_orphan_removed', () => true, 10_000).catch(() => h.waitForLog('webex.device_adopted'));
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(sim.devices().filter((d) => !d.deleted).length, 1, 'exactly one live device');
+  await answered(h);
+});

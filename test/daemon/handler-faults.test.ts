@@ -1,0 +1,32 @@
+import t from 'tap';
+import { FAST, startHarness } from '../support/daemon-harness.js';
+import { ALICE, answered } from '../support/recovery.js';
+import type { Command } from '../../src/bot/command.js';
+
+t.test('command handlers that throw or hang answer with a reference the log explains', async (t) => {
+  const boom: Command = { name: 'boom', description: 'throws', run: async () => { throw new Error('kaboom'); } };
+  const hang: Command = { name: 'hang', description: 'never returns', run: () => new Promise(() => undefined) };
+  const h = await startHarness({ tuning: { ...FAST, handlerTimeoutMs: 500, extraCommands: [boom, hang] } });
+  t.teardown(() => h.stop());
+  const room = h.sim.directRoom(ALICE);
+  for (const name of ['boom', 'hang']) {
+    const asked = h.sim.postMessage({ from: ALICE, roomId: room.id, text: name });
+    const reply = await h.sim.waitForBotMessage((m) => m.parentId === asked.id, 5_000);
+    const ref = /Reference: ([0-9a-f]{8})/.exec(reply.markdown ?? '')?.[1];
+    t.ok(ref, `${name}: the user gets a short error with a reference`);
+    const logged = h.logs.find((l) => l.event === 'command.failed' && l.ref === ref);
+    t.ok(logged, `${name}: the reference is in the log`);
+    t.match(String(logged?.err), name === 'boom' ? /kaboom/ : /timed out/);
+  }
+  await answered(h);
+});
+
+t.test('a rejected token (4401) stops the daemon with exit status 77 and says why', async (t) => {
+  const h = await startHarness();
+  h.sim.faults.closeSockets(4401, 'unauthorized');
+  const code = await h.daemon.done;
+  t.equal(code, 77);
+  t.equal(h.daemon.status().state, 'failed');
+  t.ok(h.notices.some((n) => /^STATUS=Failed: Webex refused the connection \(4401/.test(n)), 'STATUS says why');
+  await h.sim.stop();
+});
