@@ -1,0 +1,254 @@
+/**
+ * Configuration, validated at start: every bad or missing setting makes `toodles run` exit 78 with
+ * exactly one line on stderr that names the setting, no stack trace and never the token. Checked on
+ * the spawned binary (what systemd sees) and, in detail, on loadConfig itself.
+ */
+import t from 'tap';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, EXIT_CONFIG, loadConfig } from '../../src/config.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { startNotifyListener } from '../support/notify-listener.js';
+import { ensureBuilt, runToExit, spawnDaemon } from '../support/spawn-daemon.js';
+
+ensureBuilt();
+t.setTimeout(120_000);
+
+/** Shaped like a real bot token, long enough to pass the length check. */
+const TOKEN = `${'0123456789abcdef'.repeat(3)}_PF84_11111111-2222-3333-4444-555555555555`;
+const scratch = mkdtempSync(join(tmpdir(), 'toodles-config-'));
+t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+
+const credDir = (name: string, content?: string, mode?: number): string => {
+  const dir = join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  if (content !== undefined) {
+    writeFileSync(join(dir, 'webex-bot-token'), content);
+    if (mode !== undefined) chmodSync(join(dir, 'webex-bot-token'), mode);
+  }
+  return dir;
+};
+const tokenIsDir = credDir('token-is-a-directory');
+mkdirSync(join(tokenIsDir, 'webex-bot-token'));
+
+interface BadCase {
+  name: string;
+  env: Record<string, string>;
+  /** The setting the one stderr line must name. */
+  setting: string;
+  /** Secrets the line must not contain (besides TOKEN). */
+  secret?: string;
+}
+
+// Unroutable Webex URLs: a case that wrongly passed validation would hang, then fail on its exit code.
+const base = { WEBEX_BOT_TOKEN: TOKEN, TOODLES_WEBEX_U2C_URL: 'http://127.0.0.1:9/u2c', TOODLES_WEBEX_HYDRA_URL: 'http://127.0.0.1:9/v1' };
+
+const BAD: BadCase[] = [
+  { name: 'missing token', env: { ...base, WEBEX_BOT_TOKEN: '' }, setting: 'WEBEX_BOT_TOKEN' },
+  { name: 'whitespace-only token', env: { ...base, WEBEX_BOT_TOKEN: '   \t ' }, setting: 'WEBEX_BOT_TOKEN' },
+  {
+    name: 'token with white space inside',
+    env: { ...base, WEBEX_BOT_TOKEN: 'secretpart1234567890 secretpart0987654321' },
+    setting: 'WEBEX_BOT_TOKEN',
+    secret: 'secretpart',
+  },
+  { name: 'token too short', env: { ...base, WEBEX_BOT_TOKEN: 'shortsecret' }, setting: 'WEBEX_BOT_TOKEN', secret: 'shortsecret' },
+  {
+    name: 'credential directory without the token file',
+    env: { ...base, WEBEX_BOT_TOKEN: '', CREDENTIALS_DIRECTORY: join(scratch, 'nonexistent') },
+    setting: 'WEBEX_BOT_TOKEN',
+  },
+  {
+    name: 'credential file that cannot be read (a directory)',
+    env: { ...base, WEBEX_BOT_TOKEN: '', CREDENTIALS_DIRECTORY: tokenIsDir },
+    setting: 'WEBEX_BOT_TOKEN',
+  },
+  {
+    name: 'empty credential file',
+    env: { ...base, WEBEX_BOT_TOKEN: '', CREDENTIALS_DIRECTORY: credDir('empty', '\n') },
+    setting: 'webex-bot-token',
+  },
+  { name: 'TOODLES_RECONNECT_INTERVAL_S=abc', env: { ...base, TOODLES_RECONNECT_INTERVAL_S: 'abc' }, setting: 'TOODLES_RECONNECT_INTERVAL_S' },
+  { name: 'TOODLES_RECONNECT_INTERVAL_S=-1', env: { ...base, TOODLES_RECONNECT_INTERVAL_S: '-1' }, setting: 'TOODLES_RECONNECT_INTERVAL_S' },
+  { name: 'TOODLES_RECONNECT_INTERVAL_S=0', env: { ...base, TOODLES_RECONNECT_INTERVAL_S: '0' }, setting: 'TOODLES_RECONNECT_INTERVAL_S' },
+  { name: 'TOODLES_DRAIN_TIMEOUT_S=abc', env: { ...base, TOODLES_DRAIN_TIMEOUT_S: 'abc' }, setting: 'TOODLES_DRAIN_TIMEOUT_S' },
+  {
+    name: 'TOODLES_DRAIN_TIMEOUT_S equal to the interval',
+    env: { ...base, TOODLES_RECONNECT_INTERVAL_S: '5', TOODLES_DRAIN_TIMEOUT_S: '5' },
+    setting: 'TOODLES_DRAIN_TIMEOUT_S',
+  },
+  {
+    name: 'TOODLES_DRAIN_TIMEOUT_S above the interval',
+    env: { ...base, TOODLES_RECONNECT_INTERVAL_S: '2.5', TOODLES_DRAIN_TIMEOUT_S: '3' },
+    setting: 'TOODLES_DRAIN_TIMEOUT_S',
+  },
+  { name: 'TOODLES_WEBEX_U2C_URL=not-a-url', env: { ...base, TOODLES_WEBEX_U2C_URL: 'not-a-url' }, setting: 'TOODLES_WEBEX_U2C_URL' },
+  { name: 'TOODLES_WEBEX_U2C_URL=ftp://x', env: { ...base, TOODLES_WEBEX_U2C_URL: 'ftp://x' }, setting: 'TOODLES_WEBEX_U2C_URL' },
+  { name: 'TOODLES_WEBEX_HYDRA_URL=not-a-url', env: { ...base, TOODLES_WEBEX_HYDRA_URL: 'not-a-url' }, setting: 'TOODLES_WEBEX_HYDRA_URL' },
+  { name: 'TOODLES_LOG_DIR=relative', env: { ...base, TOODLES_LOG_DIR: 'relative/logs' }, setting: 'TOODLES_LOG_DIR' },
+  { name: 'TOODLES_STATE_DIR=relative', env: { ...base, TOODLES_STATE_DIR: 'state' }, setting: 'TOODLES_STATE_DIR' },
+  { name: 'TOODLES_LOG_LEVEL=loud', env: { ...base, TOODLES_LOG_LEVEL: 'loud' }, setting: 'TOODLES_LOG_LEVEL' },
+  { name: 'TOODLES_PROXY_URL=::bad', env: { ...base, TOODLES_PROXY_URL: '::bad' }, setting: 'TOODLES_PROXY_URL' },
+  {
+    name: 'HTTPS_PROXY with a password that is not a URL',
+    env: { ...base, HTTPS_PROXY: 'http://user:hunter2-secret@' },
+    setting: 'HTTPS_PROXY',
+    secret: 'hunter2-secret',
+  },
+];
+
+t.test('each bad or missing setting: exit 78, one line on stderr naming it, no stack, no secret', async (t) => {
+  // Each run is a short-lived process (~0.3 s); a few at a time keeps the file fast on 2 cores.
+  const results = new Map<string, Awaited<ReturnType<typeof runToExit>>>();
+  for (let i = 0; i < BAD.length; i += 4) {
+    const batch = BAD.slice(i, i + 4);
+    const done = await Promise.all(batch.map((c) => runToExit(c.env, 20_000)));
+    batch.forEach((c, j) => results.set(c.name, done[j]!));
+  }
+  for (const c of BAD) {
+    const r = results.get(c.name)!;
+    t.test(c.name, async (t) => {
+      t.equal(r.code, EXIT_CONFIG, 'exit status 78');
+      const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+      t.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(r.stderr)}`);
+      t.ok(r.stderr.endsWith('\n'), 'the line is terminated');
+      t.ok(lines[0]?.includes(c.setting), `the line names ${c.setting}: ${lines[0]}`);
+      t.notMatch(r.stderr, /\n\s+at |Error:|node:internal/, 'no stack trace');
+      t.equal(r.stdout, '', 'nothing on stdout (the daemon never started)');
+      for (const secret of [TOKEN, TOKEN.split('_')[0]!, ...(c.secret ? [c.secret] : [])]) {
+        t.notOk(r.stderr.includes(secret), 'the line does not show the secret');
+      }
+    });
+  }
+});
+
+t.test('decimal intervals are accepted by the binary (it starts, then stops on SIGTERM)', async (t) => {
+  const d = spawnDaemon({ ...base, TOODLES_RECONNECT_INTERVAL_S: '2.5', TOODLES_DRAIN_TIMEOUT_S: '0.5' });
+  t.teardown(() => d.kill());
+  const start = await d.waitForLog('daemon.start', undefined, 15_000);
+  t.equal(start.reconnectIntervalMs, 2500);
+  t.equal(start.drainTimeoutMs, 500);
+  const exit = await d.signal('SIGTERM', 20_000);
+  t.equal(exit.code, 0);
+  t.equal(d.stderr(), '');
+});
+
+t.test('the token from $CREDENTIALS_DIRECTORY/webex-bot-token works: READY against the simulator', async (t) => {
+  const sim = await startSimulator({ port: 0 });
+  const notify = await startNotifyListener();
+  t.teardown(async () => {
+    await notify.close();
+    await sim.stop();
+  });
+  // As systemd's LoadCredential leaves it: a read-only file, here with a trailing newline.
+  const dir = credDir('good', `${sim.botToken}\n`, 0o400);
+  const d = spawnDaemon({
+    CREDENTIALS_DIRECTORY: dir,
+    TOODLES_WEBEX_U2C_URL: sim.u2cUrl,
+    TOODLES_WEBEX_HYDRA_URL: sim.hydraUrl,
+    TOODLES_PROXY_URL: 'direct',
+    NOTIFY_SOCKET: notify.path,
+  });
+  t.teardown(() => d.kill());
+  await notify.waitFor(/^READY=1$/, 30_000);
+  t.pass(`READY=1 after ${((Date.now() - d.startedAt) / 1000).toFixed(2)} s`);
+  t.equal(sim.devices().filter((x) => !x.deleted).length, 1, 'signed in and registered with the credential');
+  const exit = await d.signal('SIGTERM', 20_000);
+  t.equal(exit.code, 0);
+  for (const text of [d.stdout(), d.stderr(), notify.lines().join('\n')]) {
+    t.notOk(text.includes(sim.botToken), 'the credential never shows up in output');
+  }
+});
+
+t.test('loadConfig, unit by unit', async (t) => {
+  const problem = (env: Record<string, string>): ConfigError => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err;
+      throw err;
+    }
+    throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+  };
+
+  t.test('defaults', async (t) => {
+    const c = loadConfig({ WEBEX_BOT_TOKEN: TOKEN });
+    t.equal(c.token, TOKEN);
+    t.equal(c.u2cUrl, 'https://u2c.wbx2.com/u2c/api/v1');
+    t.equal(c.hydraUrl, 'https://webexapis.com/v1');
+    t.equal(c.reconnectIntervalMs, 600_000);
+    t.equal(c.drainTimeoutMs, 10_000);
+    t.equal(c.logLevel, 'info');
+    t.equal(c.logDir, undefined);
+    t.equal(c.stateDir, undefined);
+  });
+
+  t.test('decimals, trimming and case', async (t) => {
+    const c = loadConfig({
+      WEBEX_BOT_TOKEN: `  ${TOKEN}\n`,
+      TOODLES_RECONNECT_INTERVAL_S: ' 2.5 ',
+      TOODLES_DRAIN_TIMEOUT_S: '0.25',
+      TOODLES_LOG_LEVEL: 'DEBUG',
+      TOODLES_WEBEX_U2C_URL: 'http://127.0.0.1:8080/u2c/api/v1/',
+      TOODLES_LOG_DIR: '/var/log/toodles',
+      TOODLES_STATE_DIR: '/var/lib/toodles',
+    });
+    t.equal(c.token, TOKEN, 'surrounding white space is not part of the token');
+    t.equal(c.reconnectIntervalMs, 2500);
+    t.equal(c.drainTimeoutMs, 250);
+    t.equal(c.logLevel, 'debug');
+    t.equal(c.u2cUrl, 'http://127.0.0.1:8080/u2c/api/v1', 'trailing slash dropped');
+    t.equal(c.logDir, '/var/log/toodles');
+    t.equal(c.stateDir, '/var/lib/toodles');
+    t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_DRAIN_TIMEOUT_S: '0' }).drainTimeoutMs, 0, 'a zero drain is allowed');
+  });
+
+  t.test('the credential file, and which source wins', async (t) => {
+    const dir = credDir('unit', `${TOKEN}\n`);
+    t.equal(loadConfig({ CREDENTIALS_DIRECTORY: dir }).token, TOKEN);
+    const other = `${'f'.repeat(48)}_PF84_11111111-2222-3333-4444-555555555555`;
+    t.equal(loadConfig({ CREDENTIALS_DIRECTORY: dir, WEBEX_BOT_TOKEN: other }).token, other, 'WEBEX_BOT_TOKEN wins when both are set');
+    t.equal(loadConfig({ CREDENTIALS_DIRECTORY: dir, WEBEX_BOT_TOKEN: ' ' }).token, TOKEN, 'a blank WEBEX_BOT_TOKEN falls back to the credential');
+  });
+
+  t.test('each error names its setting', async (t) => {
+    const cases: Array<[Record<string, string>, string]> = [
+      [{}, 'WEBEX_BOT_TOKEN'],
+      [{ WEBEX_BOT_TOKEN: TOKEN, TOODLES_RECONNECT_INTERVAL_S: '1e3' }, 'TOODLES_RECONNECT_INTERVAL_S'],
+      [{ WEBEX_BOT_TOKEN: TOKEN, TOODLES_RECONNECT_INTERVAL_S: '0.05' }, 'TOODLES_RECONNECT_INTERVAL_S'],
+      [{ WEBEX_BOT_TOKEN: TOKEN, TOODLES_RECONNECT_INTERVAL_S: 'Infinity' }, 'TOODLES_RECONNECT_INTERVAL_S'],
+      [{ WEBEX_BOT_TOKEN: TOKEN, TOODLES_DRAIN_TIMEOUT_S: '-0.5' }, 'TOODLES_DRAIN_TIMEOUT_S'],
+      [{ WEBEX_BOT_TOKEN: TOKEN, TOODLES_WEBEX_HYDRA_URL: 'file:///etc/passwd' }, 'TOODLES_WEBEX_HYDRA_URL'],
+      [{ WEBEX_BOT_TOKEN: TOKEN, TOODLES_LOG_DIR: './logs' }, 'TOODLES_LOG_DIR'],
+      [{ WEBEX_BOT_TOKEN: TOKEN, TOODLES_LOG_LEVEL: 'verbose' }, 'TOODLES_LOG_LEVEL'],
+      [{ WEBEX_BOT_TOKEN: TOKEN, TOODLES_PROXY_URL: '::bad' }, 'TOODLES_PROXY_URL'],
+    ];
+    for (const [env, setting] of cases) {
+      const err = problem(env);
+      t.equal(err.setting, setting, `${JSON.stringify(env)} -> ${err.message}`);
+      t.ok(err.message.startsWith(`${setting}: `), 'the message leads with the setting');
+      t.notOk(err.message.includes('\n'), 'one line');
+      t.notOk(err.message.includes(TOKEN), 'no token in the message');
+    }
+  });
+
+  // Bugs, reported: these run, and their failing assertions are marked todo.
+  t.test('TOODLES_RECONNECT_INTERVAL_S=2 on its own (the spec says tests can use 2) is accepted', async (t) => {
+    t.doesNotThrow(() => loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_RECONNECT_INTERVAL_S: '2' }), 'accepted', {
+      todo: 'src/config.ts: the 10 s drain default is not capped below the interval, so interval=2 alone exits 78 blaming TOODLES_DRAIN_TIMEOUT_S, which the operator never set',
+    });
+  });
+
+  t.test('a token without the Webex shape (<secret>_<cluster>_<org>) is refused at start', async (t) => {
+    let setting: string | undefined;
+    try {
+      loadConfig({ WEBEX_BOT_TOKEN: 'abcdefghijklmnopqrstuvwxyz0123' });
+    } catch (err) {
+      if (err instanceof ConfigError) setting = err.setting;
+    }
+    t.equal(setting, 'WEBEX_BOT_TOKEN', 'refused, naming WEBEX_BOT_TOKEN', {
+      todo: 'src/config.ts validToken accepts it; the daemon then retries "the provided token is not a valid format" forever instead of exiting',
+    });
+  });
+});

@@ -1,0 +1,292 @@
+/**
+ * The daemon as a spawned process, the way systemd runs it: `node dist/src/cli.js run`, configured by
+ * its environment, talking to the Webex simulator (started here, on port 0) through the real SDK,
+ * with NOTIFY_SOCKET pointed at a python datagram listener standing in for systemd.
+ */
+import t, { type Test } from 'tap';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startNotifyListener, type NotifyListener } from '../support/notify-listener.js';
+import { ensureBuilt, spawnDaemon, type SpawnedDaemon } from '../support/spawn-daemon.js';
+
+ensureBuilt();
+t.setTimeout(180_000);
+
+const WATCHDOG_USEC = 2_000_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+interface Run {
+  sim: Simulator;
+  notify: NotifyListener;
+  daemon: SpawnedDaemon;
+  logDir: string;
+  stateDir: string;
+  token: string;
+  /** Every file under the log dir, path -> content. */
+  logFiles(): Map<string, string>;
+}
+
+/** Simulator, notify listener, temp dirs and the spawned daemon, all cleaned up by the test's teardown. */
+async function launch(
+  t: Test,
+  opts: { env?: Record<string, string | undefined>; before?: (sim: Simulator) => void; sim?: Simulator } = {},
+): Promise<Run> {
+  const sim = opts.sim ?? (await startSimulator({ port: 0 }));
+  const notify = await startNotifyListener();
+  const scratch = mkdtempSync(join(tmpdir(), 'toodles-proc-'));
+  const logDir = join(scratch, 'log');
+  const stateDir = join(scratch, 'state');
+  opts.before?.(sim);
+  const token = sim.botToken;
+  const daemon = spawnDaemon({
+    WEBEX_BOT_TOKEN: token,
+    TOODLES_WEBEX_U2C_URL: sim.u2cUrl,
+    TOODLES_WEBEX_HYDRA_URL: sim.hydraUrl,
+    NOTIFY_SOCKET: notify.path,
+    WATCHDOG_USEC: String(WATCHDOG_USEC),
+    TOODLES_LOG_DIR: logDir,
+    TOODLES_STATE_DIR: stateDir,
+    TOODLES_PROXY_URL: 'direct',
+    TOODLES_DRAIN_TIMEOUT_S: '5',
+    TOODLES_LOG_LEVEL: 'debug',
+    ...opts.env,
+  });
+  t.teardown(async () => {
+    await daemon.kill();
+    await notify.close();
+    if (!opts.sim) await sim.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  const logFiles = () => {
+    const files = new Map<string, string>();
+    const walk = (dir: string) => {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        const p = join(dir, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else files.set(p, readFileSync(p, 'utf8'));
+      }
+    };
+    walk(logDir);
+    return files;
+  };
+  return { sim, notify, daemon, logDir, stateDir, token, logFiles };
+}
+
+/** The token, and its random part on its own (a truncated token in an error message is still a leak). */
+function secretsOf(token: string): string[] {
+  return [token, token.split('_')[0]!].filter((s) => s.length >= 16);
+}
+
+function assertNoToken(t: Test, run: Run): void {
+  const places: Array<[string, string]> = [
+    ['stdout', run.daemon.stdout()],
+    ['stderr', run.daemon.stderr()],
+    ['notify datagrams', run.notify.datagrams.map((d) => d.text).join('\n')],
+    ...[...run.logFiles()].map(([path, text]): [string, string] => [`log file ${path}`, text]),
+  ];
+  t.ok(run.logFiles().size > 0, 'there are log files to check');
+  for (const [where, text] of places) {
+    for (const secret of secretsOf(run.token)) {
+      t.notOk(text.includes(secret), `the token is not in ${where}`);
+    }
+  }
+}
+
+function lastJsonLine(text: string): Record<string, unknown> | undefined {
+  const lines = text.split('\n').filter((l) => l.trim().length > 0);
+  const last = lines.at(-1);
+  return last === undefined ? undefined : (JSON.parse(last) as Record<string, unknown>);
+}
+
+function rollingLog(t: Test, run: Run): string {
+  const files = [...run.logFiles()].filter(([p]) => /toodles[^/]*\.log$/.test(p));
+  t.ok(files.length >= 1, `a rolling log file exists under TOODLES_LOG_DIR (${files.map(([p]) => p).join(', ')})`);
+  // The newest file is the one written last.
+  files.sort(([a], [b]) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  return files.at(-1)?.[1] ?? '';
+}
+
+t.test('a spawned daemon: systemd notifications, a command, a clean SIGTERM, no token anywhere', async (t) => {
+  const run = await launch(t);
+  const { sim, notify, daemon } = run;
+
+  await t.test('READY=1 once the bot is online, with operator-worded STATUS before it', async (t) => {
+    await notify.waitFor(/^READY=1$/, 30_000);
+    const readyMs = Date.now() - daemon.startedAt;
+    t.comment(`time to READY: ${secs(readyMs)}`);
+    const live = sim.devices().filter((d) => !d.deleted);
+    t.equal(live.length, 1, 'one device registered when READY arrives');
+    t.ok(sim.connections().some((c) => c.open && c.authorized), 'an authorized socket is open when READY arrives');
+
+    const lines = notify.lines();
+    const status = lines.filter((l) => l.startsWith('STATUS='));
+    t.ok(status.length >= 3, `several STATUS updates so far: ${JSON.stringify(status)}`);
+    const onlineAt = lines.findIndex((l) => /^STATUS=Online as /.test(l));
+    const readyAt = lines.indexOf('READY=1');
+    t.ok(onlineAt >= 0 && onlineAt < readyAt, 'STATUS says Online before READY=1 is sent');
+    t.match(lines[onlineAt], /^STATUS=Online as .+: listening \(reconnects: 0\)$/);
+    t.ok(status.some((l) => /^STATUS=Starting: signing in to Webex/.test(l)), 'STATUS said it was signing in');
+    t.ok(status.some((l) => /^STATUS=Connecting to Webex/.test(l)), 'STATUS said it was connecting');
+    for (const l of status) {
+      t.match(l, /^STATUS=[A-Z][a-z]+[ ,:]/, `"${l}" reads as words`);
+      t.notMatch(l, /[{}]|backing_off|undefined|\[object/, `"${l}" has no code-speak`);
+    }
+    t.equal(lines.filter((l) => l === 'READY=1').length, 1, 'READY=1 is sent exactly once');
+  });
+
+  await t.test('WATCHDOG=1 keeps coming at about half of WATCHDOG_USEC', async (t) => {
+    const from = Date.now();
+    const windowMs = 4_000;
+    await sleep(windowMs);
+    const pings = notify.datagrams.filter((d) => d.at >= from && /(^|\n)WATCHDOG=1(\n|$)/.test(d.text));
+    const expected = windowMs / (WATCHDOG_USEC / 2000);
+    const gaps = pings.slice(1).map((p, i) => p.at - pings[i]!.at);
+    const meanGap = gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length);
+    t.comment(`watchdog: ${pings.length} pings in ${windowMs} ms (expected ~${expected}), mean gap ${meanGap.toFixed(0)} ms, max gap ${Math.max(...gaps)} ms`);
+    t.ok(pings.length >= expected - 1 && pings.length <= expected * 2 + 1, `ping count ${pings.length} is near ${expected}`);
+    t.ok(Math.max(...gaps) < WATCHDOG_USEC / 1000, 'never a gap as long as WATCHDOG_USEC (systemd would kill it)');
+  });
+
+  await t.test('a ping posted through the simulator is answered in its thread', async (t) => {
+    const room = sim.directRoom('alice@example.com');
+    const asked = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'ping' });
+    const reply = await sim.waitForBotMessage((m) => m.parentId === asked.id, 10_000);
+    t.match(reply.markdown ?? reply.text, /^pong \(Webex round trip \d+ ms\)$/);
+    t.equal(reply.roomId, room.id);
+  });
+
+  await t.test('SIGTERM while a command is being handled: the answer still goes out, then a clean exit', async (t) => {
+    const room = sim.directRoom('bob@example.com');
+    // The reply POST takes 2 s: the handler is in flight when the signal lands.
+    sim.faults.slowRest({ path: '/messages', method: 'POST', delayMs: 2_000, count: 1 });
+    const asked = sim.postMessage({ from: 'bob@example.com', roomId: room.id, text: 'ping' });
+    const received = await daemon.waitForLog('command.received', (l) => l.id === asked.id, 10_000);
+    t.equal(received.command, 'ping');
+    t.equal(sim.repliesTo(asked.id).length, 0, 'not answered yet when SIGTERM is sent');
+
+    const sentAt = Date.now();
+    const exit = await daemon.signal('SIGTERM', 30_000);
+    const stopMs = exit.at - sentAt;
+    t.comment(`stop time after SIGTERM (with a 2 s in-flight reply): ${secs(stopMs)}`);
+    t.equal(exit.code, 0, 'exit code 0');
+    t.equal(exit.signal, null, 'exited by itself, not killed');
+    t.ok(stopMs < 15_000, `stopped well inside 30 s (${secs(stopMs)})`);
+
+    t.equal(sim.repliesTo(asked.id).length, 1, 'the in-flight ping was answered (drained)');
+    t.match(sim.repliesTo(asked.id)[0]?.markdown, /^pong/);
+    const events = daemon.logs().map((l) => l.event);
+    t.ok(events.includes('drain.start') && events.includes('drain.done'), 'drain.start and drain.done logged');
+
+    t.ok(notify.lines().includes('STOPPING=1'), 'STOPPING=1 was sent');
+    t.ok(notify.lines().some((l) => /^STATUS=Stopping/.test(l)), 'STATUS said it was stopping');
+
+    const devices = sim.devices();
+    t.equal(devices.length, 1);
+    t.ok(devices.every((d) => d.deleted), 'the device is unregistered in the simulator');
+    t.ok(sim.connections().every((c) => !c.open), 'no socket left open');
+
+    const file = rollingLog(t, run);
+    const last = lastJsonLine(file);
+    t.equal(last?.event, 'daemon.exit', 'the last line of the rolling log file is daemon.exit');
+    t.equal(last?.exitCode, 0);
+    for (const event of ['daemon.start', 'daemon.ready', 'command.received', 'webex.unregistered']) {
+      t.ok(file.includes(`"event":"${event}"`), `the log file has ${event}`);
+    }
+    t.equal(lastJsonLine(daemon.stdout())?.event, 'daemon.exit', 'stdout (journald) ends with daemon.exit too');
+    t.equal(daemon.stderr(), '', 'nothing on stderr');
+  });
+
+  t.test('the token appears in no output: stdout, stderr, log files, notify datagrams', async (t) => {
+    assertNoToken(t, run);
+  });
+});
+
+t.test('SIGINT behaves like SIGTERM', async (t) => {
+  const run = await launch(t);
+  await run.notify.waitFor(/^READY=1$/, 30_000);
+  const sentAt = Date.now();
+  const exit = await run.daemon.signal('SIGINT', 30_000);
+  t.comment(`stop time after SIGINT: ${secs(exit.at - sentAt)}`);
+  t.equal(exit.code, 0, 'exit code 0');
+  t.ok(exit.at - sentAt < 15_000, 'well inside 30 s');
+  t.ok(run.notify.lines().includes('STOPPING=1'), 'STOPPING=1 was sent');
+  t.ok(run.sim.devices().every((d) => d.deleted), 'the device is unregistered');
+  t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file ends with daemon.exit');
+  assertNoToken(t, run);
+});
+
+t.test('a token Webex rejects: exit 77, STATUS says why, the token is never shown', async (t) => {
+  await t.test('people/me answers 401 at sign-in', async (t) => {
+    const run = await launch(t, { before: (sim) => sim.faults.failRest({ path: 'people/me', status: 401 }) });
+    const exit = await run.daemon.waitForExit(30_000);
+    t.equal(exit.code, 77, 'exit code 77');
+    t.notOk(run.notify.lines().includes('READY=1'), 'never READY');
+    const failed = await run.notify.waitFor(/^STATUS=Failed/, 1_000);
+    t.match(failed, /token/i, `STATUS names the token as the reason: ${failed}`);
+    t.ok(run.daemon.logs().some((l) => l.event === 'daemon.failed'), 'daemon.failed logged');
+    t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file still ends with daemon.exit');
+    assertNoToken(t, run);
+  });
+
+  await t.test('the socket is closed with 4401 once online', async (t) => {
+    const run = await launch(t);
+    await run.notify.waitFor(/^READY=1$/, 30_000);
+    t.ok(run.sim.faults.closeSockets(4401, 'unauthorized') >= 1, 'a socket was closed with 4401');
+    const exit = await run.daemon.waitForExit( 30_000);
+    t.equal(exit.code, 77, 'exit code 77');
+    const failed = await run.notify.waitFor(/^STATUS=Failed/, 1_000);
+    t.match(failed, /4401|token|refused/i, `STATUS says why: ${failed}`);
+    assertNoToken(t, run);
+  });
+
+  await t.test('a token the simulator does not know at all', async (t) => {
+    const bogus = `${'f00d'.repeat(12)}_PF84_00000000-0000-0000-0000-000000000000`;
+    const run = await launch(t, { env: { WEBEX_BOT_TOKEN: bogus } });
+    run.token = bogus;
+    const exit = await run.daemon.waitForExit( 45_000);
+    t.equal(exit.code, 77, 'exit code 77');
+    const failed = await run.notify.waitFor(/^STATUS=Failed/, 1_000).catch(() => 'no STATUS=Failed');
+    t.match(failed, /token|401/i, `STATUS says why: ${failed}`);
+    assertNoToken(t, run);
+  });
+});
+
+t.test('SIGTERM while Webex is unreachable (backing off before the first READY): prompt exit 0', async (t) => {
+  const run = await launch(t, { before: (sim) => sim.faults.failRest({ path: 'people/me', status: 503 }) });
+  const backingOff = await run.notify.waitFor(/^STATUS=Webex connection lost, reconnecting/, 30_000);
+  t.comment(backingOff);
+  t.match(backingOff, /retrying in \d|failed/, 'STATUS says it is retrying, and why');
+  const sentAt = Date.now();
+  const exit = await run.daemon.signal('SIGTERM', 30_000);
+  t.comment(`stop time while backing off: ${secs(exit.at - sentAt)}`);
+  t.equal(exit.code, 0, 'exit code 0');
+  t.ok(exit.at - sentAt < 10_000, 'well inside 30 s');
+  t.notOk(run.notify.lines().includes('READY=1'), 'never READY');
+  t.ok(run.notify.lines().includes('STOPPING=1'), 'STOPPING=1 was sent');
+  t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file ends with daemon.exit');
+  assertNoToken(t, run);
+});
+
+// Bug (see the todo reason): runs for real, and its failing assertions are reported as todo.
+const STDOUT_GONE_BUG =
+  'src/log.ts close() never resolves after EPIPE on fd 1: daemon.exit reaches the log file, then the process spins and never exits';
+t.test('SIGTERM still ends the process when stdout (journald) has gone away', async (t) => {
+  const run = await launch(t);
+  await run.notify.waitFor(/^READY=1$/, 30_000);
+  run.daemon.child.stdout?.destroy(); // the reading end goes away: the daemon's next write gets EPIPE
+  const sentAt = Date.now();
+  const exit = await run.daemon.signal('SIGTERM', 3_000);
+  t.comment(`with stdout closed: ${exit.signal ? `still running, killed with ${exit.signal}` : `exit ${exit.code}`} after ${secs(exit.at - sentAt)}`);
+  t.equal(exit.signal, null, 'exited by itself within 3 s (not SIGKILLed)', { todo: STDOUT_GONE_BUG });
+  t.equal(exit.code, 0, 'exit code 0', { todo: STDOUT_GONE_BUG });
+  t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file still ends with daemon.exit');
+});
