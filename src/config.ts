@@ -76,6 +76,10 @@ function validToken(source: string, token: string): string {
   // Never echo the value: a malformed token is still mostly a secret.
   if (/\s/.test(token)) throw new ConfigError(source, 'the bot token contains white space');
   if (token.length < 20) throw new ConfigError(source, 'the bot token is too short to be a Webex bot token');
+  // Webex bot tokens are <secret>_<cluster>_<org uuid>; the SDK cannot even find its services without that shape.
+  const botToken = token.split('_').length >= 3;
+  const jwt = /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
+  if (!botToken && !jwt) throw new ConfigError(source, 'not a Webex bot token (expected <token>_<cluster>_<org id>)');
   return token;
 }
 
@@ -106,7 +110,10 @@ function proxySettings(env: Env): ProxySettings {
 /** Reads and validates the whole configuration up front, so a bad value fails at start, not at 3 a.m. */
 export function loadConfig(env: Env = process.env): Config {
   const reconnectIntervalMs = seconds(env, 'TOODLES_RECONNECT_INTERVAL_S', 600, 0.1);
-  const drainTimeoutMs = seconds(env, 'TOODLES_DRAIN_TIMEOUT_S', 10, 0);
+  // Unset, the drain is 10 s or half the interval, whichever is shorter; set, it must fit.
+  const drainTimeoutMs = env.TOODLES_DRAIN_TIMEOUT_S?.trim()
+    ? seconds(env, 'TOODLES_DRAIN_TIMEOUT_S', 10, 0)
+    : Math.min(10_000, Math.floor(reconnectIntervalMs / 2));
   if (drainTimeoutMs >= reconnectIntervalMs) {
     throw new ConfigError('TOODLES_DRAIN_TIMEOUT_S', 'must be shorter than TOODLES_RECONNECT_INTERVAL_S');
   }

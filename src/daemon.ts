@@ -45,7 +45,8 @@ const STATUS_WORDS: Record<SupervisorStatus['state'], string> = {
   failed: 'Failed',
 };
 
-function statusLine(s: SupervisorStatus, detail: string): string {
+function statusLine(s: SupervisorStatus, detail: string, everOnline: boolean): string {
+  if (!everOnline && s.state === 'backing_off') return `Cannot reach Webex yet: ${detail}`;
   const base = STATUS_WORDS[s.state];
   if (s.state === 'online') {
     const last = s.lastReconnectMs === undefined ? '' : `, last took ${s.lastReconnectMs} ms`;
@@ -80,19 +81,23 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     proxy: describeProxy(config.proxy),
   });
 
-  const restAgent = createRestAgent(config.proxy);
+  // The SDK reduces a failed websocket handshake to "Failed to connect to socket": the proxy's own
+  // failures (refused CONNECT, proxy unreachable, no answer) are logged here, naming the proxy.
+  const proxyOptions = { onProxyError: (err: Error) => logger.warn({ event: 'proxy.error', err: err.message }) };
+  const restAgent = createRestAgent(config.proxy, proxyOptions);
   const link = new SdkWebexLink({
     sdk: {
       token: config.token,
       u2cUrl: config.u2cUrl,
       hydraUrl: config.hydraUrl,
       mercury: { pingInterval: 15_000, pongTimeout: 14_000, maxRetries: 1, ...tuning.mercury },
-      wsOptions: { handshakeTimeout: timings.connectTimeoutMs, agent: createMercuryAgent(config.proxy) },
+      wsOptions: { handshakeTimeout: timings.connectTimeoutMs, agent: createMercuryAgent(config.proxy, proxyOptions) },
     },
     log: logger,
     prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
   });
   let ready = false;
+  let lastPing = 0;
   const supervisor: Supervisor = new Supervisor({
     link,
     log: logger,
@@ -101,14 +106,21 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     timings,
     backoff: new Backoff(tuning.backoff ?? DEFAULT_BACKOFF),
     onState: (status, detail) => {
-      notifier.status(statusLine(status, detail));
+      notifier.status(statusLine(status, detail, ready));
       if (status.state === 'online' && !ready) {
         ready = true;
         notifier.ready();
         logger.info({ event: 'daemon.ready', durationMs: Date.now() - startedAt });
       }
     },
-    onProgress: () => notifier.watchdog(),
+    // The supervisor reports progress every tick; systemd wants a ping every half WatchdogSec.
+    onProgress: () => {
+      const now = Date.now();
+      if (watchdogMs > 0 && now - lastPing >= watchdogMs) {
+        lastPing = now;
+        notifier.watchdog();
+      }
+    },
   });
   const connection = () => supervisor.status();
   const dispatcher = new Dispatcher({

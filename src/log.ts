@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
+import { bounded } from './util/bounded.js';
 
 export type { Logger };
 
@@ -18,20 +19,25 @@ export interface DaemonLog {
   close(): Promise<void>;
 }
 
+const CLOSE_TIMEOUT_MS = 3_000;
 const ROLL = { frequency: 'daily', size: '10m', mkdir: true, limit: { count: 14 } } as const;
 
 /**
  * One JSON line per event on stdout (journald) and, optionally, in rolling files. Secrets are
  * scrubbed from the serialized line itself, so no path through an error message or a stack can leak one.
+ * Stdout is written from this thread: if journald's end goes away (EPIPE) the write fails and is
+ * dropped, where a worker-thread transport would leave the exit spinning on a buffer nobody drains.
  */
 export function createLog(opts: LogOptions): DaemonLog {
   const secrets = opts.secrets.filter((s) => s.length > 0);
   const scrub = (line: string) => secrets.reduce((text, secret) => text.replaceAll(secret, '[redacted]'), line);
-  const targets: pino.TransportTargetOptions[] = [{ target: 'pino/file', level: opts.level, options: { destination: 1 } }];
-  if (opts.dir) {
-    targets.push({ target: 'pino-roll', level: opts.level, options: { file: `${opts.dir}/toodles.log`, ...ROLL } });
-  }
-  const transport = pino.transport({ targets });
+  const stdout = pino.destination({ dest: 1, sync: false });
+  stdout.on('error', () => undefined); // journald gone: the files, if any, still get every line
+  const streams: pino.StreamEntry[] = [{ level: opts.level, stream: stdout }];
+  const files = opts.dir
+    ? pino.transport({ target: 'pino-roll', options: { file: `${opts.dir}/toodles.log`, ...ROLL } })
+    : undefined;
+  if (files) streams.push({ level: opts.level, stream: files });
   const logger = pino(
     {
       level: opts.level,
@@ -40,15 +46,20 @@ export function createLog(opts: LogOptions): DaemonLog {
       redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' },
       hooks: { streamWrite: scrub },
     },
-    transport,
+    pino.multistream(streams),
   );
   return {
     logger,
     async close() {
-      logger.flush();
-      const closed = once(transport, 'close');
-      transport.end();
-      await closed;
+      try {
+        stdout.flushSync();
+      } catch {
+        // EPIPE: nobody is reading stdout any more.
+      }
+      if (!files) return;
+      const closed = once(files, 'close').catch(() => undefined);
+      files.end();
+      await bounded('log flush', closed, { timeoutMs: CLOSE_TIMEOUT_MS }).catch(() => undefined);
     },
   };
 }

@@ -43,7 +43,7 @@ export class Dispatcher {
       await reply({ markdown: `${said} Say \`help\` to see what I can do.` });
       return;
     }
-    await this.guarded(name, reply, (signal) => command.run({ message, args, fetchMs, signal, reply }));
+    await this.guarded(name, reply, (signal, tracked) => command.run({ message, args, fetchMs, signal, reply: tracked }));
   }
 
   private async onCardSubmit(id: string): Promise<void> {
@@ -58,19 +58,37 @@ export class Dispatcher {
       return;
     }
     const onSubmit = command.onCardSubmit.bind(command);
-    await this.guarded(name, reply, (signal) => onSubmit({ action, signal, reply }));
+    await this.guarded(name, reply, (signal, tracked) => onSubmit({ action, signal, reply: tracked }));
   }
 
-  /** Runs a handler under its time limit; a throw or overrun gets a short answer with a reference to the log. */
-  private async guarded(name: string, reply: (r: Reply) => Promise<void>, run: (signal: AbortSignal) => Promise<void>) {
+  /**
+   * Runs a handler under its time limit; a throw or overrun gets a short answer with a reference to
+   * the log, unless one of its own replies is still on its way (Webex being slow): a second message
+   * would only make the user see the bot talk over itself.
+   */
+  private async guarded(
+    name: string,
+    reply: (r: Reply) => Promise<void>,
+    run: (signal: AbortSignal, tracked: (r: Reply) => Promise<void>) => Promise<void>,
+  ) {
     const started = Date.now();
+    let sending = 0;
+    const tracked = async (r: Reply) => {
+      sending += 1;
+      try {
+        await reply(r);
+      } finally {
+        sending -= 1;
+      }
+    };
     try {
-      await bounded(`command ${name}`, run, { timeoutMs: this.deps.handlerTimeoutMs });
+      await bounded(`command ${name}`, (signal) => run(signal, tracked), { timeoutMs: this.deps.handlerTimeoutMs });
       this.deps.log.info({ event: 'command.done', command: name, durationMs: Date.now() - started });
     } catch (err) {
       const ref = randomBytes(4).toString('hex');
-      this.deps.log.error({ event: 'command.failed', command: name, ref, durationMs: Date.now() - started, err: errorText(err) });
-      await reply({ markdown: `Sorry, \`${name}\` failed. Reference: ${ref}` });
+      const replyInFlight = sending > 0;
+      this.deps.log.error({ event: 'command.failed', command: name, ref, durationMs: Date.now() - started, replyInFlight, err: errorText(err) });
+      if (!replyInFlight) await reply({ markdown: `Sorry, \`${name}\` failed. Reference: ${ref}` });
     }
   }
 

@@ -90,6 +90,7 @@ type Wake =
 export class Supervisor {
   private state: ConnectionState = 'starting';
   private stateSince: number;
+  private stateReason = 'process start';
   private deadline: number;
   private readonly connections = new Set<Tracked>();
   private active?: Tracked;
@@ -177,7 +178,7 @@ export class Supervisor {
       case 'rotating':
         return this.rotate();
       case 'backing_off':
-        return this.backOff();
+        return this.backOff(this.stateReason);
       case 'stopping':
         await this.shutdown();
         this.transition('stopped', 'shutdown complete', Infinity);
@@ -266,10 +267,10 @@ export class Supervisor {
     return undefined;
   }
 
-  private async backOff(): Promise<SupervisorOutcome | undefined> {
+  private async backOff(why: string): Promise<SupervisorOutcome | undefined> {
     const delayMs = this.backoff.nextDelayMs();
     this.deadline = this.now() + delayMs;
-    this.announce(`retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${this.backoff.attempts})`);
+    this.announce(`${why}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${this.backoff.attempts})`);
     try {
       await sleep(delayMs, this.lifetime.signal);
     } catch {
@@ -460,6 +461,7 @@ export class Supervisor {
     const now = this.now();
     this.state = to;
     this.stateSince = now;
+    this.stateReason = reason;
     this.deadline = now + budgetMs;
     this.deps.log.info({ event: 'connection.state', from, to, reason });
     this.announce(reason);

@@ -30,3 +30,16 @@ t.test('a rejected token (4401) stops the daemon with exit status 77 and says wh
   t.ok(h.notices.some((n) => /^STATUS=Failed: Webex refused the connection \(4401/.test(n)), 'STATUS says why');
   await h.sim.stop();
 });
+
+t.test('a reply still on its way when the handler times out is not followed by an error message', async (t) => {
+  const h = await startHarness({ tuning: { ...FAST, handlerTimeoutMs: 500 } });
+  t.teardown(() => h.stop());
+  h.sim.faults.slowRest({ path: '/messages', method: 'POST', delayMs: 1_500, count: 1 });
+  const room = h.sim.directRoom(ALICE);
+  const asked = h.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' });
+  await h.waitForLog('command.failed', (l) => l.replyInFlight === true);
+  await h.sim.waitForBotMessage((m) => m.parentId === asked.id, 5_000);
+  await answered(h); // later traffic has flowed, so a stray second reply would have landed by now
+  t.equal(h.sim.repliesTo(asked.id).length, 1, 'the pong arrives, alone');
+  t.match(h.sim.repliesTo(asked.id)[0]?.markdown, /^pong/);
+});

@@ -21,7 +21,7 @@ export interface Harness {
 export const FAST: DaemonTuning = {
   timings: { startTimeoutMs: 15_000, connectTimeoutMs: 3_000, closeTimeoutMs: 1_000, livenessTimeoutMs: 2_500, tickMs: 100, watchdogGraceMs: 3_000 },
   mercury: { pingInterval: 800, pongTimeout: 700 },
-  handlerTimeoutMs: 2_000,
+  handlerTimeoutMs: 10_000,
   // Same shape as production (first retry within 1 s), but a short memory of past failures.
   backoff: { baseMs: 1_000, capMs: 4_000, stableResetMs: 2_000 },
 };
