@@ -233,6 +233,7 @@ class MercuryConnection implements LinkConnection {
   private activityListeners: Array<(a: IncomingActivity) => void> = [];
   private closeListeners: Array<(info: CloseInfo) => void> = [];
   private retiringListeners: Array<() => void> = [];
+  private readonly unclaimed: IncomingActivity[] = [];
   private closed = false;
   private readonly mercury: WebexSdk['internal']['mercury'];
 
@@ -254,6 +255,9 @@ class MercuryConnection implements LinkConnection {
 
   onActivity(listener: (activity: IncomingActivity) => void): void {
     this.activityListeners.push(listener);
+    // Events that arrived between `online` and the supervisor taking the socket: acked already, so
+    // dropping them would lose them for good.
+    for (const activity of this.unclaimed.splice(0)) listener(activity);
   }
 
   onClose(listener: (info: CloseInfo) => void): void {
@@ -313,6 +317,7 @@ class MercuryConnection implements LinkConnection {
       this.log.debug({ event: 'activity.ignored', connection: this.id, verb: activity?.verb });
       return;
     }
+    if (this.activityListeners.length === 0) this.unclaimed.push(incoming);
     for (const listener of this.activityListeners) listener(incoming);
   };
 }
