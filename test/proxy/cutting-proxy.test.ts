@@ -1,16 +1,14 @@
 /**
- * The cutting proxy itself, and the real SDK through it: refused CONNECTs (407/502/503), a proxy that
- * is down or never answers, and a tunnel silently cut after N seconds (what the liveness check must
- * detect). Recovery times are printed.
+ * The cutting proxy itself, and our proxy agents through it: refused CONNECTs (407/502/503), a proxy
+ * that is down or never answers, and a tunnel silently cut after N seconds. The daemon through it
+ * (detection, backoff, recovery times): daemon-proxy-faults.test.ts.
  */
 import t from 'tap';
 import http from 'node:http';
 import net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { startSimulator } from '../../src/simulator/index.js';
 import { createMercuryAgent, createRestAgent, resolveProxySettings } from '../../src/webex/proxy.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
-import { connectSdk, lifo, servedPeopleMe } from '../support/proxied-sdk.js';
 
 /** A loopback HTTP + websocket echo target. */
 async function startTarget(): Promise<{ port: number; close: () => Promise<void> }> {
@@ -31,16 +29,6 @@ async function startTarget(): Promise<{ port: number; close: () => Promise<void>
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
-}
-
-/** The statusCode of a rejected SDK call (WebexHttpError), or -1 if it resolved. */
-async function statusOf(p: Promise<unknown>): Promise<number> {
-  try {
-    await p;
-    return -1;
-  } catch (err) {
-    return (err as { statusCode?: number }).statusCode ?? -2;
-  }
 }
 
 function get(url: string, agent: http.Agent | undefined): Promise<{ status: number; body: string }> {
@@ -149,7 +137,11 @@ t.test('cutting proxy: refuse, blackhole, down, up', async (t) => {
 
   for (const status of [407, 502, 503] as const) {
     proxy.refuse(status);
-    await t.rejects(openWs(wsUrl, wsAgent), { message: `Unexpected server response: ${status}` }, `CONNECT ${status}`);
+    await t.rejects(
+      openWs(wsUrl, wsAgent),
+      { name: 'ProxyRefusedError', proxyStatus: status, message: new RegExp(`^proxy ${proxy.url} refused the tunnel to 127\\.0\\.0\\.1:${target.port}: ${status} `) },
+      `CONNECT ${status}: the error names the proxy`,
+    );
     t.equal((await get(`http://127.0.0.1:${target.port}/`, rest)).status, status, `plain request ${status}`);
   }
   t.match(proxy.find({ method: 'CONNECT' }).map((r) => r.outcome), ['refused 407', 'refused 502', 'refused 503']);
@@ -163,8 +155,9 @@ t.test('cutting proxy: refuse, blackhole, down, up', async (t) => {
   await t.rejects(get(`http://127.0.0.1:${target.port}/`, rest), { code: 'ETIMEDOUT' }, 'blackholed plain request: request timeout');
 
   await proxy.down();
-  await t.rejects(openWs(wsUrl, wsAgent), { code: 'ECONNREFUSED' }, 'proxy down: ECONNREFUSED');
-  await t.rejects(get(`http://127.0.0.1:${target.port}/`, rest), { code: 'ECONNREFUSED' });
+  const unreachable = { name: 'ProxyUnreachableError', code: 'ECONNREFUSED', message: new RegExp(`^proxy ${proxy.url} unreachable: connect ECONNREFUSED`) };
+  await t.rejects(openWs(wsUrl, wsAgent), unreachable, 'proxy down: the websocket error names the proxy');
+  await t.rejects(get(`http://127.0.0.1:${target.port}/`, rest), unreachable, 'proxy down: the REST error names the proxy');
   await proxy.up();
   const ws = await openWs(wsUrl, wsAgent);
   t.ok(await echo(ws, 'back', 1000), 'works again after up()');
@@ -186,85 +179,10 @@ t.test('proxy auth: credentials in the URL become Proxy-Authorization', async (t
   });
   const ws = await openWs(`ws://127.0.0.1:${target.port}/`, goodWs);
   ws.terminate();
-  await t.rejects(openWs(`ws://127.0.0.1:${target.port}/`, badWs), { message: 'Unexpected server response: 407' });
-});
-
-// ------------------------------------------------------------------------------------------------
-// The real SDK through the cutting proxy.
-
-t.test('SDK: CONNECT refused / proxy down give clear errors, then recovery', { skip: process.env['TOODLES_PROXY_SDK_TESTS'] ? false : 'WIP: intermittent SDK-internal unhandled rejections (metrics POST, people/me socket hang up) through the proxy; set TOODLES_PROXY_SDK_TESTS=1' }, async (t) => {
-  const defer = lifo(t);
-  const sim = await startSimulator({ port: 0 });
-  defer(() => sim.stop());
-  const proxy = await CuttingProxy.start();
-  defer(() => proxy.close());
-  const settings = resolveProxySettings({ HTTPS_PROXY: proxy.url });
-  const { sdk, stop } = connectSdk(sim, settings, {
-    mercury: { backoffTimeReset: 200, backoffTimeMax: 400, pingInterval: 2000, pongTimeout: 1500 },
-    connectTimeoutMs: 1000,
-  });
-  defer(stop);
-  await sdk.messages.listen();
-  await servedPeopleMe(sim);
-  const mercury = sdk.internal.mercury;
-  t.ok(mercury.connected, 'connected through the proxy');
-
-  // Every new CONNECT refused; kill the live socket: the SDK retries through the proxy and fails.
-  const closes: string[] = [];
-  mercury.on('offline', (e: { code?: number; reason?: string }) => closes.push(`${e?.code} ${e?.reason}`));
-  for (const status of [407, 502, 503] as const) {
-    proxy.refuse(status);
-    const before = proxy.find({ outcome: `refused ${status}` }).length;
-    if (mercury.connected) sim.faults.killSockets();
-    await proxy.waitForRecord((r) => r.outcome === `refused ${status}`, 5000);
-    t.ok(proxy.find({ outcome: `refused ${status}` }).length > before, `SDK's reconnect hit CONNECT ${status}`);
-    t.notOk(mercury.connected, 'not connected while refused');
-  }
-  // REST through a refusing proxy: the proxy's status surfaces as the call's status.
-  proxy.refuse(407);
-  t.equal(await statusOf(sdk.people.get('me')), 407, 'REST call fails with the proxy status 407');
-  await proxy.down();
-  t.equal(await statusOf(sdk.people.get('me')), 0, 'REST call with the proxy down: network error (statusCode 0)');
-  await proxy.up();
-  const started = Date.now();
-  while (!mercury.connected) {
-    if (Date.now() - started > 10_000) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  t.ok(mercury.connected, `SDK reconnected by itself ${Date.now() - started} ms after the proxy came back`);
-  t.comment(`SDK reconnected ${Date.now() - started} ms after the proxy came back (backoffTimeMax 400)`);
-  t.ok((await sdk.people.get('me')).id, 'REST works again');
-  t.comment(`mercury offline events: ${JSON.stringify(closes.slice(0, 5))}`);
-});
-
-t.test('SDK: a tunnel silently cut after N seconds is detected by the ping/pong liveness', { skip: process.env['TOODLES_PROXY_SDK_TESTS'] ? false : 'WIP: intermittent SDK-internal unhandled rejections (metrics POST, people/me socket hang up) through the proxy; set TOODLES_PROXY_SDK_TESTS=1' }, async (t) => {
-  const defer = lifo(t);
-  const sim = await startSimulator({ port: 0 });
-  defer(() => sim.stop());
-  const proxy = await CuttingProxy.start();
-  defer(() => proxy.close());
-  const settings = resolveProxySettings({ HTTPS_PROXY: proxy.url });
-  const pingInterval = 1000;
-  const pongTimeout = 800;
-  const { sdk, stop } = connectSdk(sim, settings, {
-    mercury: { backoffTimeReset: 200, backoffTimeMax: 400, pingInterval, pongTimeout },
-    connectTimeoutMs: 1000,
-  });
-  defer(stop);
-  await sdk.messages.listen();
-  await servedPeopleMe(sim);
-  const mercury = sdk.internal.mercury;
-
-  // The corporate failure: the tunnel lives 2.5 s, then silently stops forwarding.
-  proxy.setCut({ lifetimeMs: 2500 });
-  const cut = await proxy.waitForCut(5000);
-  const offline = await new Promise<number>((resolve) => mercury.once('offline', () => resolve(Date.now())));
-  const detectMs = offline - cut.cutAt!;
-  t.ok(detectMs <= pingInterval + pongTimeout + 500, `SDK noticed the silent cut after ${detectMs} ms`);
-  t.comment(`silent cut detected by ping/pong in ${detectMs} ms (pingInterval ${pingInterval} + pongTimeout ${pongTimeout})`);
-  proxy.setCut({});
-  const reconnectStart = Date.now();
-  while (!mercury.connected && Date.now() - reconnectStart < 10_000) await new Promise((r) => setTimeout(r, 20));
-  t.ok(mercury.connected, `reconnected through a new tunnel ${Date.now() - reconnectStart} ms after detection`);
-  t.ok(proxy.find({ method: 'CONNECT', outcome: 'tunnel' }).length >= 2, 'over a new CONNECT tunnel');
+  const refused = await openWs(`ws://127.0.0.1:${target.port}/`, badWs).then(
+    () => new Error('connected with the wrong password'),
+    (err: Error) => err,
+  );
+  t.match(refused, { name: 'ProxyRefusedError', proxyStatus: 407, message: /^proxy http:\/\/\*\*\*@127\.0\.0\.1:\d+ refused the tunnel/ });
+  t.notMatch(refused.message, /wrong|bot:/, 'the error names the proxy without its credentials');
 });
