@@ -287,3 +287,21 @@ t.test('SIGTERM still ends the process when stdout (journald) has gone away', as
   t.equal(exit.code, 0, 'exit code 0');
   t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file still ends with daemon.exit');
 });
+
+t.test('an unhandled rejection inside the SDK does not kill the daemon: it rebuilds the SDK and keeps answering', async (t) => {
+  const run = await launch(t);
+  const { sim, daemon } = run;
+  await run.notify.waitFor(/^READY=1$/, 30_000);
+  // A frame without an id makes the SDK's ack reject with nobody listening; Node 20 exits on that by default.
+  t.ok(sim.faults.malformedFrame('no-id') > 0, 'the bad frame went out');
+  const rejection = await daemon.waitForLog('process.unhandled_rejection', undefined, 10_000);
+  t.comment(`caught: ${String(rejection.err)}`);
+  await daemon.waitForLog('webex.sdk_renew', undefined, 5_000);
+  const room = sim.directRoom('dave@example.com');
+  // Graceful reconnects move the bot onto the fresh SDK instance; until then the old socket serves.
+  const asked = sim.postMessage({ from: 'dave@example.com', roomId: room.id, text: 'ping' });
+  await sim.waitForBotMessage((m) => m.parentId === asked.id, 10_000);
+  t.equal(daemon.child.exitCode, null, 'still running');
+  const exit = await daemon.signal('SIGTERM', 30_000);
+  t.equal(exit.code, 0);
+});
