@@ -13,32 +13,48 @@ export interface CapturedLog {
   waitFor(event: string, match?: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
 }
 
+export interface LineWaiter {
+  /** Call whenever lines were added or the source finished. */
+  changed(): void;
+  /** Resolves once a line with this event (and matching fields) exists. */
+  waitFor(event: string, match?: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+/** Waits on a growing list of log lines; `finished` names why no more will come (then waits fail at once). */
+export function lineWaiter(lines: () => LogLine[], finished: () => string | undefined = () => undefined): LineWaiter {
+  const waiters = new Set<() => void>();
+  return {
+    changed: () => [...waiters].forEach((w) => w()),
+    waitFor: (event, match = () => true, timeoutMs = 10_000) =>
+      new Promise<LogLine>((resolve, reject) => {
+        const settle = (outcome: () => void) => {
+          waiters.delete(check);
+          clearTimeout(timer);
+          outcome();
+        };
+        const check = () => {
+          const found = lines().find((l) => l.event === event && match(l));
+          const over = found ? undefined : finished();
+          if (found) settle(() => resolve(found));
+          else if (over) settle(() => reject(new Error(`${over} without logging ${event}`)));
+        };
+        const timer = setTimeout(() => settle(() => reject(new Error(`no ${event} log line within ${timeoutMs} ms`))), timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
 /** A pino logger whose JSON lines land in an array, parsed, for assertions. */
 export function captureLog(): CapturedLog {
   const lines: LogLine[] = [];
-  const waiters = new Set<() => void>();
+  const waiter = lineWaiter(() => lines);
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as LogLine);
-      for (const w of waiters) w();
+      waiter.changed();
       done();
     },
   });
-  const waitFor = (event: string, match: (l: LogLine) => boolean = () => true, timeoutMs = 10_000) =>
-    new Promise<LogLine>((resolve, reject) => {
-      const check = () => {
-        const found = lines.find((l) => l.event === event && match(l));
-        if (!found) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no ${event} log line within ${timeoutMs} ms`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  return { logger: pino({ level: 'debug' }, sink), lines, waitFor };
+  return { logger: pino({ level: 'debug' }, sink), lines, waitFor: waiter.waitFor };
 }

@@ -7,6 +7,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lineWaiter, type LogLine } from './log-capture.js';
+
+export type { LogLine };
 
 /** The repository root: the nearest directory above this file with a package.json (also from dist/test). */
 export const ROOT = ((): string => {
@@ -45,10 +48,6 @@ export interface Exit {
   at: number;
 }
 
-export interface LogLine {
-  event?: string;
-  [key: string]: unknown;
-}
 
 export interface SpawnedDaemon {
   child: ChildProcess;
@@ -74,10 +73,9 @@ export function spawnDaemon(env: Record<string, string | undefined>, args: strin
   const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: daemonEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  const waiters = new Set<() => void>();
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     out += d;
-    for (const w of [...waiters]) w();
+    waiter.changed();
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<Exit>((resolvePromise) => {
@@ -87,7 +85,7 @@ export function spawnDaemon(env: Record<string, string | undefined>, args: strin
   let done = false;
   void exited.then(() => {
     done = true;
-    for (const w of [...waiters]) w();
+    waiter.changed();
   });
   const logs = (): LogLine[] =>
     out
@@ -100,6 +98,7 @@ export function spawnDaemon(env: Record<string, string | undefined>, args: strin
           return [];
         }
       });
+  const waiter = lineWaiter(logs, () => (done ? `daemon exited (stderr: ${err.slice(-2000)})` : undefined));
   return {
     child,
     pid: child.pid ?? -1,
@@ -108,28 +107,7 @@ export function spawnDaemon(env: Record<string, string | undefined>, args: strin
     stderr: () => err,
     logs,
     exited,
-    waitForLog(event, match = () => true, timeoutMs = 15_000) {
-      return new Promise<LogLine>((resolvePromise, reject) => {
-        const check = () => {
-          const found = logs().find((l) => l.event === event && match(l));
-          if (found) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolvePromise(found);
-          } else if (done) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`daemon exited without logging ${event}; stderr: ${err.slice(-2000)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no ${event} log line within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForLog: (event, match, timeoutMs = 15_000) => waiter.waitFor(event, match, timeoutMs),
     async signal(sig, timeoutMs = 30_000) {
       if (!done) child.kill(sig);
       return this.waitForExit(timeoutMs);
