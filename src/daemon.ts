@@ -33,6 +33,8 @@ export interface RunningDaemon {
   done: Promise<number>;
 }
 
+const PROXY_ERROR_FRESH_MS = 30_000;
+
 const STATUS_WORDS: Record<SupervisorStatus['state'], string> = {
   starting: 'Starting: signing in to Webex',
   connecting: 'Connecting to Webex',
@@ -45,14 +47,14 @@ const STATUS_WORDS: Record<SupervisorStatus['state'], string> = {
   failed: 'Failed',
 };
 
-function statusLine(s: SupervisorStatus, detail: string, everOnline: boolean): string {
-  if (!everOnline && s.state === 'backing_off') return `Cannot reach Webex yet: ${detail}`;
-  const base = STATUS_WORDS[s.state];
+function statusLine(s: SupervisorStatus, detail: string, everOnline: boolean, proxyTrouble?: string): string {
   if (s.state === 'online') {
     const last = s.lastReconnectMs === undefined ? '' : `, last took ${s.lastReconnectMs} ms`;
-    return `${base} as ${s.bot?.displayName ?? 'bot'}: listening (reconnects: ${s.reconnects}${last})`;
+    return `${STATUS_WORDS.online} as ${s.bot?.displayName ?? 'bot'}: listening (reconnects: ${s.reconnects}${last})`;
   }
-  return `${base}: ${detail}`;
+  if (s.state !== 'backing_off') return `${STATUS_WORDS[s.state]}: ${detail}`;
+  const why = proxyTrouble ? `${proxyTrouble}; ${detail}` : detail;
+  return everOnline ? `${STATUS_WORDS.backing_off}: ${why}` : `Cannot reach Webex yet: ${why}`;
 }
 
 /** Wires config, logging, systemd, Webex and the bot together and runs until stopped. */
@@ -83,7 +85,16 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
 
   // The SDK reduces a failed websocket handshake to "Failed to connect to socket": the proxy's own
   // failures (refused CONNECT, proxy unreachable, no answer) are logged here, naming the proxy.
-  const proxyOptions = { onProxyError: (err: Error) => logger.warn({ event: 'proxy.error', err: err.message }) };
+  let lastProxyError: { text: string; at: number } | undefined;
+  const proxyOptions = {
+    onProxyError: (err: Error) => {
+      lastProxyError = { text: err.message, at: Date.now() };
+      logger.warn({ event: 'proxy.error', err: err.message });
+    },
+  };
+  // The SDK reduces a proxy failure to "Failed to connect to socket"; STATUS= names the proxy instead.
+  const proxyTrouble = () =>
+    lastProxyError && Date.now() - lastProxyError.at < PROXY_ERROR_FRESH_MS ? lastProxyError.text : undefined;
   const restAgent = createRestAgent(config.proxy, proxyOptions);
   const link = new SdkWebexLink({
     sdk: {
@@ -106,7 +117,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     timings,
     backoff: new Backoff(tuning.backoff ?? DEFAULT_BACKOFF),
     onState: (status, detail) => {
-      notifier.status(statusLine(status, detail, ready));
+      notifier.status(statusLine(status, detail, ready, proxyTrouble()));
       if (status.state === 'online' && !ready) {
         ready = true;
         notifier.ready();

@@ -374,7 +374,8 @@ export class Supervisor {
     if (info.code === 4401 || info.code === 4403 || info.code === 4400) {
       this.wake({ kind: 'fatal', reason: `Webex refused the connection (${info.code} ${info.reason})` });
     } else {
-      this.deafSince ??= this.now();
+      // A socket closed for missing pongs went quiet before the close; anything else broke just now.
+      this.deafSince ??= /pong/i.test(info.reason) ? tracked.conn.lastHeardAt() : this.now();
       this.wake({ kind: 'lost', reason: `connection closed (${info.code ?? 'no code'} ${info.reason})` });
     }
   }
@@ -415,7 +416,8 @@ export class Supervisor {
       if (silentMs > this.t.livenessTimeoutMs) {
         this.deps.log.warn({ event: 'liveness.failed', connection: active.conn.id, silentMs });
         active.closed ??= { reason: `nothing heard for ${silentMs} ms` };
-        this.deafSince ??= now;
+        // Deaf since the last sign of life, not since we noticed.
+        this.deafSince ??= active.conn.lastHeardAt();
         if (this.state === 'online') this.wake({ kind: 'lost', reason: `no sign of life for ${silentMs} ms` });
       }
       if (this.onlineSince !== undefined) this.backoff.noteStable(now - this.onlineSince);

@@ -356,8 +356,8 @@ function classifyConnectError(err: unknown): unknown {
   return err;
 }
 
-/** A read can be repeated after any server or network failure. */
-const retryableRead = (status: number | undefined) => status === undefined || status === 429 || status >= 500;
+/** A read can be repeated after any server or network failure (the SDK reports the latter as status 0 or none). */
+const retryableRead = (status: number | undefined) => !status || status === 429 || status >= 500;
 /** A send only when Webex said it did not take it: a 500 or a lost answer may have posted the message already. */
 const retryableSend = (status: number | undefined) => status === 429 || status === 503;
 

@@ -48,7 +48,7 @@ async function outage(
   const named = lines.filter((l) => l.event === 'proxy.error' && problem.test(String(l.err)));
   t.ok(named.length >= 1, `${name}: a log line names the proxy problem: ${String(named[0]?.err ?? '(none)')}`);
   const during = h.notices.slice(noticeFrom).filter((n) => n.startsWith('STATUS='));
-  t.ok(during.some((n) => /connection lost, reconnecting/.test(n)), `${name}: STATUS= says so: ${during.at(-1) ?? '(none)'}`);
+  t.ok(during.some((n) => /connection lost, reconnecting: proxy /.test(n)), `${name}: STATUS= names the proxy: ${during.at(-1) ?? '(none)'}`);
   t.notOk(h.notices.slice(noticeFrom).some((n) => /STATUS=Online/.test(n)), `${name}: no Online STATUS= during the outage`);
   t.equal(h.daemon.status().state === 'online', false, `${name}: not online while the proxy is broken`);
   const connects = proxy.find({ method: 'CONNECT' }).length - connectsFrom;
