@@ -252,7 +252,7 @@ export class Supervisor {
         this.transition('online', reason, this.rotateAt - this.now() + this.t.connectTimeoutMs);
         return undefined;
       }
-      this.transition('backing_off', reason, 0);
+      await this.connectionLost(reason); // the current socket died while the next one failed
       return undefined;
     }
     const previous = this.active;

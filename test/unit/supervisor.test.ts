@@ -169,3 +169,28 @@ t.test('duplicates across sockets are handled once; draining waits for the old s
   sup.stop('test');
   await run;
 });
+
+t.test('if the current socket dies while the graceful connect fails, it is torn down and the cycle backs off', async (t) => {
+  const log = captureLog();
+  const first = new ScriptedConnection('c1');
+  const link = scriptedLink(async (n) => {
+    if (n === 1) return first;
+    if (n === 2) {
+      for (const l of first.closeListeners) l({ code: 1006, reason: 'gone' });
+      throw new Error('refused');
+    }
+    return new ScriptedConnection(`c${n}`);
+  });
+  const sup = new Supervisor({
+    link, log: log.logger, seen: new SeenActivities({ ttlMs: 60_000, maxEntries: 10 }),
+    handle: async () => undefined, timings: { ...timings, reconnectIntervalMs: 100 },
+    backoff: new Backoff({ baseMs: 50, capMs: 50, stableResetMs: 1_000 }),
+  });
+  const run = sup.run();
+  const done = await log.waitFor('reconnect.done');
+  t.ok(first.closed, 'the dead socket went through teardown');
+  t.ok(Number(done.deafMs) > 0, 'the gap is reported as deaf time');
+  t.ok(log.lines.some((l) => l.event === 'connection.state' && l.from === 'rotating' && l.to === 'backing_off'));
+  sup.stop('test');
+  await run;
+});
