@@ -282,6 +282,25 @@ async function main(): Promise<void> {
     t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
   });
 
+  await t.test('a token Webex rejects: exit 77, STATUS says why, no restart loop', async (t) => {
+    const since = nowS();
+    s.faults.failRest({ path: 'people/me', status: 401 });
+    let r = await sh(`systemctl restart ${UNIT}`, { timeoutMs: 120_000 });
+    t.not(r.code, 0, 'the restart fails: no READY');
+    await sleep(12_000); // > 2 x RestartSec: a restart loop would have shown by now
+    const props = await show('ActiveState,ExecMainStatus,NRestarts,StatusText');
+    t.equal(props.ActiveState, 'failed', 'unit is failed');
+    t.equal(props.ExecMainStatus, '77', 'exit status 77');
+    t.equal(props.NRestarts, '0', 'not restarted (RestartPreventExitStatus=77 78)');
+    t.match(props.StatusText, /rejected the bot token/, `STATUS says why: ${props.StatusText}`);
+    t.match(await journal(since), /"event":"daemon.failed".*rejected the bot token/, 'the journal says why');
+    s.faults.clear();
+    r = await sh(`systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
+    t.equal(r.code, 0, 'starts again once Webex accepts the token');
+    const reply = await ask('ping');
+    t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
+  });
+
   await t.test('install.sh with a missing prerequisite stops and leaves the running release alone', async (t) => {
     const before = (await sh('readlink /opt/toodles/current; systemctl show -p MainPID --value toodles')).stdout;
     const r = await sh(
