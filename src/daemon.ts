@@ -19,6 +19,8 @@ export interface DaemonTuning {
   timings?: Partial<SupervisorTimings>;
   mercury?: MercuryTuning;
   handlerTimeoutMs?: number;
+  /** Each Webex REST attempt is abandoned after this long. */
+  requestTimeoutMs?: number;
   backoff?: BackoffPolicy;
   extraCommands?: Command[];
   notifier?: Notifier;
@@ -105,6 +107,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       wsOptions: { handshakeTimeout: timings.connectTimeoutMs, agent: createMercuryAgent(config.proxy, proxyOptions) },
     },
     log: logger,
+    requestTimeoutMs: tuning.requestTimeoutMs,
     prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
   });
   let ready = false;

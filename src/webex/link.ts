@@ -46,6 +46,8 @@ interface Generation {
   sdk: WebexSdk;
   sockets: number;
   retired: boolean;
+  /** Settles once the device is registered (or refreshed) on this instance. */
+  registered: Promise<void>;
 }
 
 const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' }; // the one close the SDK never reconnects after
@@ -60,6 +62,7 @@ export class SdkWebexLink implements WebexLink {
   private device?: Record<string, unknown>;
   private bot?: BotIdentity;
   private sessions = 0;
+  private lastRegistration: Promise<void> = Promise.resolve();
   private readonly requestTimeoutMs: number;
 
   constructor(private readonly opts: LinkOptions) {
@@ -105,8 +108,9 @@ export class SdkWebexLink implements WebexLink {
   }
 
   async shutdown(signal: AbortSignal): Promise<void> {
-    const gen = this.generation;
-    if (!gen) return;
+    if (!this.device && !this.generation) return; // never registered
+    // After a renew there may be no instance left: build one just to delete the device.
+    const gen = await this.current(signal);
     this.generation = undefined;
     await gen.sdk.internal.mercury.disconnectAll(PERMANENT_CLOSE).catch(() => undefined);
     await bounded('device unregister', () => gen.sdk.internal.device.unregister(), { timeoutMs: this.requestTimeoutMs, signal });
@@ -139,24 +143,41 @@ export class SdkWebexLink implements WebexLink {
     return { id: sent.id };
   }
 
-  /** The SDK instance new work goes to; builds (and re-registers the same device on) a fresh one when renewed. */
+  /** The SDK instance new work goes to, once its device registration is in place. */
   private async current(signal?: AbortSignal): Promise<Generation> {
-    if (this.generation) return this.generation;
+    const gen = this.generation ?? this.newGeneration();
+    // Callers bound this wait themselves; the registration is bounded inside.
+    await bounded('sdk ready', gen.registered, { timeoutMs: Infinity, signal });
+    return gen;
+  }
+
+  /** A fresh SDK instance; every caller until it is renewed shares its one registration. */
+  private newGeneration(): Generation {
     const sdk = createWebexSdk({ ...this.opts.sdk, logLevel: 'silent' });
     this.opts.prepareSdk?.(sdk);
     tameMercury(sdk);
-    const gen: Generation = { sdk, sockets: 0, retired: false };
+    const gen: Generation = { sdk, sockets: 0, retired: false, registered: Promise.resolve() };
+    // One registration at a time: one still running for a renewed instance finishes first, so this
+    // one refreshes the same device instead of registering a second.
+    gen.registered = this.lastRegistration.catch(() => undefined).then(() => this.register(gen));
+    gen.registered.catch(() => undefined); // read by every caller of current()
+    this.lastRegistration = gen.registered;
     this.generation = gen;
+    return gen;
+  }
+
+  private async register(gen: Generation): Promise<void> {
+    const { sdk } = gen;
     // Plugins finish initialising asynchronously; device registration needs them all.
     if (!sdk.ready) {
-      await waitForEvent(sdk as unknown as OnceEmitter, 'ready', { timeoutMs: this.requestTimeoutMs, signal, what: 'sdk ready' });
+      await waitForEvent(sdk as unknown as OnceEmitter, 'ready', { timeoutMs: this.requestTimeoutMs, what: 'sdk ready' });
     }
     const device = sdk.internal.device;
     const reused = this.device !== undefined;
     // Same registration as before: Webex allows ~100 per bot, a new one per reconnect would exhaust it.
     if (this.device) device.set(this.device);
     try {
-      await this.rest(reused ? 'device refresh' : 'device register', () => device.register(), signal);
+      await this.rest(reused ? 'device refresh' : 'device register', () => device.register());
     } catch (err) {
       this.watchLateRegistration(gen);
       this.renew(`device registration failed: ${errorText(err)}`);
@@ -164,7 +185,7 @@ export class SdkWebexLink implements WebexLink {
     }
     this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
     this.opts.log.info({ event: 'webex.device', reused, url: device.url });
-    return gen;
+    if (gen.retired) this.dispose(gen); // renewed while registering: its refresh timer must not live on
   }
 
   /**

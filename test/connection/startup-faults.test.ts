@@ -17,15 +17,26 @@ t.test('start-up survives Webex trouble: people/me failing, registrations refuse
   await answered(h);
 });
 
-t.test('a device registration that answers after we gave up is not left behind', async (t) => {
+t.test('a slow device registration that outlives the start timeout does not become a second device', async (t) => {
   const sim = await startSimulator({ port: 0 });
   t.teardown(() => sim.stop());
   sim.faults.slowRest({ path: '/devices', method: 'POST', delayMs: 2_500, count: 1 });
   const h = await startHarness({ sim, tuning: { ...FAST, timings: { ...FAST.timings, startTimeoutMs: 1_000 } } });
   t.teardown(() => h.stop());
   await answered(h);
-  await h.waitForLog('webex.device_orphan_removed', () => true, 10_000).catch(() => h.waitForLog('webex.device_adopted'));
-  await new Promise((r) => setTimeout(r, 300));
-  t.equal(sim.devices().filter((d) => !d.deleted).length, 1, 'exactly one live device');
+  t.ok(h.logs.some((l) => l.event === 'connection.state' && l.from === 'starting' && l.to === 'backing_off'), 'the start did time out');
+  t.equal(sim.devices().length, 1, 'one registration in all: the retry waited for it and refreshed it');
+});
+
+t.test('a registration Webex completes after every attempt of ours timed out is deleted, not left behind', async (t) => {
+  const sim = await startSimulator({ port: 0 });
+  t.teardown(() => sim.stop());
+  sim.faults.slowRest({ path: '/devices', method: 'POST', delayMs: 8_000, count: 1 });
+  const h = await startHarness({ sim, readyTimeoutMs: 30_000, tuning: { ...FAST, requestTimeoutMs: 300 } });
+  t.teardown(() => h.stop());
+  await h.waitForLog('webex.device_orphan_removed', undefined, 20_000);
   await answered(h);
+  const devices = sim.devices();
+  t.equal(devices.filter((d) => !d.deleted).length, 1, 'exactly one live device');
+  t.equal(devices.length, 2, 'the late one existed, and was deleted');
 });

@@ -2,6 +2,7 @@ import t from 'tap';
 import { FAST, startHarness } from '../support/daemon-harness.js';
 import { ALICE, answered } from '../support/recovery.js';
 import type { Command } from '../../src/bot/command.js';
+import { startSimulator } from '../../src/simulator/index.js';
 
 t.test('command handlers that throw or hang answer with a reference the log explains', async (t) => {
   const boom: Command = { name: 'boom', description: 'throws', run: async () => { throw new Error('kaboom'); } };
@@ -42,4 +43,15 @@ t.test('a reply still on its way when the handler times out is not followed by a
   await answered(h); // later traffic has flowed, so a stray second reply would have landed by now
   t.equal(h.sim.repliesTo(asked.id).length, 1, 'the pong arrives, alone');
   t.match(h.sim.repliesTo(asked.id)[0]?.markdown, /^pong/);
+});
+
+t.test('after the SDK instance is renewed, stopping still unregisters the device', async (t) => {
+  const sim = await startSimulator({ port: 0 });
+  t.teardown(() => sim.stop());
+  const h = await startHarness({ sim });
+  await answered(h);
+  process.emit('unhandledRejection', new Error('simulated SDK glitch'), Promise.resolve());
+  await h.waitForLog('webex.sdk_renew');
+  t.equal(await h.stop(), 0);
+  t.same(sim.devices().map((d) => d.deleted), [true], 'the one device is deleted');
 });
