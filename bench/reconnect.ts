@@ -228,9 +228,9 @@ async function runChild(args: ChildArgs): Promise<void> {
   let reconnects = 0;
   const bot = await link.start(AbortSignal.timeout(30_000));
   const status = (): SupervisorStatus => ({ state: 'online', since: startedAt, reconnects, bot });
-  const dispatcher = new Dispatcher({
+  const dispatcher: Dispatcher = new Dispatcher({
     api: link,
-    commands: builtinCommands({ version: packageVersion(), startedAt, now: Date.now, connection: status }),
+    commands: builtinCommands({ version: packageVersion(), startedAt, now: Date.now, connection: status, commands: () => dispatcher.commands() }),
     bot: () => bot,
     log: logger,
     handlerTimeoutMs: 30_000,

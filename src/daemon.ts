@@ -85,33 +85,21 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     proxy: describeProxy(config.proxy),
   });
 
-  // The SDK reduces a failed websocket handshake to "Failed to connect to socket": the proxy's own
-  // failures (refused CONNECT, proxy unreachable, no answer) are logged here, naming the proxy.
-  let lastProxyError: { text: string; at: number } | undefined;
-  const proxyOptions = {
-    onProxyError: (err: Error) => {
-      lastProxyError = { text: err.message, at: Date.now() };
-      logger.warn({ event: 'proxy.error', err: err.message });
-    },
-  };
-  // The SDK reduces a proxy failure to "Failed to connect to socket"; STATUS= names the proxy instead.
-  const proxyTrouble = () =>
-    lastProxyError && Date.now() - lastProxyError.at < PROXY_ERROR_FRESH_MS ? lastProxyError.text : undefined;
-  const restAgent = createRestAgent(config.proxy, proxyOptions);
+  const proxyErrors = proxyErrorReporter(logger);
+  const restAgent = createRestAgent(config.proxy, proxyErrors.options);
   const link = new SdkWebexLink({
     sdk: {
       token: config.token,
       u2cUrl: config.u2cUrl,
       hydraUrl: config.hydraUrl,
       mercury: { pingInterval: 15_000, pongTimeout: 14_000, maxRetries: 1, ...tuning.mercury },
-      wsOptions: { handshakeTimeout: timings.connectTimeoutMs, agent: createMercuryAgent(config.proxy, proxyOptions) },
+      wsOptions: { handshakeTimeout: timings.connectTimeoutMs, agent: createMercuryAgent(config.proxy, proxyErrors.options) },
     },
     log: logger,
     requestTimeoutMs: tuning.requestTimeoutMs,
     prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
   });
   let ready = false;
-  let lastPing = 0;
   const supervisor: Supervisor = new Supervisor({
     link,
     log: logger,
@@ -120,26 +108,22 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     timings,
     backoff: new Backoff(tuning.backoff ?? DEFAULT_BACKOFF),
     onState: (status, detail) => {
-      notifier.status(statusLine(status, detail, ready, proxyTrouble()));
+      notifier.status(statusLine(status, detail, ready, proxyErrors.recent()));
       if (status.state === 'online' && !ready) {
         ready = true;
         notifier.ready();
         logger.info({ event: 'daemon.ready', durationMs: Date.now() - startedAt });
       }
     },
-    // The supervisor reports progress every tick; systemd wants a ping every half WatchdogSec.
-    onProgress: () => {
-      const now = Date.now();
-      if (watchdogMs > 0 && now - lastPing >= watchdogMs) {
-        lastPing = now;
-        notifier.watchdog();
-      }
-    },
+    onProgress: watchdogPinger(notifier),
   });
   const connection = () => supervisor.status();
-  const dispatcher = new Dispatcher({
+  const dispatcher: Dispatcher = new Dispatcher({
     api: link,
-    commands: [...builtinCommands({ version, startedAt, now: Date.now, connection }), ...(tuning.extraCommands ?? [])],
+    commands: [
+      ...builtinCommands({ version, startedAt, now: Date.now, connection, commands: () => dispatcher.commands() }),
+      ...(tuning.extraCommands ?? []),
+    ],
     bot: () => connection().bot,
     log: logger,
     handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
@@ -167,6 +151,32 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       supervisor.stop(reason);
     },
     done,
+  };
+}
+
+/** The supervisor reports progress every tick; systemd wants WATCHDOG=1 every half WatchdogSec. */
+function watchdogPinger(notifier: Notifier): () => void {
+  let lastPing = 0;
+  return () => {
+    const now = Date.now();
+    if (notifier.watchdogIntervalMs > 0 && now - lastPing >= notifier.watchdogIntervalMs) {
+      lastPing = now;
+      notifier.watchdog();
+    }
+  };
+}
+
+/** Remembers the proxy's last failure, which the SDK reduces to "Failed to connect to socket". */
+function proxyErrorReporter(logger: Logger) {
+  let last: { text: string; at: number } | undefined;
+  return {
+    options: {
+      onProxyError: (err: Error) => {
+        last = { text: err.message, at: Date.now() };
+        logger.warn({ event: 'proxy.error', err: err.message });
+      },
+    },
+    recent: () => (last && Date.now() - last.at < PROXY_ERROR_FRESH_MS ? last.text : undefined),
   };
 }
 

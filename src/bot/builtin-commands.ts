@@ -6,6 +6,8 @@ export interface BotFacts {
   startedAt: number;
   now(): number;
   connection(): SupervisorStatus;
+  /** Every command the bot answers to, built-in or not, for `help`. */
+  commands(): Command[];
 }
 
 export function builtinCommands(facts: BotFacts): Command[] {
@@ -13,7 +15,7 @@ export function builtinCommands(facts: BotFacts): Command[] {
     name: 'help',
     description: 'lists what I can do',
     async run(ctx) {
-      const lines = commands.map((c) => `- \`${c.name}\`: ${c.description}`);
+      const lines = facts.commands().map((c) => `- \`${c.name}\`: ${c.description}`);
       await ctx.reply({ markdown: `Commands (in a group space, mention me first):\n${lines.join('\n')}` });
     },
   };
@@ -30,8 +32,7 @@ export function builtinCommands(facts: BotFacts): Command[] {
     run: (ctx) => ctx.reply(statusReply(facts)),
     onCardSubmit: (ctx) => ctx.reply(statusReply(facts)),
   };
-  const commands = [help, ping, status];
-  return commands;
+  return [help, ping, status];
 }
 
 function statusReply(facts: BotFacts): Reply {

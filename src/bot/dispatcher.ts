@@ -22,6 +22,10 @@ export class Dispatcher {
     this.byName = new Map(deps.commands.map((c) => [c.name, c]));
   }
 
+  commands(): Command[] {
+    return [...this.byName.values()];
+  }
+
   async handle(activity: IncomingActivity): Promise<void> {
     const bot = this.deps.bot();
     if (!bot || activity.actorId === bot.id) return; // never answer ourselves

@@ -19,7 +19,9 @@ t.test('command handlers that throw or hang answer with a reference the log expl
     t.ok(logged, `${name}: the reference is in the log`);
     t.match(String(logged?.err), name === 'boom' ? /kaboom/ : /timed out/);
   }
-  await answered(h);
+  const asked = h.sim.postMessage({ from: ALICE, roomId: room.id, text: 'help' });
+  const help = await h.sim.waitForBotMessage((m) => m.parentId === asked.id, 5_000);
+  t.match(help.markdown, /`boom`: throws/, 'help lists commands added beside the built-in ones');
 });
 
 t.test('a rejected token (4401) stops the daemon with exit status 77 and says why', async (t) => {
