@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Supervisor, DEFAULT_TIMINGS, type SupervisorTimings } from '../../src/connection/supervisor.js';
+import { Supervisor, DEFAULT_TIMINGS, type SupervisorDeps, type SupervisorTimings } from '../../src/connection/supervisor.js';
 import { SeenActivities } from '../../src/connection/seen-activities.js';
 import { Backoff } from '../../src/connection/backoff.js';
 import type { CloseInfo, IncomingActivity, LinkConnection, WebexLink } from '../../src/webex/types.js';
@@ -46,38 +46,52 @@ const timings: SupervisorTimings = {
   watchdogGraceMs: 200,
 };
 
-t.test('during a Webex outage the watchdog keeps being fed while the supervisor backs off patiently', async (t) => {
+/** A supervisor over a scripted link with test timings; `overrides` replace any dependency. */
+function supervise(link: WebexLink, overrides: Partial<SupervisorDeps> = {}) {
   const log = captureLog();
-  let pings = 0;
-  const link = scriptedLink(() => Promise.reject(new Error('503 from Webex')));
   const sup = new Supervisor({
-    link, log: log.logger, seen: new SeenActivities({ ttlMs: 60_000, maxEntries: 10 }),
-    handle: async () => undefined, timings, backoff: new Backoff({ baseMs: 50, capMs: 100, stableResetMs: 1_000 }),
-    onProgress: () => void pings++,
+    link,
+    log: log.logger,
+    seen: new SeenActivities({ ttlMs: 60_000, maxEntries: 10 }),
+    handle: async () => undefined,
+    timings,
+    backoff: new Backoff({ baseMs: 50, capMs: 50, stableResetMs: 1_000 }),
+    ...overrides,
   });
   const run = sup.run();
+  return {
+    sup,
+    log,
+    stop: async () => {
+      sup.stop('test');
+      return run;
+    },
+  };
+}
+
+t.test('during a Webex outage the watchdog keeps being fed while the supervisor backs off patiently', async (t) => {
+  let pings = 0;
+  const link = scriptedLink(() => Promise.reject(new Error('503 from Webex')));
+  const { log, stop } = supervise(link, { onProgress: () => void pings++ });
   await new Promise((r) => setTimeout(r, 1_000));
   t.ok(pings >= 30, `pings kept flowing through the outage (${pings} in 1 s at a 20 ms tick)`);
   const backoffs = log.lines.filter((l) => l.event === 'connection.state' && l.to === 'backing_off').length;
   t.ok(backoffs >= 5, `it kept trying (${backoffs} attempts)`);
   t.notOk(log.lines.some((l) => l.event === 'watchdog.withheld'));
   t.ok(link.renewals.length >= 1, 'repeated failures renew the SDK instance');
-  sup.stop('test');
-  t.same(await run, { kind: 'stopped' });
+  t.same(await stop(), { kind: 'stopped' });
 });
 
 t.test('a state that overruns its deadline by the grace stops the watchdog', async (t) => {
-  const log = captureLog();
   let pings = 0;
   let skewMs = 0;
   // start() never settles and the clock jumps: exactly what a wait escaping its bound looks like.
   const link = scriptedLink(() => Promise.reject(new Error('unused')), () => new Promise(() => undefined));
-  const sup = new Supervisor({
-    link, log: log.logger, seen: new SeenActivities({ ttlMs: 60_000, maxEntries: 10 }),
-    handle: async () => undefined, timings: { ...timings, startTimeoutMs: 60_000 },
-    onProgress: () => void pings++, now: () => Date.now() + skewMs,
+  const { log, stop } = supervise(link, {
+    timings: { ...timings, startTimeoutMs: 60_000 },
+    onProgress: () => void pings++,
+    now: () => Date.now() + skewMs,
   });
-  const run = sup.run();
   await new Promise((r) => setTimeout(r, 100));
   t.ok(pings > 0, 'fed while within the deadline');
   skewMs = 60_000 + timings.watchdogGraceMs + 1;
@@ -85,19 +99,13 @@ t.test('a state that overruns its deadline by the grace stops the watchdog', asy
   const before = pings;
   await new Promise((r) => setTimeout(r, 200));
   t.equal(pings, before, 'no WATCHDOG=1 once the state is overdue');
-  sup.stop('test');
-  await run;
+  await stop();
 });
 
 t.test('a blocked event loop sends no pings (they come from the loop, not a free-running timer)', async (t) => {
-  const log = captureLog();
   const pingTimes: number[] = [];
   const conn = new ScriptedConnection('c1');
-  const sup = new Supervisor({
-    link: scriptedLink(async () => conn), log: log.logger, seen: new SeenActivities({ ttlMs: 60_000, maxEntries: 10 }),
-    handle: async () => undefined, timings, onProgress: () => void pingTimes.push(Date.now()),
-  });
-  const run = sup.run();
+  const { log, stop } = supervise(scriptedLink(async () => conn), { onProgress: () => void pingTimes.push(Date.now()) });
   await log.waitFor('connection.state', (l) => l.to === 'online');
   const blockedFrom = Date.now();
   while (Date.now() - blockedFrom < 300); // a handler hogging the CPU
@@ -105,24 +113,17 @@ t.test('a blocked event loop sends no pings (they come from the loop, not a free
   await new Promise((r) => setTimeout(r, 60));
   t.notOk(pingTimes.some((p) => p > blockedFrom && p < blockedTo), 'nothing while blocked');
   t.ok(pingTimes.some((p) => p >= blockedTo), 'pings resume with the loop');
-  sup.stop('test');
-  await run;
+  await stop();
 });
 
 t.test('a failed graceful connect keeps the working socket and retries later', async (t) => {
-  const log = captureLog();
   const first = new ScriptedConnection('c1');
   const link = scriptedLink(async (n) => {
     if (n === 1) return first;
     if (n === 2) throw new Error('refused');
     return new ScriptedConnection(`c${n}`);
   });
-  const sup = new Supervisor({
-    link, log: log.logger, seen: new SeenActivities({ ttlMs: 60_000, maxEntries: 10 }),
-    handle: async () => undefined, timings: { ...timings, reconnectIntervalMs: 100 },
-    backoff: new Backoff({ baseMs: 50, capMs: 50, stableResetMs: 1_000 }),
-  });
-  const run = sup.run();
+  const { log, stop } = supervise(link, { timings: { ...timings, reconnectIntervalMs: 100 } });
   await log.waitFor('reconnect.failed');
   t.notOk(first.closed, 'the old socket still serves');
   const done = await log.waitFor('reconnect.done');
@@ -131,12 +132,10 @@ t.test('a failed graceful connect keeps the working socket and retries later', a
   t.ok(first.closed, 'closed only once the next one was online');
   const order = log.lines.filter((l) => l.event === 'reconnect.done' || (l.event === 'connection.torn_down' && l.connection === 'c1'));
   t.same(order.map((l) => l.event), ['reconnect.done', 'connection.torn_down'], 'make before break');
-  sup.stop('test');
-  await run;
+  await stop();
 });
 
 t.test('duplicates across sockets are handled once; draining waits for the old socket\'s handlers', async (t) => {
-  const log = captureLog();
   const sockets: ScriptedConnection[] = [];
   const link = scriptedLink(async (n) => {
     const c = new ScriptedConnection(`c${n}`);
@@ -146,15 +145,13 @@ t.test('duplicates across sockets are handled once; draining waits for the old s
   const handled: string[] = [];
   let release!: () => void;
   const slow = new Promise<void>((r) => (release = r));
-  const sup = new Supervisor({
-    link, log: log.logger, seen: new SeenActivities({ ttlMs: 60_000, maxEntries: 10 }),
+  const { log, stop } = supervise(link, {
     handle: async (a) => {
       handled.push(a.id);
       if (a.id === 'slow') await slow;
     },
     timings: { ...timings, reconnectIntervalMs: 150, drainTimeoutMs: 2_000 },
   });
-  const run = sup.run();
   await log.waitFor('connection.state', (l) => l.to === 'online');
   const activity = (id: string): IncomingActivity => ({ id, kind: 'message', actorId: 'alice', roomId: 'r' });
   sockets[0]!.deliver(activity('slow'));
@@ -166,12 +163,10 @@ t.test('duplicates across sockets are handled once; draining waits for the old s
   await log.waitFor('drain.done');
   await log.waitFor('connection.torn_down', (l) => l.connection === 'c1');
   t.same(handled, ['slow', 'next'], 'each id handled once');
-  sup.stop('test');
-  await run;
+  await stop();
 });
 
 t.test('if the current socket dies while the graceful connect fails, it is torn down and the cycle backs off', async (t) => {
-  const log = captureLog();
   const first = new ScriptedConnection('c1');
   const link = scriptedLink(async (n) => {
     if (n === 1) return first;
@@ -181,16 +176,10 @@ t.test('if the current socket dies while the graceful connect fails, it is torn 
     }
     return new ScriptedConnection(`c${n}`);
   });
-  const sup = new Supervisor({
-    link, log: log.logger, seen: new SeenActivities({ ttlMs: 60_000, maxEntries: 10 }),
-    handle: async () => undefined, timings: { ...timings, reconnectIntervalMs: 100 },
-    backoff: new Backoff({ baseMs: 50, capMs: 50, stableResetMs: 1_000 }),
-  });
-  const run = sup.run();
+  const { log, stop } = supervise(link, { timings: { ...timings, reconnectIntervalMs: 100 } });
   const done = await log.waitFor('reconnect.done');
   t.ok(first.closed, 'the dead socket went through teardown');
   t.ok(Number(done.deafMs) > 0, 'the gap is reported as deaf time');
   t.ok(log.lines.some((l) => l.event === 'connection.state' && l.from === 'rotating' && l.to === 'backing_off'));
-  sup.stop('test');
-  await run;
+  await stop();
 });
