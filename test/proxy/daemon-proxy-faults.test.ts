@@ -20,6 +20,22 @@ function nextLog(h: Harness, event: string, from: number, timeoutMs = 30_000): P
   return h.waitForLog(event, (l) => h.logs.indexOf(l) >= from, timeoutMs);
 }
 
+/** The daemon (and simulator) behind a fresh cutting proxy, torn down in the right order. */
+async function behindProxy(
+  t: Test,
+  env: Record<string, string> = {},
+  before: (proxy: CuttingProxy) => void = () => undefined,
+): Promise<{ h: Harness; proxy: CuttingProxy }> {
+  const proxy = await CuttingProxy.start();
+  before(proxy);
+  const h = await startHarness({ env: { TOODLES_PROXY_URL: proxy.url, ...env } });
+  t.teardown(async () => {
+    await h.stop(); // before the proxy goes: the device unregister goes through it
+    await proxy.close();
+  });
+  return { h, proxy };
+}
+
 /**
  * Breaks the proxy, kills the live socket so the daemon must reconnect through it, watches the outage
  * for OUTAGE_MS, mends the proxy and measures the recovery.
@@ -66,12 +82,7 @@ async function outage(
 }
 
 t.test('proxy refusing CONNECT (407, 502, 503) or down while the bot runs: named, backed off, recovered', async (t) => {
-  const proxy = await CuttingProxy.start();
-  const h = await startHarness({ env: { TOODLES_PROXY_URL: proxy.url } });
-  t.teardown(async () => {
-    await h.stop(); // before the proxy goes: the device unregister goes through it
-    await proxy.close();
-  });
+  const { h, proxy } = await behindProxy(t);
   await answered(h);
   t.ok(proxy.find({ method: 'CONNECT', outcome: 'tunnel' }).length >= 1, 'the websocket came through the proxy');
 
@@ -98,12 +109,7 @@ t.test('proxy refusing CONNECT (407, 502, 503) or down while the bot runs: named
 });
 
 t.test('a tunnel the proxy silently stops forwarding: detected by the liveness check, recovered', async (t) => {
-  const proxy = await CuttingProxy.start();
-  const h = await startHarness({ env: { TOODLES_PROXY_URL: proxy.url } });
-  t.teardown(async () => {
-    await h.stop(); // before the proxy goes: the device unregister goes through it
-    await proxy.close();
-  });
+  const { h, proxy } = await behindProxy(t);
   await answered(h);
 
   for (const round of [1, 2]) {
@@ -125,13 +131,9 @@ t.test('a tunnel the proxy silently stops forwarding: detected by the liveness c
 });
 
 t.test('graceful reconnect interval (1 s) below the proxy tunnel lifetime (2.5 s): steady load, nothing lost or doubled', async (t) => {
-  const proxy = await CuttingProxy.start();
-  proxy.setCut({ lifetimeMs: 2_500 });
-  const h = await startHarness({ env: { TOODLES_PROXY_URL: proxy.url, TOODLES_RECONNECT_INTERVAL_S: '1', TOODLES_DRAIN_TIMEOUT_S: '0.5' } });
-  t.teardown(async () => {
-    await h.stop(); // before the proxy goes: the device unregister goes through it
-    await proxy.close();
-  });
+  const { h, proxy } = await behindProxy(t, { TOODLES_RECONNECT_INTERVAL_S: '1', TOODLES_DRAIN_TIMEOUT_S: '0.5' }, (p) =>
+    p.setCut({ lifetimeMs: 2_500 }),
+  );
   const { sim } = h;
   const room = sim.directRoom(ALICE);
   const from = h.logs.length;

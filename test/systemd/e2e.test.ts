@@ -12,7 +12,7 @@
  * For the test only, a drop-in sets WatchdogSec=5s (the unit ships 30s) so the freeze scenario takes
  * seconds rather than most of a minute; everything else is the shipped unit.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -259,17 +259,27 @@ async function main(): Promise<void> {
     t.notMatch(j, /SIGKILL|timed out/i, 'no kill after timeout');
   });
 
+  /** After a start that must fail for good: the unit stays failed with this exit status, never restarted. */
+  const failedWithoutRestarts = async (t: Test, exitStatus: string) => {
+    await sleep(12_000); // > 2 x RestartSec: a restart loop would have shown by now
+    const props = await show('ActiveState,ExecMainStatus,NRestarts,StatusText');
+    t.equal(props.ActiveState, 'failed', 'unit is failed');
+    t.equal(props.ExecMainStatus, exitStatus, `exit status ${exitStatus}`);
+    t.equal(props.NRestarts, '0', 'not restarted (RestartPreventExitStatus=77 78)');
+    return props;
+  };
+  const answersPing = async (t: Test) => {
+    const reply = await ask('ping');
+    t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
+  };
+
   await t.test('bad setting: unit fails with the one-line reason, no restart loop', async (t) => {
     const since = nowS();
     let r = await sh(`echo 'TOODLES_RECONNECT_INTERVAL_S=soon' >> /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, {
       timeoutMs: 120_000,
     });
     t.not(r.code, 0, 'systemctl start fails');
-    await sleep(12_000); // > 2 x RestartSec: a restart loop would have shown by now
-    const props = await show('ActiveState,Result,ExecMainStatus,NRestarts');
-    t.equal(props.ActiveState, 'failed', 'unit is failed');
-    t.equal(props.ExecMainStatus, '78', 'exit status 78');
-    t.equal(props.NRestarts, '0', 'not restarted (RestartPreventExitStatus=78)');
+    await failedWithoutRestarts(t, '78');
     const j = await journal(since);
     const reasonLines = j.split('\n').filter((l) => l.includes('TOODLES_RECONNECT_INTERVAL_S'));
     t.equal(reasonLines.length, 1, `one line names the setting: ${reasonLines[0] ?? '(none)'}`);
@@ -278,8 +288,7 @@ async function main(): Promise<void> {
       timeoutMs: 120_000,
     });
     t.equal(r.code, 0, 'starts again once the setting is fixed');
-    const reply = await ask('ping');
-    t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
+    await answersPing(t);
   });
 
   await t.test('a token Webex rejects: exit 77, STATUS says why, no restart loop', async (t) => {
@@ -287,18 +296,13 @@ async function main(): Promise<void> {
     s.faults.failRest({ path: 'people/me', status: 401 });
     let r = await sh(`systemctl restart ${UNIT}`, { timeoutMs: 120_000 });
     t.not(r.code, 0, 'the restart fails: no READY');
-    await sleep(12_000); // > 2 x RestartSec: a restart loop would have shown by now
-    const props = await show('ActiveState,ExecMainStatus,NRestarts,StatusText');
-    t.equal(props.ActiveState, 'failed', 'unit is failed');
-    t.equal(props.ExecMainStatus, '77', 'exit status 77');
-    t.equal(props.NRestarts, '0', 'not restarted (RestartPreventExitStatus=77 78)');
+    const props = await failedWithoutRestarts(t, '77');
     t.match(props.StatusText, /rejected the bot token/, `STATUS says why: ${props.StatusText}`);
     t.match(await journal(since), /"event":"daemon.failed".*rejected the bot token/, 'the journal says why');
     s.faults.clear();
     r = await sh(`systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
     t.equal(r.code, 0, 'starts again once Webex accepts the token');
-    const reply = await ask('ping');
-    t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
+    await answersPing(t);
   });
 
   await t.test('install.sh with a missing prerequisite stops and leaves the running release alone', async (t) => {
