@@ -182,5 +182,7 @@ function proxyErrorReporter(logger: Logger) {
 
 function createOwnLog(config: Config, tuning: DaemonTuning) {
   if (tuning.logger) return { logger: tuning.logger, close: async () => undefined };
-  return createLog({ level: config.logLevel, dir: config.logDir, secrets: [config.token] });
+  // The proxy's password is a secret too: scrub it wherever an error message might quote the proxy URL.
+  const secrets = [config.token, config.proxy.proxyUrl?.password ?? ''];
+  return createLog({ level: config.logLevel, dir: config.logDir, secrets });
 }

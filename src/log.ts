@@ -60,7 +60,8 @@ export function createLog(opts: LogOptions): DaemonLog {
       if (!files) return;
       const closed = once(files, 'close').catch(() => undefined);
       files.end();
-      await bounded('log flush', closed, { timeoutMs: CLOSE_TIMEOUT_MS }).catch(() => undefined);
+      // Kept alive on purpose: the file worker is unref'd, and nothing else may be left to wait for it.
+      await bounded('log flush', closed, { timeoutMs: CLOSE_TIMEOUT_MS, keepAlive: true }).catch(() => undefined);
     },
   };
 }

@@ -16,13 +16,14 @@ export class AbortedError extends Error {
 /**
  * The one way toodles waits for anything it does not control: the work is raced against a
  * timeout and an optional abort signal. The work receives a signal that fires on either, so it
- * can stop what it started. The timer never keeps the process alive on its own. A timeout of
+ * can stop what it started. The timer never keeps the process alive on its own, unless `keepAlive`
+ * says the wait is the last thing the process has to do (a flush before exit). A timeout of
  * Infinity is for a caller that already bounds the wait from outside and only needs the abort.
  */
 export function bounded<T>(
   what: string,
   work: Promise<T> | ((signal: AbortSignal) => Promise<T>),
-  opts: { timeoutMs: number; signal?: AbortSignal },
+  opts: { timeoutMs: number; signal?: AbortSignal; keepAlive?: boolean },
 ): Promise<T> {
   const controller = new AbortController();
   const outer = opts.signal;
@@ -41,8 +42,9 @@ export function bounded<T>(
       ? setTimeout(() => {
           controller.abort();
           finish(() => reject(new TimeoutError(what, opts.timeoutMs)));
-        }, opts.timeoutMs).unref()
+        }, opts.timeoutMs)
       : undefined;
+    if (!opts.keepAlive) timer?.unref();
     outer?.addEventListener('abort', onAbort, { once: true });
     let promise: Promise<T>;
     try {
