@@ -60,7 +60,6 @@ const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' }; // the one c
 export class SdkWebexLink implements WebexLink {
   private generation?: Generation;
   private device?: Record<string, unknown>;
-  private bot?: BotIdentity;
   private sessions = 0;
   private lastRegistration: Promise<void> = Promise.resolve();
   private readonly requestTimeoutMs: number;
@@ -72,8 +71,7 @@ export class SdkWebexLink implements WebexLink {
   async start(signal: AbortSignal): Promise<BotIdentity> {
     const gen = await this.current(signal);
     const me = await this.rest('people/me', () => gen.sdk.people.get('me'), signal);
-    this.bot = { id: me.id, displayName: me.displayName, emails: me.emails };
-    return this.bot;
+    return { id: me.id, displayName: me.displayName, emails: me.emails };
   }
 
   async connect(signal: AbortSignal): Promise<LinkConnection> {
