@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, EXIT_CONFIG, loadConfig } from './config.js';
+import { checkDirectories, ConfigError, EXIT_CONFIG, loadConfig } from './config.js';
 import { startDaemon } from './daemon.js';
 
 const USAGE = `usage: toodles <command>
@@ -12,6 +12,7 @@ async function run(): Promise<number> {
   let config;
   try {
     config = loadConfig();
+    checkDirectories(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`toodles: bad configuration: ${err.message}\n`);

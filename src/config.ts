@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './webex/proxy.js';
+import { unwritableReason } from './util/writable-dir.js';
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
 export const EXIT_AUTH = 77; // EX_NOPERM: Webex rejected the token; restarting will not help
@@ -31,12 +32,35 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** No setting needs more; a longer one is a mistake (a pasted file), and it would swamp every message quoting it. */
+export const MAX_SETTING_LENGTH = 4096;
+const SHOWN_LENGTH = 80;
+/** Every variable loadConfig reads, checked for length before anything else looks at it. */
+const SETTINGS = [
+  'WEBEX_BOT_TOKEN', 'TOODLES_WEBEX_U2C_URL', 'TOODLES_WEBEX_HYDRA_URL', 'TOODLES_RECONNECT_INTERVAL_S',
+  'TOODLES_DRAIN_TIMEOUT_S', 'TOODLES_LOG_LEVEL', 'TOODLES_LOG_DIR', 'TOODLES_STATE_DIR', 'TOODLES_PROXY_URL',
+  'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy',
+];
+
+function checkLengths(env: Env): void {
+  for (const name of SETTINGS) {
+    const length = env[name]?.length ?? 0;
+    if (length > MAX_SETTING_LENGTH) throw new ConfigError(name, `is ${length} characters long; at most ${MAX_SETTING_LENGTH}`);
+  }
+}
+
+/** A value as an error message may quote it: URL credentials hidden, cut short. */
+export function shown(raw: string): string {
+  const safe = raw.replace(/^([a-z][\w+.-]*:\/\/)[^/?#]*@/i, '$1[redacted]@');
+  return JSON.stringify(safe.length > SHOWN_LENGTH ? `${safe.slice(0, SHOWN_LENGTH)}...` : safe);
+}
+
 function seconds(env: Env, name: string, fallback: number, min: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback * 1000;
   const value = Number(raw);
   if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value) || value < min) {
-    throw new ConfigError(name, `must be a number of seconds >= ${min} (got "${raw}")`);
+    throw new ConfigError(name, `must be a number of seconds >= ${min} (got ${shown(raw)})`);
   }
   return Math.round(value * 1000);
 }
@@ -47,28 +71,38 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(name, `is not a URL (got "${raw}")`);
+    throw new ConfigError(name, `is not a URL (got ${shown(raw)})`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(name, `must be an http(s) URL (got "${raw}")`);
+    throw new ConfigError(name, `must be an http(s) URL (got ${shown(raw)})`);
   }
   return raw.replace(/\/+$/, '');
 }
 
 function readToken(env: Env): string {
   const fromEnv = env.WEBEX_BOT_TOKEN?.trim();
-  if (fromEnv) return validToken('WEBEX_BOT_TOKEN', fromEnv);
   const credentials = env.CREDENTIALS_DIRECTORY;
   if (credentials) {
     const file = join(credentials, 'webex-bot-token');
-    let text: string;
+    let text: string | undefined;
     try {
       text = readFileSync(file, 'utf8').trim();
     } catch {
-      throw new ConfigError('WEBEX_BOT_TOKEN', `not set and the credential file ${file} cannot be read`);
+      if (!fromEnv) throw new ConfigError('WEBEX_BOT_TOKEN', `not set and the credential file ${file} cannot be read`);
     }
-    return validToken(`credential ${file}`, text);
+    if (text !== undefined) {
+      // Under systemd the credential is the token; one left in the environment would be stale or a leak.
+      if (fromEnv) {
+        throw new ConfigError(
+          'WEBEX_BOT_TOKEN',
+          `set in the environment while the webex-bot-token credential (${file}) also provides a token; ` +
+            'remove WEBEX_BOT_TOKEN from the environment (/etc/toodles/toodles.env): the token belongs only in the credential',
+        );
+      }
+      return validToken(`credential ${file}`, text);
+    }
   }
+  if (fromEnv) return validToken('WEBEX_BOT_TOKEN', fromEnv);
   throw new ConfigError('WEBEX_BOT_TOKEN', 'not set (set it, or provide the webex-bot-token credential)');
 }
 
@@ -86,14 +120,14 @@ function validToken(source: string, token: string): string {
 function optionalDir(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
-  if (!raw.startsWith('/')) throw new ConfigError(name, `must be an absolute path (got "${raw}")`);
+  if (!raw.startsWith('/')) throw new ConfigError(name, `must be an absolute path (got ${shown(raw)})`);
   return raw;
 }
 
 function logLevel(env: Env): LogLevel {
   const raw = (env.TOODLES_LOG_LEVEL?.trim() || 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
-    throw new ConfigError('TOODLES_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`);
+    throw new ConfigError('TOODLES_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got ${shown(raw)})`);
   }
   return raw as LogLevel;
 }
@@ -109,6 +143,7 @@ function proxySettings(env: Env): ProxySettings {
 
 /** Reads and validates the whole configuration up front, so a bad value fails at start, not at 3 a.m. */
 export function loadConfig(env: Env = process.env): Config {
+  checkLengths(env);
   const reconnectIntervalMs = seconds(env, 'TOODLES_RECONNECT_INTERVAL_S', 600, 0.1);
   // Unset, the drain is 10 s or half the interval, whichever is shorter; set, it must fit.
   const drainTimeoutMs = env.TOODLES_DRAIN_TIMEOUT_S?.trim()
@@ -128,4 +163,16 @@ export function loadConfig(env: Env = process.env): Config {
     stateDir: optionalDir(env, 'TOODLES_STATE_DIR'),
     proxy: proxySettings(env),
   };
+}
+
+/**
+ * The directories the daemon writes, checked at start (after loadConfig): created if missing, and a
+ * probe written, so an unwritable or full one is a one-line configuration error instead of a stack
+ * trace (logs) or a bot that silently stops answering (state).
+ */
+export function checkDirectories(config: Pick<Config, 'logDir' | 'stateDir'>): void {
+  for (const [setting, dir] of [['TOODLES_LOG_DIR', config.logDir], ['TOODLES_STATE_DIR', config.stateDir]] as const) {
+    const problem = dir === undefined ? undefined : unwritableReason(dir);
+    if (problem) throw new ConfigError(setting, `cannot write to ${dir} (${problem})`);
+  }
 }

@@ -5,7 +5,7 @@ import { builtinCommands } from './bot/builtin-commands.js';
 import { Dispatcher } from './bot/dispatcher.js';
 import type { Command } from './bot/command.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from './connection/supervisor.js';
-import { DEFAULT_SEEN, SeenActivities } from './connection/seen-activities.js';
+import { DEFAULT_SEEN, SeenActivities, type PersistenceReport } from './connection/seen-activities.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from './connection/backoff.js';
 import { systemdNotifier, type Notifier } from './systemd/notifier.js';
 import { SdkWebexLink } from './webex/link.js';
@@ -100,15 +100,21 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
   });
   let ready = false;
+  let lastState: { status: SupervisorStatus; detail: string } | undefined;
+  const announce = () => {
+    if (lastState) notifier.status(statusLine(lastState.status, lastState.detail, ready, proxyErrors.recent()) + persistence.note());
+  };
+  const persistence = persistenceReporter(logger, config.stateDir, announce);
   const supervisor: Supervisor = new Supervisor({
     link,
     log: logger,
-    seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir }),
+    seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir, onPersistence: persistence.report }),
     handle: (activity) => dispatcher.handle(activity),
     timings,
     backoff: new Backoff(tuning.backoff ?? DEFAULT_BACKOFF),
     onState: (status, detail) => {
-      notifier.status(statusLine(status, detail, ready, proxyErrors.recent()));
+      lastState = { status, detail };
+      announce();
       if (status.state === 'online' && !ready) {
         ready = true;
         notifier.ready();
@@ -177,6 +183,21 @@ function proxyErrorReporter(logger: Logger) {
       },
     },
     recent: () => (last && Date.now() - last.at < PROXY_ERROR_FRESH_MS ? last.text : undefined),
+  };
+}
+
+/** Logs the de-duplication record's write failures (already rate-limited) and keeps STATUS= honest about them. */
+function persistenceReporter(logger: Logger, stateDir: string | undefined, changed: () => void) {
+  let failing: string | undefined;
+  return {
+    report: (r: PersistenceReport) => {
+      if (r.ok) logger.info({ event: 'state.write_recovered', stateDir });
+      else logger.warn({ event: 'state.write_failed', stateDir, err: r.err, failures: r.failures });
+      const was = failing;
+      failing = r.ok ? undefined : r.err;
+      if (was !== failing) changed();
+    },
+    note: () => (failing ? `; cannot save handled message ids in ${stateDir} (${failing}), a restart may answer some twice` : ''),
   };
 }
 

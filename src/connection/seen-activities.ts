@@ -1,5 +1,15 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { errorText } from '../util/error-text.js';
+
+/** How saving the record is going: sent on the first failure, at most once a period while failing, and on recovery. */
+export interface PersistenceReport {
+  ok: boolean;
+  /** The last write error, while failing. */
+  err?: string;
+  /** Writes that failed since the previous report. */
+  failures: number;
+}
 
 export interface SeenOptions {
   /** How long an id is remembered; Webex re-delivers un-acked activities up to ~15 minutes back. */
@@ -9,32 +19,44 @@ export interface SeenOptions {
   /** When set, ids survive a restart (Webex re-delivers after one too). */
   stateDir?: string;
   now?: () => number;
+  /** Told when writing the record fails or works again; the in-memory record goes on either way. */
+  onPersistence?: (report: PersistenceReport) => void;
+  /** While writes keep failing, at most one report per this period (a full disk fails every message). */
+  reportEveryMs?: number;
 }
 
-export const DEFAULT_SEEN: Omit<SeenOptions, 'stateDir'> = { ttlMs: 30 * 60_000, maxEntries: 50_000 };
+export const DEFAULT_SEEN: Omit<SeenOptions, 'stateDir'> = { ttlMs: 30 * 60_000, maxEntries: 50_000, reportEveryMs: 60_000 };
 
 /**
  * The record of activities already taken for handling, so a message delivered twice (two sockets
  * during a graceful reconnect, or a re-delivery after a restart) is answered once. Append-only file,
- * compacted when it holds twice what is live.
+ * compacted when it holds twice what is live. A write that fails (full disk, read-only directory)
+ * never stops the bot: the record lives on in memory and the failure is reported, rate-limited.
  */
 export class SeenActivities {
   private readonly seen = new Map<string, number>();
   private readonly file?: string;
   private linesInFile = 0;
   private readonly now: () => number;
+  private failing?: { failures: number; reportedAt: number };
 
   constructor(private readonly opts: SeenOptions) {
     this.now = opts.now ?? Date.now;
     if (opts.stateDir) {
-      mkdirSync(opts.stateDir, { recursive: true });
-      this.file = join(opts.stateDir, 'seen-activities.log');
+      const dir = opts.stateDir;
+      this.file = join(dir, 'seen-activities.log');
+      this.persist(() => mkdirSync(dir, { recursive: true }));
       this.load(this.file);
     }
   }
 
   get size(): number {
     return this.seen.size;
+  }
+
+  /** True while the last write of the record failed. */
+  get degraded(): boolean {
+    return this.failing !== undefined;
   }
 
   /** True the first time an id is offered, false on every later offer within the ttl. */
@@ -47,9 +69,11 @@ export class SeenActivities {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
     }
-    if (this.file) {
-      appendFileSync(this.file, `${id}\t${at}\n`);
-      if (++this.linesInFile > 2 * Math.max(this.seen.size, 1000)) this.compact(this.file);
+    const file = this.file;
+    if (file) {
+      // After a failure the file misses ids: rewrite it whole rather than append to a gap.
+      if (this.failing || ++this.linesInFile > 2 * Math.max(this.seen.size, 1000)) this.compact(file);
+      else this.persist(() => appendFileSync(file, `${id}\t${at}\n`));
     }
     return true;
   }
@@ -80,8 +104,41 @@ export class SeenActivities {
 
   private compact(file: string): void {
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, [...this.seen].map(([id, at]) => `${id}\t${at}\n`).join(''));
-    renameSync(tmp, file);
-    this.linesInFile = this.seen.size;
+    this.persist(() => {
+      try {
+        writeFileSync(tmp, [...this.seen].map(([id, at]) => `${id}\t${at}\n`).join(''));
+        renameSync(tmp, file);
+      } catch (err) {
+        rmSync(tmp, { force: true }); // a half-written copy only takes space a full disk lacks
+        throw err;
+      }
+      this.linesInFile = this.seen.size;
+    });
+  }
+
+  private persist(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.writeFailed(err);
+      return;
+    }
+    if (this.failing) {
+      this.failing = undefined;
+      this.opts.onPersistence?.({ ok: true, failures: 0 });
+    }
+  }
+
+  private writeFailed(err: unknown): void {
+    const now = this.now();
+    const every = this.opts.reportEveryMs ?? 0;
+    const first = !this.failing;
+    const failing = (this.failing ??= { failures: 0, reportedAt: now });
+    failing.failures += 1;
+    if (first || now - failing.reportedAt >= every) {
+      this.opts.onPersistence?.({ ok: false, err: errorText(err), failures: failing.failures });
+      failing.failures = 0;
+      failing.reportedAt = now;
+    }
   }
 }

@@ -353,13 +353,22 @@ export class Supervisor {
     this.deps.log.info({ event: 'reconnect.start', reason });
   }
 
+  /** Called by the SDK, which swallows what we throw: nothing may escape from here, or the bot goes deaf unseen. */
   private receive(from: Tracked, activity: IncomingActivity): void {
     if (this.state === 'stopping' || this.state === 'stopped') return;
-    if (!this.deps.seen.firstSighting(activity.id)) {
+    let first = true;
+    try {
+      first = this.deps.seen.firstSighting(activity.id);
+    } catch (err) {
+      // Answering twice beats never answering.
+      this.deps.log.error({ event: 'activity.record_failed', id: activity.id, err: errorText(err) });
+    }
+    if (!first) {
       this.deps.log.debug({ event: 'activity.duplicate', id: activity.id, connection: from.conn.id });
       return;
     }
-    const handling = this.deps.handle(activity).catch((err: unknown) => {
+    // A synchronous throw becomes a rejection, logged below like any other failure.
+    const handling = new Promise<void>((resolve) => resolve(this.deps.handle(activity))).catch((err: unknown) => {
       this.deps.log.error({ event: 'activity.failed', id: activity.id, err: errorText(err) });
     });
     from.inFlight.add(handling);

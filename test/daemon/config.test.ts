@@ -4,10 +4,10 @@
  * the spawned binary (what systemd sees) and, in detail, on loadConfig itself.
  */
 import t from 'tap';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, EXIT_CONFIG, loadConfig } from '../../src/config.js';
+import { checkDirectories, ConfigError, EXIT_CONFIG, loadConfig, MAX_SETTING_LENGTH, shown } from '../../src/config.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { startNotifyListener } from '../support/notify-listener.js';
 import { ensureBuilt, runToExit, spawnDaemon } from '../support/spawn-daemon.js';
@@ -31,6 +31,9 @@ const credDir = (name: string, content?: string, mode?: number): string => {
 };
 const tokenIsDir = credDir('token-is-a-directory');
 mkdirSync(join(tokenIsDir, 'webex-bot-token'));
+// A directory that cannot be created, whoever runs the test (root included): its parent is a file.
+writeFileSync(join(scratch, 'a-file'), '');
+const underAFile = join(scratch, 'a-file', 'dir');
 
 interface BadCase {
   name: string;
@@ -39,6 +42,8 @@ interface BadCase {
   setting: string;
   /** Secrets the line must not contain (besides TOKEN). */
   secret?: string;
+  /** A second name the line must carry. */
+  alsoNames?: string;
 }
 
 // Unroutable Webex URLs: a case that wrongly passed validation would hang, then fail on its exit code.
@@ -91,6 +96,27 @@ const BAD: BadCase[] = [
   { name: 'TOODLES_LOG_LEVEL=loud', env: { ...base, TOODLES_LOG_LEVEL: 'loud' }, setting: 'TOODLES_LOG_LEVEL' },
   { name: 'TOODLES_PROXY_URL=::bad', env: { ...base, TOODLES_PROXY_URL: '::bad' }, setting: 'TOODLES_PROXY_URL' },
   {
+    name: 'a token in the environment as well as the credential (the env file overriding a rotated token)',
+    env: { ...base, CREDENTIALS_DIRECTORY: credDir('both', `${TOKEN}\n`) },
+    setting: 'WEBEX_BOT_TOKEN',
+    alsoNames: 'webex-bot-token',
+  },
+  { name: 'TOODLES_LOG_DIR that cannot be created', env: { ...base, TOODLES_LOG_DIR: underAFile }, setting: 'TOODLES_LOG_DIR' },
+  { name: 'TOODLES_STATE_DIR that cannot be created', env: { ...base, TOODLES_STATE_DIR: underAFile }, setting: 'TOODLES_STATE_DIR' },
+  { name: 'a 5000-character TOODLES_LOG_LEVEL', env: { ...base, TOODLES_LOG_LEVEL: 'x'.repeat(5000) }, setting: 'TOODLES_LOG_LEVEL' },
+  {
+    name: 'TOODLES_WEBEX_U2C_URL with credentials that does not parse',
+    env: { ...base, TOODLES_WEBEX_U2C_URL: 'https://user:s3cret-word@exa mple.com/u2c' },
+    setting: 'TOODLES_WEBEX_U2C_URL',
+    secret: 's3cret-word',
+  },
+  {
+    name: 'TOODLES_WEBEX_HYDRA_URL with credentials and the wrong scheme',
+    env: { ...base, TOODLES_WEBEX_HYDRA_URL: 'ftp://user:s3cret-word@example.com/v1' },
+    setting: 'TOODLES_WEBEX_HYDRA_URL',
+    secret: 's3cret-word',
+  },
+  {
     name: 'HTTPS_PROXY with a password that is not a URL',
     env: { ...base, HTTPS_PROXY: 'http://user:hunter2-secret@' },
     setting: 'HTTPS_PROXY',
@@ -114,6 +140,8 @@ t.test('each bad or missing setting: exit 78, one line on stderr naming it, no s
       t.equal(lines.length, 1, `exactly one line on stderr: ${JSON.stringify(r.stderr)}`);
       t.ok(r.stderr.endsWith('\n'), 'the line is terminated');
       t.ok(lines[0]?.includes(c.setting), `the line names ${c.setting}: ${lines[0]}`);
+      if (c.alsoNames) t.ok(lines[0]?.includes(c.alsoNames), `the line also names ${c.alsoNames}`);
+      t.ok((lines[0]?.length ?? 0) < 400, `the line is short (${lines[0]?.length} characters)`);
       t.notMatch(r.stderr, /\n\s+at |Error:|node:internal/, 'no stack trace');
       t.equal(r.stdout, '', 'nothing on stdout (the daemon never started)');
       for (const secret of [TOKEN, TOKEN.split('_')[0]!, ...(c.secret ? [c.secret] : [])]) {
@@ -208,8 +236,13 @@ t.test('loadConfig, unit by unit', async (t) => {
     const dir = credDir('unit', `${TOKEN}\n`);
     t.equal(loadConfig({ CREDENTIALS_DIRECTORY: dir }).token, TOKEN);
     const other = `${'f'.repeat(48)}_PF84_11111111-2222-3333-4444-555555555555`;
-    t.equal(loadConfig({ CREDENTIALS_DIRECTORY: dir, WEBEX_BOT_TOKEN: other }).token, other, 'WEBEX_BOT_TOKEN wins when both are set');
+    const both = problem({ CREDENTIALS_DIRECTORY: dir, WEBEX_BOT_TOKEN: other });
+    t.equal(both.setting, 'WEBEX_BOT_TOKEN', 'a token in both places is refused, naming the variable');
+    t.match(both.message, /webex-bot-token credential/, 'and the credential');
+    t.notOk(both.message.includes(other) || both.message.includes(TOKEN), 'showing neither token');
     t.equal(loadConfig({ CREDENTIALS_DIRECTORY: dir, WEBEX_BOT_TOKEN: ' ' }).token, TOKEN, 'a blank WEBEX_BOT_TOKEN falls back to the credential');
+    const noCredential = credDir('no-credential');
+    t.equal(loadConfig({ CREDENTIALS_DIRECTORY: noCredential, WEBEX_BOT_TOKEN: other }).token, other, 'other credentials alone do not hide WEBEX_BOT_TOKEN');
   });
 
   t.test('each error names its setting', async (t) => {
@@ -236,6 +269,34 @@ t.test('loadConfig, unit by unit', async (t) => {
   t.test('TOODLES_RECONNECT_INTERVAL_S=2 on its own (the spec says tests can use 2) is accepted', async (t) => {
     const config = loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_RECONNECT_INTERVAL_S: '2' });
     t.equal(config.drainTimeoutMs, 1_000, 'the unset drain shrinks to half the interval');
+  });
+
+  t.test('lengths are capped and a quoted value never shows URL credentials', async (t) => {
+    t.equal(problem({ WEBEX_BOT_TOKEN: TOKEN, NO_PROXY: 'a,'.repeat(MAX_SETTING_LENGTH) }).setting, 'NO_PROXY');
+    t.equal(problem({ WEBEX_BOT_TOKEN: 'x'.repeat(MAX_SETTING_LENGTH + 1) }).setting, 'WEBEX_BOT_TOKEN');
+    t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, NO_PROXY: 'a'.repeat(MAX_SETTING_LENGTH) }).proxy.noProxy.length, 1, 'the cap itself is allowed');
+    t.equal(shown('http://u:p@host:1/x'), '"http://[redacted]@host:1/x"');
+    t.equal(shown('HTTPS://user:pa@ss@host'), '"HTTPS://[redacted]@host"', 'up to the last @ of the authority');
+    t.equal(shown('soon'), '"soon"');
+    t.equal(shown('y'.repeat(200)), JSON.stringify(`${'y'.repeat(80)}...`), 'long values are cut');
+  });
+
+  t.test('checkDirectories: missing directories are created; unusable ones name their setting', async (t) => {
+    const fresh = join(scratch, 'fresh', 'state');
+    checkDirectories({ stateDir: fresh, logDir: undefined });
+    t.ok(statSync(fresh).isDirectory(), 'created');
+    t.same(readdirSync(fresh), [], 'the probe file is gone');
+    for (const setting of ['TOODLES_LOG_DIR', 'TOODLES_STATE_DIR'] as const) {
+      const dirs = setting === 'TOODLES_LOG_DIR' ? { logDir: underAFile } : { stateDir: underAFile };
+      let err: unknown;
+      try {
+        checkDirectories(dirs);
+      } catch (e) {
+        err = e;
+      }
+      t.ok(err instanceof ConfigError && err.setting === setting, `${setting}: ${(err as Error).message}`);
+      t.match((err as Error).message, /ENOTDIR/, 'says why');
+    }
   });
 
   t.test('a token without the Webex shape (<secret>_<cluster>_<org>) is refused at start', async (t) => {
