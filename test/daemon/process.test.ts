@@ -4,12 +4,13 @@
  * with NOTIFY_SOCKET pointed at a python datagram listener standing in for systemd.
  */
 import t, { type Test } from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startNotifyListener, type NotifyListener } from '../support/notify-listener.js';
-import { ensureBuilt, spawnDaemon, type SpawnedDaemon } from '../support/spawn-daemon.js';
+import { ensureBuilt, runToExit, spawnDaemon, type SpawnedDaemon } from '../support/spawn-daemon.js';
 
 ensureBuilt();
 t.setTimeout(180_000);
@@ -304,4 +305,84 @@ t.test('an unhandled rejection inside the SDK does not kill the daemon: it rebui
   t.equal(daemon.child.exitCode, null, 'still running');
   const exit = await daemon.signal('SIGTERM', 30_000);
   t.equal(exit.code, 0);
+});
+
+/** A tiny tmpfs (root only): the way to make a real ENOSPC. Unmounted by the test's teardown. */
+function tinyTmpfs(t: Test): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'toodles-full-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'toodles-full', dir], { stdio: 'ignore' });
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  t.teardown(() => {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Fills the file system under `dir` until a write fails with ENOSPC; returns the filler file. */
+function fill(dir: string): string {
+  const filler = join(dir, 'filler');
+  const fd = openSync(filler, 'w');
+  try {
+    for (;;) writeSync(fd, Buffer.alloc(4096, 1));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+  return filler;
+}
+
+t.test('a full state directory: still answering, one warning a minute, STATUS says so; a full one at start is exit 78', async (t) => {
+  const full = tinyTmpfs(t);
+  if (!full) {
+    t.comment('skipped: needs root and tmpfs to make a real ENOSPC');
+    return;
+  }
+  const run = await launch(t, { env: { TOODLES_STATE_DIR: full } });
+  const { sim, daemon, notify } = run;
+  await notify.waitFor(/^READY=1$/, 30_000);
+  const room = sim.directRoom('erin@example.com');
+  const ping = async () => {
+    const asked = sim.postMessage({ from: 'erin@example.com', roomId: room.id, text: 'ping' });
+    return sim.waitForBotMessage((m) => m.parentId === asked.id, 10_000);
+  };
+  await ping();
+
+  // The record must hold no partly used page an append could still go into: the bot's own reply may
+  // arrive (and be recorded) while we fill, so go again until the record is empty.
+  const record = join(full, 'seen-activities.log');
+  let filler: string;
+  do {
+    rmSync(join(full, 'filler'), { force: true });
+    rmSync(record, { force: true });
+    filler = fill(full);
+  } while (existsSync(record) && statSync(record).size > 0);
+  t.match((await ping()).markdown, /^pong/, 'a ping is answered with the disk full');
+  const warned = await daemon.waitForLog('state.write_failed', undefined, 5_000);
+  t.equal(warned.level, 40, 'logged at warn');
+  t.match(String(warned.err), /ENOSPC/, `says why: ${String(warned.err)}`);
+  const status = await notify.waitFor(/^STATUS=Online.*cannot save handled message ids/, 5_000);
+  t.comment(status);
+  for (let i = 0; i < 3; i++) t.match((await ping()).markdown, /^pong/, `and the next one (${i + 1})`);
+  t.equal(daemon.logs().filter((l) => l.event === 'state.write_failed').length, 1, 'one warning within the minute, not one per message');
+  t.notOk(daemon.logs().some((l) => l.event === 'activity.failed' || l.event === 'activity.record_failed'), 'no activity failed');
+
+  rmSync(filler);
+  t.match((await ping()).markdown, /^pong/, 'answering once there is space again');
+  await daemon.waitForLog('state.write_recovered', undefined, 5_000);
+  const statuses = notify.lines().filter((l) => l.startsWith('STATUS='));
+  t.match(statuses.at(-1), /^STATUS=Online as .+: listening \(reconnects: 0\)$/, 'STATUS is plain Online again');
+  t.ok(readFileSync(join(full, 'seen-activities.log'), 'utf8').split('\n').length >= 6, 'the record on disk has every id again');
+  t.equal((await daemon.signal('SIGTERM', 30_000)).code, 0);
+
+  fill(full);
+  const atStart = await runToExit({ WEBEX_BOT_TOKEN: run.token, TOODLES_WEBEX_U2C_URL: sim.u2cUrl, TOODLES_WEBEX_HYDRA_URL: sim.hydraUrl, TOODLES_STATE_DIR: full });
+  t.equal(atStart.code, 78, 'a full state directory at start: exit 78');
+  t.match(atStart.stderr, /^toodles: bad configuration: TOODLES_STATE_DIR: cannot write to .*ENOSPC.*\n$/, atStart.stderr);
 });

@@ -183,3 +183,29 @@ t.test('if the current socket dies while the graceful connect fails, it is torn 
   t.ok(log.lines.some((l) => l.event === 'connection.state' && l.from === 'rotating' && l.to === 'backing_off'));
   await stop();
 });
+
+t.test('nothing thrown on the activity path reaches the SDK: a failing record or a handler that throws at once is logged, and handling goes on', async (t) => {
+  const conn = new ScriptedConnection('c1');
+  const handled: string[] = [];
+  const brokenRecord = new (class extends SeenActivities {
+    override firstSighting(): boolean {
+      throw new Error('record broken');
+    }
+  })({ ttlMs: 60_000, maxEntries: 10 });
+  const { log, stop } = supervise(scriptedLink(async () => conn), {
+    seen: brokenRecord,
+    handle: (a) => {
+      handled.push(a.id);
+      if (a.id === 'sync-throw') throw new Error('thrown before any promise');
+      return Promise.resolve();
+    },
+  });
+  await log.waitFor('connection.state', (l) => l.to === 'online');
+  const activity = (id: string): IncomingActivity => ({ id, kind: 'message', actorId: 'alice', roomId: 'r' });
+  t.doesNotThrow(() => conn.deliver(activity('sync-throw')), 'the SDK sees no exception');
+  t.doesNotThrow(() => conn.deliver(activity('next')));
+  t.same(handled, ['sync-throw', 'next'], 'both handled although the record failed');
+  t.match(await log.waitFor('activity.record_failed', (l) => l.id === 'next'), { err: 'record broken' });
+  t.match(await log.waitFor('activity.failed', (l) => l.id === 'sync-throw'), { err: 'thrown before any promise' });
+  await stop();
+});
