@@ -16,6 +16,9 @@
 #
 # Building happens in a staging directory; any failure before the switch leaves the running release
 # untouched. If the new release does not reach READY, install.sh switches back and restarts the old one.
+# HUP/INT/TERM during the switch (a dropped SSH session, Ctrl-C) do not leave it half done: the switch
+# finishes, or is undone, and the outcome goes to the journal (journalctl -t toodles-install).
+# Third-party build code (dependency install scripts, tsc) runs as the service user, not root.
 # npm honours npm_config_* from the environment (e.g. npm_config_offline=true to build from the cache).
 set -Eeuo pipefail
 umask 022
@@ -29,6 +32,9 @@ TOKEN_FILE=$CONF_DIR/webex-bot-token
 UNIT=toodles.service
 UNIT_FILE=/etc/systemd/system/$UNIT
 SVC_USER=toodles
+BUILD_USER=$SVC_USER                         # runs the build's third-party code; cannot write /opt, /etc
+LOCK_DIR=/run/toodles-install                 # root-only (in /run, not the world-writable /run/lock)
+RAN_MARK=.reached-ready                      # in a release dir: it once sent READY=1 (--rollback needs it)
 KEEP_RELEASES=${TOODLES_KEEP_RELEASES:-3}
 NODE_MIN_MAJOR=20
 
@@ -38,9 +44,15 @@ PURGE=0
 TOKEN_FROM=""
 STAGE=""
 BUILDING=0
+SWITCHING=0
+INTERRUPTED=""
+TOKEN=""
 
 say() { printf 'install.sh: %s\n' "$*"; }
-die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
+die() { printf 'install.sh: error: %s\n' "$*" >&2; journal err "error: $*"; exit 1; }
+# what happened to the service also goes to the journal: the terminal may be gone by the end
+note() { say "$*"; journal info "$*"; }
+journal() { [ "$SWITCHING" = 1 ] || [ "$1" = info ] || return 0; logger -t toodles-install -p "user.$1" -- "$2" 2>/dev/null || true; }
 usage() { sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 on_exit() {
@@ -51,6 +63,15 @@ on_exit() {
   fi
 }
 trap on_exit EXIT
+
+# Before the switch a signal just stops (nothing changed yet). During it, the step in progress ends
+# first (systemctl may die with us: then the start counts as failed) and activate() finishes the job.
+on_signal() {
+  if [ "$SWITCHING" != 1 ]; then die "interrupted by SIG$1"; fi
+  INTERRUPTED=$1
+  if [ "$1" = HUP ]; then exec >/dev/null 2>&1; fi   # the terminal is gone: writing to it would fail
+}
+for sig in HUP INT TERM; do trap "on_signal $sig" "$sig"; done
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -72,8 +93,30 @@ done
 [ -d /run/systemd/system ] || die "systemd is not running as init here (/run/systemd/system is missing)"
 command -v systemctl >/dev/null || die "systemctl not found"
 
-exec 9>/run/lock/toodles-install.lock
-flock -n 9 || die "another install.sh is running (lock /run/lock/toodles-install.lock)"
+# A directory only root can create or change, locked through a read-only descriptor: no local user can
+# hold it, and nothing is ever opened for writing (or through a symlink) on the way.
+take_lock() {
+  [ ! -L "$LOCK_DIR" ] || die "$LOCK_DIR is a symlink; refusing to use it as the install lock (remove it)"
+  mkdir -m 0700 "$LOCK_DIR" 2>/dev/null || true
+  if [ ! -d "$LOCK_DIR" ] || [ -L "$LOCK_DIR" ] || [ "$(stat -c %u "$LOCK_DIR")" != 0 ]; then
+    die "$LOCK_DIR is not a directory owned by root; refusing to use it as the install lock"
+  fi
+  chmod 0700 "$LOCK_DIR"
+  exec 9<"$LOCK_DIR"
+  flock -n 9 || die "another install.sh is running (lock $LOCK_DIR)"
+}
+take_lock
+
+# builds killed mid-way (kill -9, power loss) leave their staging directories: nobody else uses them
+remove_stale_staging() {
+  local d
+  for d in "$RELEASES"/.staging-*; do
+    [ -e "$d" ] || continue
+    say "removing $d (left by an interrupted build)"
+    rm -rf -- "$d"
+  done
+}
+[ "$MODE" = uninstall ] || remove_stale_staging
 
 NODE=""
 check_node() {
@@ -129,15 +172,15 @@ install_unit_from() {   # $1 = release dir
   systemctl daemon-reload
 }
 
-# restart (or start) the unit and wait for READY=1: with Type=notify, systemctl returns only after
-# READY=1 or once the start has failed. Returns non-zero on failure.
+# restart the unit and wait for READY=1: with Type=notify, systemctl returns only after READY=1 or
+# once the start has failed. Always restart (it also starts a stopped unit): a plain start would join
+# the pending start job of a release that never sends READY. Returns non-zero on failure.
 START_SECS=""
 start_and_wait() {
-  local t0 t1 verb=start
-  systemctl is-active --quiet "$UNIT" && verb=restart
+  local t0 t1
   systemctl reset-failed "$UNIT" 2>/dev/null || true
   t0=$(date +%s%N)
-  if ! systemctl "$verb" "$UNIT"; then return 1; fi
+  if ! systemctl restart "$UNIT"; then return 1; fi
   t1=$(date +%s%N)
   START_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", (b-a)/1e9}')
   systemctl is-active --quiet "$UNIT"
@@ -172,12 +215,29 @@ ensure_user() {
   fi
 }
 
+# $1 with surrounding white space removed, refused (naming $2) if empty or with white space inside
+trimmed_token() {
+  local tok=$1
+  tok=${tok#"${tok%%[![:space:]]*}"}; tok=${tok%"${tok##*[![:space:]]}"}
+  [ -n "$tok" ] || die "$2 is empty"
+  case $tok in *[[:space:]]*) die "$2 has white space inside the token (a Webex token is one word)" ;; esac
+  printf '%s' "$tok"
+}
+
+# Checked before building, so a bad token file costs nothing: sets TOKEN.
+read_token_file() {
+  [ -n "$TOKEN_FROM" ] || return 0
+  [ ! -d "$TOKEN_FROM" ] || die "token file $TOKEN_FROM is a directory"
+  [ -f "$TOKEN_FROM" ] && [ -r "$TOKEN_FROM" ] || die "cannot read token file $TOKEN_FROM"
+  local first=""
+  IFS= read -r first < "$TOKEN_FROM" || true
+  TOKEN=$(trimmed_token "$first" "token file $TOKEN_FROM")
+}
+
 install_token() {
-  local tok="" tmp="$TOKEN_FILE.tmp.$$"
-  if [ -n "$TOKEN_FROM" ]; then
-    [ -r "$TOKEN_FROM" ] || die "cannot read token file $TOKEN_FROM"
-    tok=$(head -n 1 -- "$TOKEN_FROM" | tr -d '[:space:]')
-    [ -n "$tok" ] || die "token file $TOKEN_FROM is empty"
+  local tok=$TOKEN tmp="$TOKEN_FILE.tmp.$$"
+  if [ -n "$tok" ]; then
+    :
   elif [ -s "$TOKEN_FILE" ]; then
     say "keeping the installed token ($TOKEN_FILE)"
     return 0
@@ -185,22 +245,30 @@ install_token() {
     printf 'Webex bot token (input hidden): ' >/dev/tty
     IFS= read -rs tok </dev/tty || true
     printf '\n' >/dev/tty
-    tok=$(printf '%s' "$tok" | tr -d '[:space:]')
-    [ -n "$tok" ] || die "no token entered"
+    tok=$(trimmed_token "$tok" "the token entered")
   else
     die "no token installed yet: pass --token-file FILE (or run install.sh on a terminal to be prompted)"
   fi
   ( umask 077; printf '%s\n' "$tok" > "$tmp" )
   chown root:root "$tmp"; chmod 0600 "$tmp"
   mv -T -- "$tmp" "$TOKEN_FILE"
-  tok=""
+  tok=""; TOKEN=""
   say "installed the token as $TOKEN_FILE (root:root 0600)"
+}
+
+# The token goes only in $TOKEN_FILE: the daemon refuses one in the environment as well (exit 78).
+check_env_file() {
+  [ -f "$ENV_FILE" ] || return 0
+  if grep -Eq '^[[:space:]]*(export[[:space:]]+)?WEBEX_BOT_TOKEN[[:space:]]*=[[:space:]]*[^[:space:]#]' "$ENV_FILE"; then
+    die "$ENV_FILE sets WEBEX_BOT_TOKEN: remove that line; the token belongs only in $TOKEN_FILE (install.sh --token-file FILE)"
+  fi
 }
 
 install_config() {
   install -d -m 0750 -o root -g root "$CONF_DIR"
   if [ -e "$ENV_FILE" ]; then
-    say "keeping $ENV_FILE"
+    chown root:root "$ENV_FILE"; chmod 0600 "$ENV_FILE"   # settings can hold a proxy password
+    say "keeping $ENV_FILE (root:root 0600)"
   else
     install -m 0600 -o root -g root "$1/systemd/toodles.env.example" "$ENV_FILE"
     say "created $ENV_FILE from the template (edit it, then: systemctl restart toodles)"
@@ -222,18 +290,22 @@ build_release() {
   install -d -m 0755 "$PREFIX" "$RELEASES"
   STAGE=$(mktemp -d "$RELEASES/.staging-XXXXXX")
   say "building $REL_NAME from $SRC (staging in $STAGE)"
-  # only what a release needs: no tests, no local node_modules/dist/logs, nothing untracked elsewhere
+  # only what a release needs: no tests, no local node_modules/dist/logs, nothing untracked elsewhere,
+  # and no .npmrc (the peer-deps setting it carries is given on the command line instead)
   local want=() f
-  for f in package.json package-lock.json .npmrc tsconfig.json src systemd install.sh README.md LICENSE; do
+  for f in package.json package-lock.json tsconfig.json src systemd install.sh README.md LICENSE; do
     [ -e "$SRC/$f" ] && want+=("$f")
   done
   tar -C "$SRC" --exclude=node_modules -cf - "${want[@]}" | tar -C "$STAGE" -xf -
-  (
-    cd "$STAGE"
-    npm ci --no-audit --no-fund --loglevel=error
-    npm run --silent build
-    npm prune --omit=dev --no-audit --no-fund --loglevel=error
-  ) || die "build failed (see the npm output above)"
+  # Each step checked on its own (errexit does not hold inside `( ... ) || die`): any failure stops here.
+  # Only fetching runs as root, with no package scripts; the code that comes with the packages (their
+  # install scripts) and the compiler run unprivileged where possible.
+  build_step "npm ci" npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
+  build_as_user_setup
+  build_step "npm rebuild (dependency install scripts)" as_build_user npm rebuild --loglevel=error
+  build_step "npm run build (tsc)" as_build_user npm run --silent build
+  build_step "npm prune" as_build_user npm prune --omit=dev --legacy-peer-deps --no-audit --no-fund --loglevel=error
+  rm -rf -- "$STAGE/.build-home"
   [ -f "$STAGE/dist/src/cli.js" ] || die "build produced no dist/src/cli.js"
   "$NODE" -e 'require(process.argv[1])' "$STAGE/node_modules/sd-notify" \
     || die "sd-notify does not load in the built release"
@@ -244,22 +316,56 @@ build_release() {
   touch "$RELEASES/$REL_NAME"
 }
 
+# run one build step in the staging directory; on failure stop with its name (npm printed the why)
+build_step() {
+  local what=$1; shift
+  ( cd "$STAGE" && "$@" ) || die "build failed at $what (see its output above)"
+}
+
+# The unprivileged build: the build user owns the staging directory while it builds, with a throw-away home.
+BUILD_PRIV=()
+build_as_user_setup() {
+  if ! command -v setpriv >/dev/null || ! getent passwd "$BUILD_USER" >/dev/null; then
+    say "building as root (no setpriv or no user $BUILD_USER)"
+    return 0
+  fi
+  local nodedir
+  nodedir=$(npm config get nodedir 2>/dev/null || true)    # root's headers setting, so node-gyp need not download
+  install -d -m 0700 -o "$BUILD_USER" "$STAGE/.build-home"
+  chown -R "$BUILD_USER" "$STAGE"
+  BUILD_PRIV=(setpriv "--reuid=$BUILD_USER" "--regid=$(id -g "$BUILD_USER")" --clear-groups --
+    env "HOME=$STAGE/.build-home" "npm_config_cache=$STAGE/.build-home/npm-cache")
+  case $nodedir in ""|undefined|null) ;; *) BUILD_PRIV+=("npm_config_nodedir=$nodedir") ;; esac
+}
+as_build_user() { "${BUILD_PRIV[@]}" "$@"; }
+
+# The release in $1 ("releases/<name>") has sent READY=1: recorded for --rollback.
+mark_ran() { [ -z "$1" ] || [ ! -d "$PREFIX/$1" ] || touch "$PREFIX/$1/$RAN_MARK"; }
+
 # switch current -> $1 (and previous -> what was current), install that release's unit, restart and
-# wait for READY; on failure switch everything back, restart the old release and fail.
+# wait for READY; on failure (or HUP/INT/TERM meanwhile) switch everything back, restart the old
+# release and fail. The outcome is in the journal (journalctl -t toodles-install) either way.
 activate() {
   local target="releases/$1" old old_prev
   old=$(current_release); old_prev=$(previous_release)
+  # the release running now has run, whether or not an older install.sh recorded it
+  if [ -n "$old" ] && systemctl is-active --quiet "$UNIT"; then mark_ran "$old"; fi
+  SWITCHING=1
+  note "switching to $1${old:+ from $(basename "$old")}"
   switch_link current "$target"
   if [ -n "$old" ] && [ "$old" != "$target" ]; then switch_link previous "$old"; fi
   install_unit_from "$PREFIX/$target"
   systemctl enable --quiet "$UNIT"
   if start_and_wait; then
-    say "toodles $1 is running (systemctl $([ -n "$old" ] && echo restart || echo start) returned after READY=1, ${START_SECS}s)"
+    mark_ran "$target"
+    note "toodles $1 is running (systemctl restart returned after READY=1, ${START_SECS}s)${INTERRUPTED:+; SIG$INTERRUPTED came meanwhile, the switch was complete}"
+    SWITCHING=0
     return 0
   fi
-  show_failure
+  trap '' HUP INT TERM    # nothing stops the way back (systemctl inherits this)
+  if [ -n "$INTERRUPTED" ]; then note "interrupted by SIG$INTERRUPTED while $1 was starting"; else show_failure; fi
   if [ -n "$old" ] && [ "$old" != "$target" ] && [ -d "$PREFIX/$old" ]; then
-    say "switching back to $(basename "$old")"
+    note "switching back to $(basename "$old")"
     switch_link current "$old"
     if [ -n "$old_prev" ]; then switch_link previous "$old_prev"; else rm -f "$PREFIX/previous"; fi
     install_unit_from "$PREFIX/$old"
@@ -279,13 +385,14 @@ activate() {
 do_install() {
   check_node
   check_build_prereqs
-  [ -z "$TOKEN_FROM" ] || [ -r "$TOKEN_FROM" ] || die "cannot read token file $TOKEN_FROM"
+  read_token_file
+  check_env_file
   if [ -z "$(current_release)" ] && [ -z "$TOKEN_FROM" ] && [ ! -s "$TOKEN_FILE" ] && ! { [ -t 0 ] || (: </dev/tty) 2>/dev/null; }; then
     die "no token installed yet: pass --token-file FILE (or run install.sh on a terminal to be prompted)"
   fi
   BUILDING=1
+  ensure_user                            # the build runs as this user too
   build_release                          # everything up to here leaves the running release alone
-  ensure_user
   install_config "$RELEASES/$REL_NAME"
   install_token
   MODE=switching
@@ -301,12 +408,14 @@ do_rollback() {
   [ -n "$cur" ] || die "toodles is not installed ($PREFIX/current is missing)"
   prev=$(previous_release)
   if [ -z "$prev" ] || [ ! -d "$PREFIX/$prev" ]; then
-    # no recorded previous release: take the newest other one
+    # no recorded previous release: take the newest other one that has run
     prev=$(ls -1dt "$RELEASES"/*/ 2>/dev/null | sed 's#/$##' | while IFS= read -r r; do
-      [ "releases/$(basename "$r")" = "$cur" ] || { echo "releases/$(basename "$r")"; break; }; done)
+      [ "releases/$(basename "$r")" = "$cur" ] || [ ! -e "$r/$RAN_MARK" ] || { echo "releases/$(basename "$r")"; break; }; done)
   fi
   [ -n "$prev" ] && [ -d "$PREFIX/$prev" ] || die "no previous release to roll back to"
   [ -f "$PREFIX/$prev/dist/src/cli.js" ] || die "$PREFIX/$prev is incomplete (no dist/src/cli.js)"
+  [ -e "$PREFIX/$prev/$RAN_MARK" ] || die "$(basename "$prev") has never run (it never reached READY); not rolling back to it"
+  check_env_file
   say "rolling back from $(basename "$cur") to $(basename "$prev")"
   MODE=switching
   activate "$(basename "$prev")"

@@ -365,6 +365,139 @@ async function main(): Promise<void> {
     t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
   });
 
+  /** The release links, and the main process: what must not change when install.sh refuses. */
+  const installed = async () => (await sh('readlink /opt/toodles/current /opt/toodles/previous; systemctl show -p MainPID --value toodles; ls -a /opt/toodles/releases')).stdout;
+
+  await t.test('install.sh refuses bad input before touching anything; the unit and files are hardened (issue 12)', async (t) => {
+    const before = await installed();
+    let r = await sh('set -e; mkdir -p /opt/toodles/releases/.staging-stale; : > /root/empty-token; mkdir -p /root/token-dir; ' +
+      `printf '  %s and-more\\n' '${s.botToken.slice(0, 20)}' > /root/spaced-token`);
+    t.equal(r.code, 0, 'prepared a stale staging dir and three bad token files');
+    for (const [file, why] of [['/root/empty-token', /is empty/], ['/root/token-dir', /is a directory/], ['/root/spaced-token', /white space inside/]] as const) {
+      r = await sh(`bash ${ROOT}/install.sh --source ${SRC} --token-file ${file}`);
+      t.not(r.code, 0, `--token-file ${file} is refused`);
+      t.match(r.stderr, why, r.stderr.trim());
+      t.notMatch(r.stdout + r.stderr, s.botToken.slice(0, 20), 'the token is not echoed');
+      t.notMatch(r.stdout, /building/, 'before building');
+    }
+    t.notMatch((await sh('ls -a /opt/toodles/releases')).stdout, /\.staging-/, 'the stale staging directory was removed under the lock');
+
+    const cur = (await sh('readlink /opt/toodles/current')).stdout.trim();
+    r = await sh(
+      `cp -a /opt/toodles/${cur} /opt/toodles/releases/0.0.0-neverran && rm /opt/toodles/releases/0.0.0-neverran/.reached-ready || exit 99; ` +
+        `prev=$(readlink /opt/toodles/previous); ln -sfn releases/0.0.0-neverran /opt/toodles/previous; ` +
+        `bash ${ROOT}/install.sh --rollback; rc=$?; ln -sfn "$prev" /opt/toodles/previous; rm -rf /opt/toodles/releases/0.0.0-neverran; exit $rc`,
+    );
+    t.equal(r.code, 1, '--rollback to a release that never reached READY is refused');
+    t.match(r.stderr, /0\.0\.0-neverran has never run/, r.stderr.trim());
+
+    // The lock: a planted symlink (at the old world-writable place, and at the new one) truncates nothing.
+    r = await sh(`printf precious > /root/victim; ln -sfn /root/victim /run/lock/toodles-install.lock; rm -rf /run/toodles-install; ln -sfn /root /run/toodles-install; ` +
+      `bash ${ROOT}/install.sh --source /nonexistent; rc=$?; cat /root/victim; rm -f /run/lock/toodles-install.lock /run/toodles-install; exit $rc`);
+    t.not(r.code, 0, 'install.sh stops');
+    t.match(r.stderr, /\/run\/toodles-install is a symlink; refusing/, r.stderr.trim());
+    t.equal(r.stdout, 'precious', 'the file behind the symlinks is intact');
+    r = await sh(`bash ${ROOT}/install.sh --source /nonexistent; stat -c '%a %U %F' /run/toodles-install`);
+    t.match(r.stdout, /^700 root directory$/m, 'the lock is a root-only directory in /run');
+
+    const hardening = await sh('stat -c %a /etc/toodles/toodles.env; systemctl show -p LimitCORE --value toodles; ls -a /opt/toodles/current/');
+    t.match(hardening.stdout, /^600$/m, 'toodles.env (written 0644 by the operator) was made 0600');
+    t.match(hardening.stdout, /^0$/m, 'LimitCORE=0: no core dumps');
+    t.notMatch(hardening.stdout, /\.npmrc/, 'no .npmrc in the installed release');
+    t.equal(await installed(), before, 'links, release list and main process unchanged');
+
+    r = await sh(`echo 'WEBEX_BOT_TOKEN=${s.botToken}' >> /etc/toodles/toodles.env; bash ${ROOT}/install.sh --source ${SRC}`);
+    t.not(r.code, 0, 'a token in toodles.env stops install.sh');
+    t.match(r.stderr, /toodles\.env sets WEBEX_BOT_TOKEN: remove that line/, r.stderr.trim());
+    t.notMatch(r.stdout + r.stderr, s.botToken, 'without showing it');
+    const since = nowS();
+    r = await sh(`systemctl restart ${UNIT}`, { timeoutMs: 120_000 });
+    t.not(r.code, 0, 'and the daemon refuses to start with it');
+    await failedWithoutRestarts(t, '78');
+    const named = (await journal(since)).split('\n').filter((l) => l.includes('WEBEX_BOT_TOKEN'));
+    t.equal(named.length, 1, `one line: ${named[0]}`);
+    t.match(named[0], /webex-bot-token credential/, 'naming the credential too');
+    t.notMatch(await journal(since), s.botToken, 'the token is not in the journal');
+    r = await sh(`sed -i '/^WEBEX_BOT_TOKEN=/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
+    t.equal(r.code, 0, 'starts again without it');
+    await answersPing(t);
+  });
+
+  await t.test('a build that fails (a type error) stops install.sh with its output; nothing switched, still answering', async (t) => {
+    const before = await installed();
+    const r = await sh(
+      `set -e; rm -rf /root/broken-src; mkdir /root/broken-src; tar -C ${SRC} --exclude=node_modules --exclude=dist --exclude=.git -cf - . | tar -C /root/broken-src -xf -; ` +
+        `echo 'export const broken: number = "not a number";' >> /root/broken-src/src/version.ts; ` +
+        `set +e; npm_config_prefer_offline=true bash ${ROOT}/install.sh --source /root/broken-src`,
+      { timeoutMs: 600_000 },
+    );
+    t.not(r.code, 0, 'install.sh fails');
+    t.match(r.stdout + r.stderr, /error TS2322/, 'the compiler error is shown');
+    t.match(r.stderr, /build failed at npm run build/, 'and which step failed');
+    t.match(r.stderr, /nothing was switched/);
+    t.notMatch(r.stdout, /building as root/, 'the build ran unprivileged');
+    t.equal(await installed(), before, 'same release, no new one, no staging left, same process');
+    await answersPing(t);
+  });
+
+  const good = async () => (await sh('readlink /opt/toodles/current')).stdout.trim();
+  /** A copy of the running release whose daemon never sends READY (it just idles). */
+  const makeHang = async (t: Test) => {
+    const r = await sh(
+      `set -e; rm -rf /opt/toodles/releases/0.0.0-hang; cp -a /opt/toodles/$(readlink /opt/toodles/current) /opt/toodles/releases/0.0.0-hang; ` +
+        `echo 'setInterval(() => {}, 1000);' > /opt/toodles/releases/0.0.0-hang/dist/src/cli.js`,
+    );
+    t.equal(r.code, 0, 'prepared a release that never sends READY');
+  };
+  const waitFor = async (what: string, cmd: string, pattern: RegExp, timeoutMs: number) => {
+    const until = Date.now() + timeoutMs;
+    let out = '';
+    while (Date.now() < until) {
+      out = (await sh(cmd)).stdout;
+      if (pattern.test(out)) return out;
+      await sleep(200);
+    }
+    throw new Error(`${what}: no ${pattern} within ${timeoutMs} ms (last: ${out})`);
+  };
+
+  await t.test('--rollback while the unit is activating (a release that never sends READY): it restarts, well within the start timeout', async (t) => {
+    const ok = await good();
+    await makeHang(t);
+    await sh(`ln -sfn releases/0.0.0-hang /opt/toodles/current; ln -sfn ${ok} /opt/toodles/previous; systemctl restart --no-block ${UNIT}`);
+    await waitFor('the hanging release starts', `systemctl show -p ActiveState --value ${UNIT}`, /^activating$/m, 60_000);
+    const r = await sh(`bash ${ROOT}/install.sh --rollback`, { timeoutMs: 300_000 });
+    t.equal(r.code, 0, '--rollback exits 0');
+    if (r.code !== 0) t.comment(r.stdout + r.stderr);
+    figure(`--rollback from an activating, never-ready release: ${fmt(r.seconds)}s (TimeoutStartSec=90s)`);
+    t.ok(r.seconds < 60, `done in ${fmt(r.seconds)}s, not after the 90 s start timeout`);
+    t.equal(await good(), ok, 'current is the good release');
+    t.equal((await show('ActiveState')).ActiveState, 'active');
+    await answersPing(t);
+  });
+
+  await t.test('SIGHUP (a dropped SSH session) while install.sh waits for READY: the switch back completes, outcome in the journal', async (t) => {
+    const ok = await good();
+    await makeHang(t);
+    await sh('ln -sfn releases/0.0.0-hang /opt/toodles/previous');
+    const since = nowS();
+    const started = await sh(`setsid bash ${ROOT}/install.sh --rollback >/root/hup.out 2>&1 </dev/null & echo $!`);
+    const pid = started.stdout.trim();
+    t.match(pid, /^\d+$/, `install.sh runs as pid ${pid}, leading its own process group`);
+    await waitFor('install.sh switches to the hanging release', `readlink /opt/toodles/current; systemctl show -p ActiveState --value ${UNIT}`, /0\.0\.0-hang\nactivating/, 60_000);
+    await sleep(1_000);
+    const hupAt = Date.now();
+    t.equal((await sh(`kill -HUP -- -${pid}`)).code, 0, 'SIGHUP sent to install.sh and its children, as a hangup does');
+    await waitFor('install.sh finishes', `kill -0 ${pid} 2>/dev/null && echo running || echo gone`, /^gone$/m, 150_000);
+    figure(`SIGHUP during the switch -> old release running again: ${fmt((Date.now() - hupAt) / 1000)}s`);
+    t.equal(await good(), ok, 'current is the good release again');
+    t.equal((await sh('readlink /opt/toodles/previous')).stdout.trim(), 'releases/0.0.0-hang', 'previous restored');
+    t.equal((await show('ActiveState')).ActiveState, 'active', 'service active');
+    await answersPing(t);
+    const log = (await sh(`journalctl -t toodles-install --no-pager -o cat --since @${Math.floor(since)}`)).stdout;
+    t.match(log, /interrupted by SIGHUP while 0\.0\.0-hang was starting/, 'the interruption is in the journal');
+    t.match(log, /is running again/, 'and the outcome');
+  });
+
   await t.test('install.sh --uninstall keeps config; --purge removes it', async (t) => {
     const exists = async (paths: string[]) => {
       const r = await sh(paths.map((p) => `if [ -e ${p} ]; then echo "present ${p}"; else echo "absent ${p}"; fi`).join('; ') + '; getent passwd toodles >/dev/null && echo "present user" || echo "absent user"');
