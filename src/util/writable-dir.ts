@@ -14,8 +14,8 @@ export function unwritableReason(dir: string): string | undefined {
     writeSync(fd, Buffer.alloc(4096));
     return undefined;
   } catch (err) {
-    const { code, message } = err as NodeJS.ErrnoException;
-    return code ? `${code}: ${message.split(/[:,]/)[1]?.trim() ?? message}` : message;
+    // "ENOSPC: no space left on device, write": the code and its words; the path is in the caller's message
+    return (err as Error).message.split(',')[0]!;
   } finally {
     if (fd !== undefined) {
       closeSync(fd);
