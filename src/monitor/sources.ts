@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fromJournalLine, fromJsonLine, type LogRecord } from './records.js';
+
+export interface ReadProgress {
+  lines: number;
+  skipped: number;
+}
+
+export type Sink = (record: LogRecord) => void;
+
+/** The rolling files in `dir`, oldest first (pino-roll numbers restart each day, so by time). */
+export function logFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.log(\.\d+)?$/.test(f) && f !== 'current.log')
+    .map((f) => ({ path: join(dir, f), mtime: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => a.mtime - b.mtime)
+    .map((f) => f.path);
+}
+
+/** Streams every JSON line at or after `since` from the rolling files into `sink`. */
+export async function readLogDir(dir: string, since: number, sink: Sink, progress: ReadProgress): Promise<void> {
+  for (const file of logFiles(dir)) {
+    if (statSync(file).mtimeMs < since) continue; // nothing in it is recent enough
+    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+    for await (const line of lines) {
+      progress.lines += 1;
+      if (line.length === 0) continue;
+      const r = fromJsonLine(line);
+      if (!r) progress.skipped += 1;
+      else if (r.at >= since) sink(r);
+    }
+  }
+}
+
+export class JournalUnreadable extends Error {}
+
+/** Streams `journalctl -u UNIT -o json --since` (the bot's entries and systemd's lines for the unit). */
+export async function readJournal(unit: string, since: number, sink: Sink, progress: ReadProgress): Promise<void> {
+  const child = spawn('journalctl', ['-u', unit, '-o', 'json', '--no-pager', '--since', `@${Math.floor(since / 1000)}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', (err) => reject(new JournalUnreadable(`cannot run journalctl: ${err.message}`)));
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  for await (const line of lines) {
+    progress.lines += 1;
+    const r = fromJournalLine(line);
+    if (r) sink(r);
+    else progress.skipped += 1;
+  }
+  const code = await exited;
+  if (code !== 0) throw new JournalUnreadable(`journalctl failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`);
+}
+
+/** systemd's ActiveState for the unit ("active", "failed", ...), or undefined when systemctl cannot say. */
+export async function unitState(unit: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('systemctl', ['show', '-p', 'ActiveState', '--value', unit], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', () => resolve(undefined));
+    child.on('close', (code) => resolve(code === 0 && out.trim() ? out.trim() : undefined));
+  });
+}
