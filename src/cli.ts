@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { ConfigError, EXIT_CONFIG, loadConfig } from './config.js';
-import { startDaemon } from './daemon.js';
 
 const USAGE = `usage: toodles <command>
   run                    run the bot daemon (configuration from the environment)
@@ -20,6 +19,8 @@ async function run(): Promise<number> {
     }
     throw err;
   }
+  // loaded here: the SDK takes a moment, which `toodles monitor` and the others need not wait for
+  const { startDaemon } = await import('./daemon.js');
   const daemon = startDaemon(config);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => daemon.stop(signal));

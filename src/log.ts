@@ -29,6 +29,15 @@ export interface DaemonLog {
 const CLOSE_TIMEOUT_MS = 3_000;
 const ROLL = { size: '10m', count: 14 };
 
+/** The journal's socket, or JSON lines on stdout if the addon cannot load (journald still reads them). */
+function openJournal(): DatagramSender | false {
+  try {
+    return journalSocket();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * One event per log call: a native journal entry when stdout is the journal (a sentence, a priority and
  * every field), else one JSON line on stdout; and, optionally, JSON lines in rolling files.
@@ -36,7 +45,7 @@ const ROLL = { size: '10m', count: 14 };
  * dropped, where a worker-thread transport would leave the exit spinning on a buffer nobody drains.
  */
 export function createLog(opts: LogOptions): DaemonLog {
-  const journal = opts.journal ?? (stdoutIsJournal() ? journalSocket() : false);
+  const journal = opts.journal ?? (stdoutIsJournal() ? openJournal() : false);
   // Synchronous: a chat bot's few lines a second cost nothing, and none is lost or reordered at exit.
   const stdout = journal ? undefined : pino.destination({ dest: 1, sync: true });
   stdout?.on('error', () => undefined); // journald gone: the files, if any, still get every line

@@ -1,4 +1,5 @@
 import type { LogRecord } from './records.js';
+import type { UnitState } from './sources.js';
 
 export type Verdict = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 export const EXIT_CODE: Record<Verdict, number> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
@@ -155,7 +156,7 @@ export class Analyzer {
     let m: RegExpExecArray | null;
     if (/Watchdog timeout/i.test(text)) this.note(r.at).watchdog = true;
     else if (/OOM killer|oom-kill/i.test(text)) this.note(r.at).oom = true;
-    else if ((m = /Main process exited, code=killed, status=\d+\/(\w+)/.exec(text))) this.note(r.at).signal = SIGNAL_WORDS[m[1]!] ?? `SIG${m[1]}`;
+    else if ((m = /Main process exited, code=(?:killed|dumped), status=\d+\/(\w+)/.exec(text))) this.note(r.at).signal = SIGNAL_WORDS[m[1]!] ?? `SIG${m[1]}`;
     else if ((m = /Main process exited, code=exited, status=(\d+)/.exec(text))) {
       if (m[1] !== '0') this.note(r.at).status = m[1];
     } else if (/Failed with result/.test(text)) this.processEnded(r.at);
@@ -253,8 +254,9 @@ export class Analyzer {
     if (!this.reasons.has(reason)) this.reasons.set(reason, level);
   }
 
-  /** The report as of `now`; `unitState` is systemd's ActiveState when known (journal input). */
-  report(now: number, unitState?: string): Report {
+  /** The report as of `now`; `unit` is what systemd says about the unit, when known (journal input). */
+  report(now: number, unit?: UnitState): Report {
+    const unitState = unit?.state;
     const p = this.proc;
     if (p && !p.exited) {
       if (p.open && now - p.open.at > this.th.offlineCriticalMs) {
@@ -284,10 +286,12 @@ export class Analyzer {
     } else if ([...this.reasons.values()].includes('CRITICAL')) verdict = 'CRITICAL';
     else if (this.reasons.size > 0) verdict = 'WARNING';
     const done = this.reconnects.filter((c) => c.outcome === 'done');
+    // the process may have started before the window: systemd still knows it
+    const fromUnit = unit?.mainPid && unit.since && running && unit.mainPid !== p?.pid ? { pid: unit.mainPid, startedAt: unit.since, running: true, uptimeMs: now - unit.since } : undefined;
     return {
       verdict,
       reasons,
-      current: p && {
+      current: fromUnit ?? (p && {
         pid: p.pid,
         startedAt: p.startedAt,
         version: p.version,
@@ -295,7 +299,7 @@ export class Analyzer {
         uptimeMs: running && !p.exited ? now - p.startedAt : undefined,
         endedAt: p.exited?.at,
         endCause,
-      },
+      }),
       reconnects: this.reconnects,
       restarts: this.restarts.sort((a, b) => a.at - b.at),
       totals: {

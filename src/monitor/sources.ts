@@ -59,13 +59,28 @@ export async function readJournal(unit: string, since: number, sink: Sink, progr
   if (code !== 0) throw new JournalUnreadable(`journalctl failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`);
 }
 
-/** systemd's ActiveState for the unit ("active", "failed", ...), or undefined when systemctl cannot say. */
-export async function unitState(unit: string): Promise<string | undefined> {
+export interface UnitState {
+  /** systemd's ActiveState: "active", "failed", "inactive", "activating"... */
+  state: string;
+  mainPid?: number;
+  /** When the current main process started (ms). */
+  since?: number;
+}
+
+/** What systemd says about the unit now, or undefined when systemctl cannot say. */
+export async function unitState(unit: string): Promise<UnitState | undefined> {
   return new Promise((resolve) => {
-    const child = spawn('systemctl', ['show', '-p', 'ActiveState', '--value', unit], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const args = ['show', '--timestamp=unix', '-p', 'ActiveState,MainPID,ExecMainStartTimestamp', unit];
+    const child = spawn('systemctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', () => resolve(undefined));
-    child.on('close', (code) => resolve(code === 0 && out.trim() ? out.trim() : undefined));
+    child.on('close', (code) => {
+      const props = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      if (code !== 0 || !props.ActiveState) return resolve(undefined);
+      const pid = Number(props.MainPID);
+      const since = Number(props.ExecMainStartTimestamp?.replace(/^@/, '')) * 1000;
+      resolve({ state: props.ActiveState, mainPid: pid > 0 ? pid : undefined, since: since > 0 ? since : undefined });
+    });
   });
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, mkdtempSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, mkdtempSync, fstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../support/spawn-daemon.js';
@@ -127,4 +127,29 @@ t.test('every event in the README has its own sentence; unknown events still rea
   t.equal(sentence({ msg: 'plain' }), 'plain');
   t.equal(sentence({}), 'log entry');
   t.same(journalFields({ level: 30, event: 'x.y', a: null, b: [1, 2] }).slice(3), [['EVENT', 'x.y'], ['B', '[1,2]']]);
+});
+
+t.test('JOURNAL_STREAM naming stdout switches the logger to journal entries (here without journald: <N> lines)', async (t) => {
+  ensureBuilt();
+  const dir = mkdtempSync(join(tmpdir(), 'toodles-js-'));
+  const out = join(dir, 'stdout');
+  const fd = openSync(out, 'w');
+  const st = fstatSync(fd, { bigint: true });
+  const script = join(dir, 'log.mjs');
+  writeFileSync(
+    script,
+    `import { createLog } from ${JSON.stringify(join(ROOT, 'dist/src/log.js'))};
+     const log = createLog({ level: 'info', secrets: [] });
+     log.logger.error({ event: 'watchdog.withheld', state: 'connecting', overdueMs: 31000 });
+     await log.close();`,
+  );
+  const run = (env: Record<string, string>) => spawnSync(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+  let r = run({ JOURNAL_STREAM: `${st.dev}:${st.ino}` });
+  t.equal(r.status, 0, r.stderr);
+  const journald = existsSync('/run/systemd/journal/socket');
+  if (!journald) t.equal(readFileSync(out, 'utf8'), '<3>Watchdog withheld: state connecting overran its deadline by 31 s\n');
+  r = run({ JOURNAL_STREAM: '1:1' }); // stale: stdout was redirected since
+  closeSync(fd);
+  t.equal(r.status, 0, r.stderr);
+  t.match(readFileSync(out, 'utf8'), /\{"level":50,"time":"[^"]+","pid":\d+,"event":"watchdog.withheld"/, 'JSON line when stdout is not the journal');
 });

@@ -148,7 +148,7 @@ t.test('journal entries: typed fields back from upper-case names; systemd lines 
   a.add(sd(t0 + 10_101, "toodles.service: Failed with result 'watchdog'."));
   a.add(bot(t0 + 16_000, 11, { EVENT: 'daemon.start', VERSION: '0.1.0', RECONNECT_INTERVAL_MS: '600000' }));
   a.add(bot(t0 + 80_000, 11, { EVENT: 'daemon.ready', DURATION_MS: '64000' }));
-  const r = a.report(t0 + 90_000, 'active');
+  const r = a.report(t0 + 90_000, { state: 'active', mainPid: 11, since: t0 + 16_000 });
   t.equal(r.verdict, 'CRITICAL');
   t.same(r.restarts.map((x) => x.cause), ['watchdog timeout (killed by SIGABRT)']);
   t.match(r.reasons.join('\n'), /watchdog restart at 2026-11-30 10:00:10/);
@@ -165,7 +165,7 @@ t.test('a bad-config exit: CRITICAL, the unit not active, the setting named', as
   a.add(fromJournalLine(entry(t0, { _PID: '20', MESSAGE: 'toodles: bad configuration: TOODLES_RECONNECT_INTERVAL_S must be a number of seconds, got "soon"' }))!);
   a.add(fromJournalLine(entry(t0 + 10, { _PID: '1', MESSAGE: 'toodles.service: Main process exited, code=exited, status=78/CONFIG' }))!);
   a.add(fromJournalLine(entry(t0 + 11, { _PID: '1', MESSAGE: "toodles.service: Failed with result 'exit-code'." }))!);
-  const r = a.report(t0 + 20_000, 'failed');
+  const r = a.report(t0 + 20_000, { state: 'failed' });
   t.equal(r.verdict, 'CRITICAL');
   t.match(r.reasons[0], /^the unit is not active \(failed\): exit status 78 \(bad configuration: TOODLES_RECONNECT_INTERVAL_S/);
   t.same(r.restarts.map((x) => x.cause.slice(0, 14)), ['exit status 78']);
@@ -176,9 +176,10 @@ t.test('no scheduled reconnect within twice the interval while online: CRITICAL'
   const a = new Analyzer();
   a.add({ at: t0, pid: 1, event: 'daemon.start', fields: { reconnectIntervalMs: 600_000 } });
   a.add({ at: t0 + 1000, pid: 1, event: 'daemon.ready', fields: {} });
-  const r = a.report(t0 + 1000 + 1_300_000, 'active');
+  const r = a.report(t0 + 1000 + 1_300_000, { state: 'active', mainPid: 7, since: t0 - 5_000 });
   t.equal(r.verdict, 'CRITICAL');
   t.match(r.reasons[0], /no scheduled reconnect for 1300 s .* \(interval 600 s\)/);
+  t.match(r.current, { pid: 7, running: true, uptimeMs: 1_306_000 }, 'a process older than the window: systemd says which');
   const slow = new Analyzer();
   slow.add({ at: t0, pid: 1, event: 'daemon.start', fields: { reconnectIntervalMs: 600_000 } });
   slow.add({ at: t0 + 1000, pid: 1, event: 'daemon.ready', fields: {} });
