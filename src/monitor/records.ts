@@ -25,13 +25,7 @@ export function camelName(name: string): string {
 
 /** One line of a rolling file (pino JSON), or undefined when it is not one. */
 export function fromJsonLine(line: string): LogRecord | undefined {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  return fromJsonObject(obj);
+  return fromJsonObject(safeParse(line));
 }
 
 function fromJsonObject(obj: unknown): LogRecord | undefined {
@@ -44,12 +38,7 @@ function fromJsonObject(obj: unknown): LogRecord | undefined {
 
 /** One entry of `journalctl -o json`, or undefined when it is not one. */
 export function fromJournalLine(line: string): LogRecord | undefined {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
+  const obj = safeParse(line);
   if (!obj || typeof obj !== 'object') return undefined;
   const e = obj as Record<string, unknown>;
   const at = Number(e.__REALTIME_TIMESTAMP) / 1000;

@@ -44,8 +44,9 @@ export async function readJournal(unit: string, since: number, sink: Sink, progr
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', (err) => reject(new JournalUnreadable(`cannot run journalctl: ${err.message}`)));
+  // settles once, after the lines are read: a spawn error (no journalctl) or the exit status
+  const exited = new Promise<number | Error>((resolve) => {
+    child.on('error', (err) => resolve(err));
     child.on('close', (code) => resolve(code ?? 1));
   });
   const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
@@ -56,6 +57,7 @@ export async function readJournal(unit: string, since: number, sink: Sink, progr
     else progress.skipped += 1;
   }
   const code = await exited;
+  if (code instanceof Error) throw new JournalUnreadable(`cannot run journalctl: ${code.message}`);
   if (code !== 0) throw new JournalUnreadable(`journalctl failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`);
 }
 

@@ -7,7 +7,7 @@ import { ensureBuilt, ROOT } from '../support/spawn-daemon.js';
 import { JournalSink, journalFields, journalSocket, priorityOf, stdoutIsJournal } from '../../src/journal/sink.js';
 import { describedEvents, sentence } from '../../src/journal/messages.js';
 import { createLog } from '../../src/log.js';
-import { fakeJournal, fakeJournalPath } from './fake-journal.js';
+import { fakeJournal, fakeJournalPath } from '../support/fake-journal.js';
 
 t.test('each log event becomes one native entry: sentence, priority, identifier, every field', async (t) => {
   const journal = fakeJournal();

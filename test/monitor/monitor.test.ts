@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ensureBuilt } from '../support/spawn-daemon.js';
@@ -8,6 +8,7 @@ import { Analyzer } from '../../src/monitor/analyze.js';
 import { fromJournalLine, fromJsonLine } from '../../src/monitor/records.js';
 import { parseArgs, parseSince } from '../../src/monitor/cli.js';
 import { duration } from '../../src/monitor/render.js';
+import { pruneRolledFiles } from '../../src/log/retention.js';
 
 /** Recorded rolling-log lines (a real daemon against the simulator), moved in time so the last is `lagMs` ago. */
 function recorded(name: string, lagMs = 1_000): string[] {
@@ -192,4 +193,54 @@ t.test('no scheduled reconnect within twice the interval while online: CRITICAL'
   t.equal(s.verdict, 'WARNING');
   t.match(s.reasons, [/reconnect at .* took 40 s/]);
   t.same(s.restarts.map((x) => x.cause), ['stopped cleanly (exit 0), then started']);
+});
+
+t.test('the journal source: journalctl -o json streamed, systemctl for the unit state (PATH stand-ins)', async (t) => {
+  // The real journal is exercised under the real systemd (test/systemd/e2e.test.ts); here stand-ins
+  // for journalctl and systemctl check the plumbing: arguments, exit statuses, a missing journal.
+  const bin = mkdtempSync(join(tmpdir(), 'toodles-bin-'));
+  const now = Date.now();
+  const lines = [
+    entry(now - 30_000, { _PID: '50', SYSLOG_IDENTIFIER: 'toodles', EVENT: 'daemon.start', RECONNECT_INTERVAL_MS: '600000', VERSION: '0.1.0' }),
+    entry(now - 29_000, { _PID: '50', SYSLOG_IDENTIFIER: 'toodles', EVENT: 'daemon.ready', DURATION_MS: '1000' }),
+    '{"__REALTIME_TIMESTAMP": "cut in ha',
+  ];
+  writeFileSync(join(bin, 'journal.json'), lines.join('\n') + '\n');
+  writeFileSync(join(bin, 'journalctl'), `#!/bin/sh\necho "$@" > ${bin}/args\n[ -n "$FAIL_JOURNAL" ] && { echo "No journal files were found." >&2; exit 1; }\ncat ${bin}/journal.json\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\nprintf 'ActiveState=active\\nMainPID=50\\nExecMainStartTimestamp=@${Math.floor((now - 30_000) / 1000)}\\n'\n`, { mode: 0o755 });
+  ensureBuilt();
+  const run = (env: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'monitor', ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env } });
+  let r = run({}, '--unit', 'bot', '--since', '1h');
+  t.equal(r.status, 0, r.stdout + r.stderr);
+  t.match(readFileSync(join(bin, 'args'), 'utf8'), /^-u bot -o json --no-pager --since @\d+\n$/);
+  t.match(r.stdout, /^toodles monitor: journal of unit bot, since /);
+  t.match(r.stdout, /^Process: pid 50, toodles 0\.1\.0, up 30s/m);
+  t.match(r.stdout, /^1 unreadable lines skipped$/m);
+  r = run({ FAIL_JOURNAL: '1' });
+  t.equal(r.status, 3);
+  t.equal(r.stdout, 'UNKNOWN: journalctl failed (exit 1): No journal files were found.\n');
+  r = run({ PATH: '/nonexistent' });
+  t.equal(r.status, 3);
+  t.match(r.stdout, /^UNKNOWN: cannot run journalctl: /);
+});
+
+t.test('not root and in neither journal group: one line, exit 3', { skip: process.getuid?.() !== 0 && 'needs root to run as nobody' }, async (t) => {
+  ensureBuilt();
+  const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'monitor'], { encoding: 'utf8' });
+  t.equal(r.status, 3, r.stderr);
+  t.equal(r.stdout, 'UNKNOWN: nobody may not read the system journal (needs root or the systemd-journal or adm group; or use --log-dir DIR)\n');
+});
+
+t.test('retention: the newest files are kept, by time', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'toodles-prune-'));
+  const names = ['toodles.1.log', 'toodles.2.log', 'toodles.7.log', 'toodles.3.log', 'other.log', 'toodles.log.bak'];
+  names.forEach((n, i) => {
+    writeFileSync(join(dir, n), 'x');
+    const at = new Date(Date.now() - (names.length - i) * 60_000);
+    utimesSync(join(dir, n), at, at);
+  });
+  pruneRolledFiles(dir, 'toodles', 2);
+  t.same(readdirSync(dir).sort(), ['other.log', 'toodles.3.log', 'toodles.7.log', 'toodles.log.bak']);
+  pruneRolledFiles(join(dir, 'missing'), 'toodles', 2); // no directory yet: nothing to do
 });
