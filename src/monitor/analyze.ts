@@ -31,6 +31,8 @@ export interface Restart {
 export interface Report {
   verdict: Verdict;
   reasons: string[];
+  /** systemd's ActiveState of the unit, when read from the journal. */
+  unit?: string;
   current?: { pid?: number; startedAt: number; version?: string; running: boolean; uptimeMs?: number; endedAt?: number; endCause?: string };
   reconnects: Reconnect[];
   restarts: Restart[];
@@ -291,6 +293,7 @@ export class Analyzer {
     return {
       verdict,
       reasons,
+      unit: unitState,
       current: fromUnit ?? (p && {
         pid: p.pid,
         startedAt: p.startedAt,

@@ -30,7 +30,7 @@ function row(cells: string[]): string {
 export function renderText(r: Report, th: Thresholds, source: string): string {
   const out: string[] = [`toodles monitor: ${source}`];
   const c = r.current;
-  if (!c) out.push('Process: none seen in this window');
+  if (!c) out.push(r.unit && r.unit !== 'active' ? `Process: none running (unit ${r.unit})` : 'Process: none seen in this window');
   else if (c.running) out.push(`Process: pid ${c.pid ?? '?'}${c.version ? `, toodles ${c.version}` : ''}, up ${duration(c.uptimeMs ?? 0)} (since ${clock(c.startedAt)})`);
   else out.push(`Process: not running${c.endedAt ? ` since ${clock(c.endedAt)}` : ''}${c.endCause ? ` (${c.endCause})` : ''}; last started ${clock(c.startedAt)}`);
 

@@ -4,10 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ensureBuilt } from '../support/spawn-daemon.js';
-import { Analyzer } from '../../src/monitor/analyze.js';
+import { Analyzer, DEFAULT_THRESHOLDS } from '../../src/monitor/analyze.js';
 import { fromJournalLine, fromJsonLine } from '../../src/monitor/records.js';
 import { parseArgs, parseSince } from '../../src/monitor/cli.js';
-import { duration } from '../../src/monitor/render.js';
+import { duration, renderText } from '../../src/monitor/render.js';
 import { pruneRolledFiles } from '../../src/log/retention.js';
 
 /** Recorded rolling-log lines (a real daemon against the simulator), moved in time so the last is `lagMs` ago. */
@@ -170,6 +170,7 @@ t.test('a bad-config exit: CRITICAL, the unit not active, the setting named', as
   t.equal(r.verdict, 'CRITICAL');
   t.match(r.reasons[0], /^the unit is not active \(failed\): exit status 78 \(bad configuration: TOODLES_RECONNECT_INTERVAL_S/);
   t.same(r.restarts.map((x) => x.cause.slice(0, 14)), ['exit status 78']);
+  t.match(renderText(r, DEFAULT_THRESHOLDS, 'journal'), /^Process: none running \(unit failed\)$/m);
 });
 
 t.test('no scheduled reconnect within twice the interval while online: CRITICAL', async (t) => {
