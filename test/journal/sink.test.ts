@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../support/spawn-daemon.js';
 import { JournalSink, journalFields, journalSocket, priorityOf, stdoutIsJournal } from '../../src/journal/sink.js';
 import { describedEvents, sentence } from '../../src/journal/messages.js';
+import { encodeEntry, MAX_DATAGRAM_BYTES } from '../../src/journal/protocol.js';
 import { createLog } from '../../src/log.js';
 import { fakeJournal, fakeJournalPath } from '../support/fake-journal.js';
 
@@ -152,4 +153,23 @@ t.test('JOURNAL_STREAM naming stdout switches the logger to journal entries (her
   closeSync(fd);
   t.equal(r.status, 0, r.stderr);
   t.match(readFileSync(out, 'utf8'), /\{"level":50,"time":"[^"]+","pid":\d+,"event":"watchdog.withheld"/, 'JSON line when stdout is not the journal');
+});
+
+t.test('datagram sizes on a real socket: a capped entry arrives whole; an oversized datagram fails at once', async (t) => {
+  const journal = fakeJournal();
+  t.teardown(() => journal.close());
+  const sender = journalSocket(journal.path);
+  const fields: Array<[string, string]> = [['MESSAGE', 'big'], ['PRIORITY', '6']];
+  for (let i = 0; i < 12; i++) fields.push([`F${i}`, 'z'.repeat(20_000)]);
+  const dg = encodeEntry(fields);
+  t.ok(dg.length <= MAX_DATAGRAM_BYTES, `entry capped to ${dg.length} bytes`);
+  t.equal(sender.send(dg), undefined, 'the capped entry is accepted');
+  await journal.waitFor(1);
+  t.equal(journal.entries[0]!.get('MESSAGE'), 'big');
+  const t0 = Date.now();
+  const err = sender.send(Buffer.alloc(1024 * 1024, 0x41));
+  t.ok(err instanceof Error, `a 1 MiB datagram is refused (${err?.message})`);
+  t.ok(Date.now() - t0 < 100, 'without blocking');
+  sender.close();
+  t.match(sender.send(dg)?.message, /closed/, 'a closed socket refuses, never aborts');
 });
