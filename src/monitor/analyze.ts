@@ -203,7 +203,9 @@ export class Analyzer {
     if (prev && !prev.exited) {
       // the old process ended without a word and systemd's lines (if any) had no failure: a kill
       if (prev.open) prev.open.outcome = 'never completed';
-      this.restarts.push({ at: prev.lastAt, cause: this.cause() ?? 'ended without logging an exit' });
+      const cause = this.cause() ?? 'ended without logging an exit (killed or crashed)';
+      this.restarts.push({ at: prev.lastAt, cause });
+      this.flag('CRITICAL', `process ${prev.pid ?? '?'} ${cause} around ${clock(prev.lastAt)}`);
     } else if (prev?.exited && prev.exited.code === 0) {
       this.restarts.push({ at: prev.exited.at, cause: 'stopped cleanly (exit 0), then started' });
     }

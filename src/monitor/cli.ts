@@ -84,16 +84,18 @@ function mayReadJournal(): boolean {
 }
 
 /** On a terminal, a progress line while reading takes more than a moment. */
-function progressReporter(progress: ReadProgress): () => void {
-  if (!process.stderr.isTTY) return () => undefined;
+export function progressReporter(progress: ReadProgress, out: { isTTY?: boolean; write(s: string): unknown } = process.stderr): () => void {
+  if (!out.isTTY) return () => undefined;
   const started = Date.now();
+  let shown = false;
   const timer = setInterval(() => {
-    process.stderr.write(`\rreading: ${progress.lines.toLocaleString('en')} lines, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    shown = true;
+    out.write(`\rreading: ${progress.lines.toLocaleString('en')} lines, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }, 1_000);
   timer.unref();
   return () => {
     clearInterval(timer);
-    if (Date.now() - started >= 1_000) process.stderr.write('\r\x1b[K');
+    if (shown) out.write('\r\x1b[K');
   };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CLI, ensureBuilt } from '../support/spawn-daemon.js';
 import { Analyzer, DEFAULT_THRESHOLDS } from '../../src/monitor/analyze.js';
 import { fromJournalLine, fromJsonLine } from '../../src/monitor/records.js';
-import { parseArgs, parseSince } from '../../src/monitor/cli.js';
+import { parseArgs, parseSince, progressReporter } from '../../src/monitor/cli.js';
 import { duration, renderText } from '../../src/monitor/render.js';
 import { pruneRolledFiles } from '../../src/log/retention.js';
 
@@ -244,4 +244,30 @@ t.test('retention: the newest files are kept, by time', async (t) => {
   pruneRolledFiles(dir, 'toodles', 2);
   t.same(readdirSync(dir).sort(), ['other.log', 'toodles.3.log', 'toodles.7.log', 'toodles.log.bak']);
   pruneRolledFiles(join(dir, 'missing'), 'toodles', 2); // no directory yet: nothing to do
+});
+
+t.test('a process that vanished without an exit (files only): CRITICAL; its open reconnect never completed', async (t) => {
+  const t0 = Date.parse('2026-11-30T10:00:00Z');
+  const a = new Analyzer();
+  a.add({ at: t0, pid: 1, event: 'daemon.start', fields: { reconnectIntervalMs: 600_000 } });
+  a.add({ at: t0 + 1000, pid: 1, event: 'daemon.ready', fields: {} });
+  a.add({ at: t0 + 2000, pid: 1, event: 'reconnect.start', fields: { reason: 'connection closed (1006 socket closed)' } });
+  a.add({ at: t0 + 9000, pid: 2, event: 'daemon.start', fields: { reconnectIntervalMs: 600_000 } });
+  a.add({ at: t0 + 10_000, pid: 2, event: 'daemon.ready', fields: {} });
+  const r = a.report(t0 + 20_000);
+  t.equal(r.verdict, 'CRITICAL');
+  t.match(r.reasons.join('\n'), /process 1 ended without logging an exit \(killed or crashed\) around 2026-11-30 10:00:02/);
+  t.match(r.reasons.join('\n'), /reconnect at 2026-11-30 10:00:02 \(connection closed \(1006 socket closed\)\) never completed/);
+  t.match(r.reconnects[0], { outcome: 'never completed', graceful: true });
+});
+
+t.test('progress on a terminal only, cleared at the end', async (t) => {
+  const written: string[] = [];
+  const progress = { lines: 123_456, skipped: 0 };
+  progressReporter(progress, { isTTY: false, write: (s: string) => written.push(s) })();
+  const done = progressReporter(progress, { isTTY: true, write: (s: string) => written.push(s) });
+  await new Promise((r) => setTimeout(r, 1_300));
+  done();
+  t.match(written[0], /^\rreading: 123,456 lines, 1 s$/);
+  t.equal(written.at(-1), '\r\x1b[K');
 });

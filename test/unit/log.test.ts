@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createLog } from '../../src/log.js';
+import { scrubber } from '../../src/log/scrub.js';
 import { daemonEnv, ensureBuilt, ROOT } from '../support/spawn-daemon.js';
 
 t.test('secrets are scrubbed from the serialized line, whichever field carries them', async (t) => {
@@ -62,4 +63,8 @@ t.test('the rolling files limit holds across restarts: several processes, each r
   }
   const highest = Math.max(...[...seen].map((f) => Number(/\.(\d+)\.log$/.exec(f)?.[1] ?? 0)));
   t.ok(highest > count + 1, `the processes rolled up to toodles.${highest}.log, more files than the limit keeps`);
+});
+
+t.test('scrubbing a line that is not JSON still redacts credentials', async (t) => {
+  t.equal(scrubber(['SECRETTOKEN123'])('oops SECRETTOKEN123 via http://u:p@h/ Bearer abc'), 'oops [redacted] via http://u:[redacted]@h/ Bearer [redacted]');
 });
