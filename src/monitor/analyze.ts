@@ -147,6 +147,18 @@ export class Analyzer {
     }
   }
 
+  /**
+   * The running process's own start, when it was before the window: its interval and pid, so the
+   * scheduled-reconnect rule holds from the window's start. It was online then (it still runs).
+   */
+  seed(r: LogRecord, since: number): void {
+    if (r.event !== 'daemon.start' || r.at >= since || this.proc) return;
+    this.started(r);
+    const p = this.proc!;
+    p.readyAt = r.at;
+    p.onlineMark = since;
+  }
+
   private other(r: LogRecord): void {
     const text = r.text ?? '';
     if (!r.systemd) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Analyzer, DEFAULT_THRESHOLDS, EXIT_CODE, type Thresholds } from './analyze.js';
 import { renderJson, renderText } from './render.js';
-import { JournalUnreadable, readJournal, readLogDir, unitState, type ReadProgress } from './sources.js';
+import { JournalUnreadable, readJournal, readLogDir, sinceFilter, startOf, unitState, type ReadProgress } from './sources.js';
 
 export const USAGE = `usage: toodles monitor [--unit NAME | --log-dir DIR] [--since 24h|90m|7d|TIMESTAMP] [--max-deaf SECONDS] [--json]`;
 
@@ -122,7 +122,11 @@ export async function runMonitor(argv: string[], now = Date.now()): Promise<numb
   const source = o.logDir ? `files in ${o.logDir}` : `journal of unit ${o.unit}`;
   try {
     if (o.logDir) await readLogDir(o.logDir, o.since, (r) => analyzer.add(r), progress);
-    else await readJournal(o.unit, o.since, (r) => analyzer.add(r), progress);
+    else {
+      const before = await unitState(o.unit);
+      if (before?.mainPid) await readJournal(o.unit, startOf(before.mainPid), (r) => analyzer.seed(r, o.since), { lines: 0, skipped: 0 });
+      await readJournal(o.unit, sinceFilter(o.since), (r) => analyzer.add(r), progress);
+    }
   } catch (err) {
     done();
     const why = err instanceof JournalUnreadable ? err.message : `cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`;

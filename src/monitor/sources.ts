@@ -37,9 +37,15 @@ export async function readLogDir(dir: string, since: number, sink: Sink, progres
 
 export class JournalUnreadable extends Error {}
 
-/** Streams `journalctl -u UNIT -o json --since` (the bot's entries and systemd's lines for the unit). */
-export async function readJournal(unit: string, since: number, sink: Sink, progress: ReadProgress): Promise<void> {
-  const child = spawn('journalctl', ['-u', unit, '-o', 'json', '--no-pager', '--since', `@${Math.floor(since / 1000)}`], {
+/** `journalctl` arguments for everything since `since` (the bot's entries and systemd's lines for the unit). */
+export const sinceFilter = (since: number) => ['--since', `@${Math.floor(since / 1000)}`];
+
+/** The start of the unit's running process, when it began before the window (for its settings). */
+export const startOf = (pid: number) => ['-n', '1', 'EVENT=daemon.start', `_PID=${pid}`];
+
+/** Streams `journalctl -u UNIT -o json <filter>` into `sink`. */
+export async function readJournal(unit: string, filter: string[], sink: Sink, progress: ReadProgress): Promise<void> {
+  const child = spawn('journalctl', ['-u', unit, '-o', 'json', '--no-pager', ...filter], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

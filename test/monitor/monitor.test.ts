@@ -271,3 +271,25 @@ t.test('progress on a terminal only, cleared at the end', async (t) => {
   t.match(written[0], /^\rreading: 123,456 lines, 1 s$/);
   t.equal(written.at(-1), '\r\x1b[K');
 });
+
+t.test('a process started before the window: its interval still holds (seeded from its daemon.start)', async (t) => {
+  const t0 = Date.parse('2026-11-30T10:00:00Z');
+  const since = t0 + 3_600_000;
+  const start = { at: t0, pid: 5, event: 'daemon.start', fields: { reconnectIntervalMs: 600_000, version: '0.1.0' } };
+  const quiet = new Analyzer();
+  quiet.seed(start, since);
+  quiet.seed({ ...start, pid: 6 }, since); // only the first counts
+  quiet.add({ at: since + 5_000, pid: 5, event: 'command.done', fields: { command: 'ping' } });
+  const r = quiet.report(since + 1_500_000, { state: 'active', mainPid: 5, since: t0 });
+  t.equal(r.verdict, 'CRITICAL');
+  t.match(r.reasons[0], /no scheduled reconnect for 1500 s/);
+  t.match(r.current, { pid: 5, version: '0.1.0', running: true, uptimeMs: 5_100_000 });
+  const fine = new Analyzer();
+  fine.seed(start, since);
+  fine.seed({ ...start, at: since + 1 }, since); // inside the window: the stream brings it
+  for (let at = since + 600_000; at < since + 1_500_000; at += 600_000) {
+    fine.add({ at, pid: 5, event: 'reconnect.start', fields: { reason: 'scheduled' } });
+    fine.add({ at: at + 20, pid: 5, event: 'reconnect.done', fields: { reason: 'scheduled', durationMs: 20, deafMs: 0 } });
+  }
+  t.equal(fine.report(since + 1_500_000, { state: 'active', mainPid: 5, since: t0 }).verdict, 'OK');
+});
