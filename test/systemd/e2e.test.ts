@@ -427,7 +427,7 @@ async function main(): Promise<void> {
     const r = await monitor(`--since ${since}`);
     t.comment(`toodles monitor --since ${since}:\n${r.stdout}`);
     t.equal(r.code, 0, 'exit 0 (OK)');
-    t.match(r.stdout, /^Process: pid \d+, up /m, 'names the current process and its uptime');
+    t.match(r.stdout, /^Process: pid \d+, toodles \d+\.\d+\.\d+, up /m, 'names the current process and its uptime');
     t.match(r.stdout, /healthy graceful reconnects/, 'the scheduled reconnects, summarised');
     t.match(r.stdout, /^OK: /m);
     const j = JSON.parse((await monitor(`--json --since ${since}`)).stdout) as { verdict: string; totals: { reconnects: number } };
