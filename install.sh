@@ -275,6 +275,21 @@ install_config() {
   fi
 }
 
+# /usr/local/bin/toodles: the operator's `toodles monitor` and friends, always the current release
+# (through the `current` link, so a rollback needs no rewrite) run by the node that installed it.
+CMD_LINK=/usr/local/bin/toodles
+CMD_MARK='# toodles command, written by install.sh'
+install_command() {
+  local tmp="$CMD_LINK.tmp.$$"
+  install -d -m 0755 "$(dirname "$CMD_LINK")"
+  printf '#!/bin/sh\n%s\nexec %s %s/current/dist/src/cli.js "$@"\n' "$CMD_MARK" "$NODE" "$PREFIX" > "$tmp"
+  chmod 0755 "$tmp"
+  mv -T -- "$tmp" "$CMD_LINK"
+}
+remove_command() {   # only ours: never an unrelated /usr/local/bin/toodles
+  if grep -qxF -- "$CMD_MARK" "$CMD_LINK" 2>/dev/null; then rm -f -- "$CMD_LINK"; fi
+}
+
 # ---------------------------------------------------------------- build a release
 build_release() {
   [ -f "$SRC/package.json" ] && [ -f "$SRC/package-lock.json" ] || die "$SRC is not a toodles source tree (package.json / package-lock.json missing)"
@@ -397,6 +412,7 @@ do_install() {
   install_token
   MODE=switching
   activate "$REL_NAME"
+  install_command
   prune_releases
   show_status
 }
@@ -419,6 +435,7 @@ do_rollback() {
   say "rolling back from $(basename "$cur") to $(basename "$prev")"
   MODE=switching
   activate "$(basename "$prev")"
+  install_command
   show_status
 }
 
@@ -432,7 +449,8 @@ do_uninstall() {
   systemctl daemon-reload
   systemctl reset-failed "$UNIT" 2>/dev/null || true
   rm -rf -- "$PREFIX"
-  say "removed the service and $PREFIX"
+  remove_command
+  say "removed the service, $PREFIX and $CMD_LINK"
   if [ $PURGE = 1 ]; then
     rm -rf -- "$CONF_DIR" /var/lib/toodles /var/log/toodles
     if getent passwd "$SVC_USER" >/dev/null; then userdel "$SVC_USER" 2>/dev/null || say "could not remove user $SVC_USER"; fi

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { checkDirectories, ConfigError, EXIT_CONFIG, loadConfig } from './config.js';
-import { startDaemon } from './daemon.js';
 
 const USAGE = `usage: toodles <command>
   run                    run the bot daemon (configuration from the environment)
   start                  run the daemon if WEBEX_BOT_TOKEN is set, else the local demo chat
   demo                   the local demo: simulator, bot and a terminal chat
-  simulator [--port N]   run the local Webex simulator and print the settings that point toodles at it`;
+  simulator [--port N]   run the local Webex simulator and print the settings that point toodles at it
+  monitor [--help]       check the bot's reconnects, deaf time and restarts (journal or --log-dir); exit 0/1/2/3`;
 
 async function run(): Promise<number> {
   let config;
@@ -20,6 +20,8 @@ async function run(): Promise<number> {
     }
     throw err;
   }
+  // loaded here: the SDK takes a moment, which `toodles monitor` and the others need not wait for
+  const { startDaemon } = await import('./daemon.js');
   const daemon = startDaemon(config);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => daemon.stop(signal));
@@ -40,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
     case 'simulator':
       await (await import('./simulator/cli.js')).runSimulatorCli(rest);
       return 0;
+    case 'monitor':
+      return (await import('./monitor/cli.js')).runMonitor(rest);
     case undefined:
     case 'help':
     case '--help':

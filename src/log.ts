@@ -2,6 +2,9 @@ import { once } from 'node:events';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 import { bounded } from './util/bounded.js';
+import { scrubber } from './log/scrub.js';
+import { pruneRolledFiles } from './log/retention.js';
+import { JournalSink, journalSocket, stdoutIsJournal, type DatagramSender } from './journal/sink.js';
 
 export type { Logger };
 
@@ -9,8 +12,12 @@ export interface LogOptions {
   level: LogLevel;
   /** When set, JSON lines also go to rolling files here (daily and by size). */
   dir?: string;
-  /** Strings that must never reach a log line, whatever field or message carries them. */
+  /** Credentials that must never reach a log line (redacted where they occur; see log/scrub.ts). */
   secrets: string[];
+  /** Rolling limits; tests make them small. */
+  roll?: { size: string; count: number };
+  /** The journal's socket when stdout is the journal; by default detected from JOURNAL_STREAM. */
+  journal?: DatagramSender | false;
 }
 
 export interface DaemonLog {
@@ -20,23 +27,39 @@ export interface DaemonLog {
 }
 
 const CLOSE_TIMEOUT_MS = 3_000;
-const ROLL = { frequency: 'daily', size: '10m', mkdir: true, limit: { count: 14 } } as const;
+const ROLL = { size: '10m', count: 14 };
+
+/** The journal's socket, or JSON lines on stdout if the addon cannot load (journald still reads them). */
+function openJournal(): DatagramSender | false {
+  try {
+    return journalSocket();
+  } catch {
+    return false;
+  }
+}
 
 /**
- * One JSON line per event on stdout (journald) and, optionally, in rolling files. Secrets are
- * scrubbed from the serialized line itself, so no path through an error message or a stack can leak one.
+ * One event per log call: a native journal entry when stdout is the journal (a sentence, a priority and
+ * every field), else one JSON line on stdout; and, optionally, JSON lines in rolling files.
  * Stdout is written from this thread: if journald's end goes away (EPIPE) the write fails and is
  * dropped, where a worker-thread transport would leave the exit spinning on a buffer nobody drains.
  */
 export function createLog(opts: LogOptions): DaemonLog {
-  const secrets = opts.secrets.filter((s) => s.length > 0);
-  const scrub = (line: string) => secrets.reduce((text, secret) => text.replaceAll(secret, '[redacted]'), line);
+  const journal = opts.journal ?? (stdoutIsJournal() ? openJournal() : false);
   // Synchronous: a chat bot's few lines a second cost nothing, and none is lost or reordered at exit.
-  const stdout = pino.destination({ dest: 1, sync: true });
-  stdout.on('error', () => undefined); // journald gone: the files, if any, still get every line
-  const streams: pino.StreamEntry[] = [{ level: opts.level, stream: stdout }];
+  const stdout = journal ? undefined : pino.destination({ dest: 1, sync: true });
+  stdout?.on('error', () => undefined); // journald gone: the files, if any, still get every line
+  const sink = journal ? new JournalSink({ sender: journal }) : undefined;
+  const streams: pino.StreamEntry[] = [{ level: opts.level, stream: sink ?? stdout! }];
+  const roll = opts.roll ?? ROLL;
+  const prune = () => opts.dir && pruneRolledFiles(opts.dir, 'toodles', roll.count);
+  prune();
   const files = opts.dir
-    ? pino.transport({ target: 'pino-roll', options: { file: `${opts.dir}/toodles.log`, ...ROLL } })
+    ? pino.transport({
+        target: 'pino-roll',
+        // removeOtherLogFiles: the limit also counts files earlier processes left (restarts, upgrades)
+        options: { file: `${opts.dir}/toodles.log`, frequency: 'daily', size: roll.size, mkdir: true, limit: { count: roll.count, removeOtherLogFiles: true } },
+      })
     : undefined;
   if (files) streams.push({ level: opts.level, stream: files });
   const logger = pino(
@@ -44,16 +67,16 @@ export function createLog(opts: LogOptions): DaemonLog {
       level: opts.level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' },
-      hooks: { streamWrite: scrub },
+      hooks: { streamWrite: scrubber(opts.secrets) },
     },
     pino.multistream(streams),
   );
   return {
     logger,
     async close() {
+      sink?.close();
       try {
-        stdout.flushSync();
+        stdout?.flushSync();
       } catch {
         // EPIPE: nobody is reading stdout any more.
       }
@@ -62,6 +85,7 @@ export function createLog(opts: LogOptions): DaemonLog {
       files.end();
       // Kept alive on purpose: the file worker is unref'd, and nothing else may be left to wait for it.
       await bounded('log flush', closed, { timeoutMs: CLOSE_TIMEOUT_MS, keepAlive: true }).catch(() => undefined);
+      prune();
     },
   };
 }

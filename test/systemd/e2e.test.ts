@@ -126,6 +126,9 @@ async function main(): Promise<void> {
       `TOODLES_WEBEX_U2C_URL=${s.u2cUrl}`,
       `TOODLES_WEBEX_HYDRA_URL=${s.hydraUrl}`,
       'TOODLES_LOG_LEVEL=info',
+      // scheduled reconnects every few seconds, so the journal and `toodles monitor` tests see them
+      'TOODLES_RECONNECT_INTERVAL_S=5',
+      'TOODLES_DRAIN_TIMEOUT_S=2',
       '',
     ].join('\n');
     const prep = await sh(
@@ -197,22 +200,15 @@ async function main(): Promise<void> {
     t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'ping is answered with pong, in the thread');
 
     await sleep(300);
-    const lines = (await journal(since)).split('\n').filter((l) => l.startsWith('{'));
-    const parsed = lines.map((l) => {
-      try {
-        return JSON.parse(l) as Record<string, unknown>;
-      } catch {
-        return undefined;
-      }
-    });
-    t.ok(lines.length >= 2, `journalctl -u toodles has the daemon's JSON lines (${lines.length})`);
+    // native journal entries (issue 9): one per event, a sentence in MESSAGE, the event's own fields
+    const entries = (await sh(`journalctl -u ${UNIT} --no-pager -o json --since @${Math.floor(since)} SYSLOG_IDENTIFIER=toodles`)).stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    t.ok(entries.length >= 2, `journalctl -u toodles has the daemon's entries (${entries.length})`);
     t.ok(
-      parsed.every((p) => p && typeof p === 'object'),
-      'every {-line in the journal is valid JSON',
-    );
-    t.ok(
-      parsed.some((p) => p && typeof p.event === 'string'),
-      'log lines carry an event name',
+      entries.every((e) => typeof e.EVENT === 'string' && typeof e.MESSAGE === 'string' && !e.MESSAGE.startsWith('{')),
+      'every entry carries an EVENT and a sentence, never JSON',
     );
     const all = (await sh(`journalctl -u ${UNIT} --no-pager -o cat; ls -R /var/log/toodles 2>/dev/null; cat /var/log/toodles/* 2>/dev/null`)).stdout;
     t.notMatch(all, s.botToken, 'the token appears in neither the journal nor the log files');
@@ -298,7 +294,7 @@ async function main(): Promise<void> {
     t.not(r.code, 0, 'the restart fails: no READY');
     const props = await failedWithoutRestarts(t, '77');
     t.match(props.StatusText, /rejected the bot token/, `STATUS says why: ${props.StatusText}`);
-    t.match(await journal(since), /"event":"daemon.failed".*rejected the bot token/, 'the journal says why');
+    t.match(await journal(since), /Giving up: .*rejected the bot token/, 'the journal says why');
     s.faults.clear();
     r = await sh(`systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
     t.equal(r.code, 0, 'starts again once Webex accepts the token');
@@ -496,6 +492,105 @@ async function main(): Promise<void> {
     const log = (await sh(`journalctl -t toodles-install --no-pager -o cat --since @${Math.floor(since)}`)).stdout;
     t.match(log, /interrupted by SIGHUP while 0\.0\.0-hang was starting/, 'the interruption is in the journal');
     t.match(log, /is running again/, 'and the outcome');
+  // ---- issue 9: native journal entries and `toodles monitor` against the real journal
+  /** journalctl -o json for the unit, parsed; `extra` adds matches or options. */
+  const entries = async (extra: string) =>
+    (await sh(`journalctl -u ${UNIT} --no-pager -o json ${extra}`)).stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, string>);
+  const isoNow = () => new Date().toISOString();
+  const monitor = (args: string) => sh(`toodles monitor ${args}`, { timeoutMs: 60_000 });
+  const freeze = async (t: Test) => {
+    const before = await show('MainPID,NRestarts');
+    await sh(`kill -STOP ${before.MainPID}`);
+    const deadline = Date.now() + (TEST_WATCHDOG_S + 60) * 1000;
+    let after: Record<string, string> = {};
+    while (Date.now() < deadline) {
+      after = await show('NRestarts,ActiveState,SubState');
+      if (Number(after.NRestarts) > Number(before.NRestarts) && after.ActiveState === 'active' && after.SubState === 'running') break;
+      await sleep(200);
+    }
+    t.ok(Number(after.NRestarts) > Number(before.NRestarts), 'the watchdog killed and restarted it');
+    await answersPing(t);
+  };
+
+  await t.test('journal: a sentence per event, priority per level, EVENT= selects, the token in no field', async (t) => {
+    const since = nowS();
+    // refused upgrades after a cut: the bot logs warnings (SDK renewed) while it reconnects
+    s.faults.refuseUpgrades({ count: 3 });
+    s.faults.killSockets();
+    await answersPing(t);
+    await sleep(12_000); // > 2 scheduled reconnects at TOODLES_RECONNECT_INTERVAL_S=5
+    const done = await entries(`--since @${Math.floor(since)} EVENT=reconnect.done`);
+    t.ok(done.length >= 3, `EVENT=reconnect.done selects ${done.length} entries`);
+    t.ok(done.every((e) => e.EVENT === 'reconnect.done' && e.SYSLOG_IDENTIFIER === 'toodles' && e.PRIORITY === '6'), 'all reconnect.done, identifier toodles, priority 6');
+    t.ok(done.every((e) => /^\d+$/.test(e.DURATION_MS ?? '') && /^\d+$/.test(e.DEAF_MS ?? '') && e.REASON), 'DURATION_MS, DEAF_MS, REASON as fields');
+    t.ok(done.every((e) => /^Reconnected in \d+ ms \(.+\); deaf \d+ ms$/.test(e.MESSAGE ?? '')), `MESSAGE readable: "${done[0]?.MESSAGE}"`);
+    t.ok(done.some((e) => e.REASON === 'scheduled'), 'scheduled reconnects happened');
+    t.ok(done.some((e) => /connection closed/.test(e.REASON ?? '') && Number(e.DEAF_MS) > 0), 'the cut is a reconnect with deaf time');
+
+    const warnings = await entries(`--since @${Math.floor(since)} -p warning`);
+    const ours = warnings.filter((e) => e.SYSLOG_IDENTIFIER === 'toodles');
+    t.ok(ours.length >= 1, `journalctl -p warning lists the bot's warnings: ${ours.map((e) => e.EVENT).join(', ')}`);
+    t.ok(ours.every((e) => Number(e.PRIORITY) <= 4), 'and nothing below warning');
+    t.notOk(ours.some((e) => e.EVENT === 'reconnect.done'), 'info events are not in it');
+    const failed = await entries('EVENT=daemon.failed');
+    t.ok(failed.length >= 1 && failed.every((e) => e.PRIORITY === '3'), 'errors (daemon.failed from the rejected token) have priority 3');
+    const any = await entries(`--since @${Math.floor(since)} SYSLOG_IDENTIFIER=toodles`);
+    t.ok(any.every((e) => e.MESSAGE && !e.MESSAGE.startsWith('{')), `no MESSAGE is JSON (${any.length} entries)`);
+
+    const all = (await sh(`journalctl -u ${UNIT} --no-pager -o json --all; cat /var/log/toodles/* 2>/dev/null`)).stdout;
+    t.notMatch(all, s.botToken, 'the token is in no journal field and no log file');
+    const sample = (await sh(`journalctl -u ${UNIT} --no-pager --since @${Math.floor(since)} | head -n 14`)).stdout;
+    t.comment(`journalctl -u toodles:\n${sample}`);
+    const wsample = (await sh(`journalctl -u ${UNIT} --no-pager -p warning --since @${Math.floor(since)} | head -n 6`)).stdout;
+    t.comment(`journalctl -p warning -u toodles:\n${wsample}`);
+    const cmd = await sh('command -v toodles; head -3 /usr/local/bin/toodles; toodles --help >/dev/null; echo "help exit $?"');
+    t.match(cmd.stdout, /^\/usr\/local\/bin\/toodles$/m, 'install.sh put toodles on the PATH');
+    t.match(cmd.stdout, /\/opt\/toodles\/current\/dist\/src\/cli\.js/, 'running the current release');
+    t.match(cmd.stdout, /help exit 0/);
+  });
+
+  await t.test('toodles monitor on the real journal: OK after scheduled reconnects', async (t) => {
+    const since = isoNow();
+    await sleep(16_000);
+    const r = await monitor(`--since ${since}`);
+    t.comment(`toodles monitor --since ${since}:\n${r.stdout}`);
+    t.equal(r.code, 0, 'exit 0 (OK)');
+    t.match(r.stdout, /^Process: pid \d+, toodles \d+\.\d+\.\d+, up /m, 'names the current process and its uptime');
+    t.match(r.stdout, /healthy graceful reconnects/, 'the scheduled reconnects, summarised');
+    t.match(r.stdout, /^OK: /m);
+    const j = JSON.parse((await monitor(`--json --since ${since}`)).stdout) as { verdict: string; totals: { reconnects: number } };
+    t.equal(j.verdict, 'OK');
+    t.ok(j.totals.reconnects >= 2, `--json: ${j.totals.reconnects} reconnects`);
+    const nobody = await sh('runuser -u nobody -- toodles monitor; echo "exit $?"');
+    t.match(nobody.stdout, /^UNKNOWN: nobody may not read the system journal .*\nexit 3\n$/, `non-root without the journal groups: one line, exit 3 (${nobody.stdout.trim()})`);
+  });
+
+  await t.test('toodles monitor after a watchdog kill: CRITICAL naming the cause; -p warning shows it', async (t) => {
+    const since = isoNow();
+    await freeze(t);
+    const warn = (await sh(`journalctl -u ${UNIT} --no-pager -p warning --since '${since.replace('T', ' ').slice(0, 19)} UTC'`)).stdout;
+    t.match(warn, /Watchdog timeout/, 'journalctl -p warning -u toodles lists the watchdog timeout');
+    const r = await monitor(`--since ${since}`);
+    t.comment(`toodles monitor after a watchdog kill:\n${r.stdout}`);
+    t.equal(r.code, 2, 'exit 2 (CRITICAL)');
+    t.match(r.stdout, /^CRITICAL: .*watchdog restart at /m, 'the verdict names the watchdog restart');
+    t.match(r.stdout, /^Restarts:\n\s+\S+ \S+\s+watchdog timeout/m, 'the restart and its cause');
+  });
+
+  await t.test('toodles monitor after a bad-config exit: CRITICAL, the unit failed, the setting named', async (t) => {
+    const since = isoNow();
+    await sh(`echo 'TOODLES_RECONNECT_INTERVAL_S=soon' >> /etc/toodles/toodles.env; systemctl restart ${UNIT}`, { timeoutMs: 120_000 });
+    await sleep(2_000);
+    const r = await monitor(`--since ${since}`);
+    t.comment(`toodles monitor after a bad-config exit:\n${r.stdout}`);
+    t.equal(r.code, 2, 'exit 2 (CRITICAL)');
+    t.match(r.stdout, /^CRITICAL: the unit is not active \(failed\): exit status 78 \(bad configuration: TOODLES_RECONNECT_INTERVAL_S/m);
+    const fixed = await sh(`sed -i '/^TOODLES_RECONNECT_INTERVAL_S=soon$/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
+    t.equal(fixed.code, 0, 'starts again once fixed');
+    await answersPing(t);
   });
 
   await t.test('install.sh --uninstall keeps config; --purge removes it', async (t) => {
@@ -510,6 +605,7 @@ async function main(): Promise<void> {
     for (const p of ['/opt/toodles', `/etc/systemd/system/${UNIT}`]) t.match(left, `absent ${p}`, `${p} removed`);
     for (const p of ['/etc/toodles/toodles.env', '/etc/toodles/webex-bot-token', '/var/lib/toodles', '/var/log/toodles', 'user'])
       t.match(left, `present ${p}`, `${p} kept`);
+    t.equal((await sh('test -e /usr/local/bin/toodles; echo $?')).stdout.trim(), '1', '/usr/local/bin/toodles removed');
     t.equal(latestDevice()?.deleted, true, 'the stop unregistered the device');
     r = await sh(`bash ${ROOT}/install.sh --uninstall --purge`, { timeoutMs: 120_000 });
     t.equal(r.code, 0, '--uninstall --purge exits 0');

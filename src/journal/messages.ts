@@ -1,0 +1,75 @@
+/**
+ * The one table of sentences operators read in `journalctl -u toodles` (the journal's MESSAGE). Each
+ * event logged anywhere gets a sentence here; an event without one still reads as a sentence (its name
+ * and fields), never as JSON. Fields arrive as logged (camelCase, after secret scrubbing).
+ */
+export type LogFields = Record<string, unknown>;
+type Sentence = (f: LogFields) => string;
+
+const ms = (v: unknown) => (typeof v === 'number' ? `${v} ms` : '? ms');
+const secs = (v: unknown) => (typeof v === 'number' ? `${Math.round(v / 1000)} s` : '? s');
+const text = (v: unknown, fallback = '') => (v === undefined || v === null ? fallback : typeof v === 'string' ? v : JSON.stringify(v));
+const because = (v: unknown) => (v === undefined ? '' : ` (${text(v)})`);
+
+const SENTENCES: Record<string, Sentence> = {
+  'daemon.start': (f) => `toodles ${text(f.version)} starting on Node ${text(f.node)}; reconnect every ${secs(f.reconnectIntervalMs)}, watchdog ${f.watchdogMs ? ms(f.watchdogMs) : 'off'}, proxy ${text(f.proxy, 'none')}`,
+  'daemon.ready': (f) => `Ready: connected to Webex ${ms(f.durationMs)} after start`,
+  'daemon.failed': (f) => `Giving up: ${text(f.reason)}; exiting with ${text(f.exitCode)}`,
+  'daemon.exit': (f) => `Exiting with status ${text(f.exitCode)} after ${secs(f.uptimeMs)} up`,
+  'connection.state': (f) => `Connection ${text(f.from)} -> ${text(f.to)}${because(f.reason)}`,
+  'reconnect.start': (f) => `Reconnecting${because(f.reason)}`,
+  'reconnect.done': (f) => `Reconnected in ${ms(f.durationMs)}${because(f.reason)}; deaf ${ms(f.deafMs)}`,
+  'reconnect.failed': (f) => `Graceful reconnect failed, keeping the current connection${because(f.reason)}`,
+  'liveness.failed': (f) => `Connection silent for ${ms(f.silentMs)}: treating it as lost`,
+  'connection.closed': (f) => `Connection lost (${text(f.code, 'no code')} ${text(f.reason)})`,
+  'connection.close_failed': (f) => `Closing connection ${text(f.connection)} failed: ${text(f.err)}`,
+  'connection.torn_down': (f) => `Connection ${text(f.connection)} torn down${because(f.reason)}`,
+  'connection.disconnect_error': (f) => `Disconnecting connection ${text(f.connection)} reported: ${text(f.err)}`,
+  'drain.start': (f) => `Draining ${text(f.inFlight)} in-flight handler(s) of the old connection`,
+  'drain.done': (f) => `Drained in ${ms(f.durationMs)}`,
+  'drain.timeout': (f) => `Drain gave up after ${ms(f.durationMs)} with ${text(f.abandoned)} handler(s) unfinished`,
+  'watchdog.withheld': (f) => `Watchdog withheld: state ${text(f.state)} overran its deadline by ${secs(f.overdueMs)}`,
+  'supervisor.stop_requested': (f) => `Stop requested${because(f.reason)}`,
+  'webex.identity': (f) => `Signed in to Webex as ${text(f.displayName)}`,
+  'webex.device': (f) => `Webex device ${f.reused ? 'reused' : 'registered'}`,
+  'webex.device_adopted': () => 'Adopted the Webex device registered by an earlier run',
+  'webex.device_orphan_removed': () => 'Removed an orphaned Webex device registration',
+  'webex.unregistered': () => 'Webex device unregistered',
+  'webex.unregister_failed': (f) => `Could not unregister the Webex device: ${text(f.err)}`,
+  'webex.rest_retry': (f) => `Webex ${text(f.what)} answered ${text(f.status, 'no status')}; retry ${text(f.attempt)} in ${ms(f.waitMs)}`,
+  'webex.sdk_renew': (f) => `Replacing the Webex SDK instance${because(f.reason)}`,
+  'proxy.error': (f) => `Proxy error: ${text(f.err)}`,
+  'process.unhandled_rejection': (f) => `Unhandled rejection, rebuilding the SDK: ${text(f.err)}`,
+  'activity.malformed': (f) => `Ignored a malformed Webex activity: ${text(f.err)}`,
+  'activity.ignored': (f) => `Ignored a Webex activity (${text(f.verb, 'no verb')})`,
+  'activity.duplicate': (f) => `Ignored message ${text(f.id)}: already handled`,
+  'activity.failed': (f) => `Handling message ${text(f.id)} failed: ${text(f.err)}`,
+  'activity.record_failed': (f) => `Could not record message ${text(f.id)} as handled (${text(f.err)}); handling it anyway`,
+  'state.write_failed': (f) => `Cannot save handled message ids (${text(f.err)}; ${text(f.failures)} failure(s)): answering from memory, a restart may answer some twice`,
+  'state.write_recovered': () => 'Saving handled message ids works again',
+  'command.received': (f) => (f.command ? `Command ${text(f.command)} received in a ${text(f.room, '?')} space` : `Unknown command received in a ${text(f.room, '?')} space`),
+  'command.done': (f) => `${text(f.command)} answered in ${ms(f.durationMs)}`,
+  'command.failed': (f) => `${text(f.command)} failed after ${ms(f.durationMs)} (reference ${text(f.ref)}): ${text(f.err)}`,
+  'card.received': (f) => `Card action received${f.command ? ` for ${text(f.command)}` : ''}`,
+  'journal.degraded': (f) => `The journal socket refused entries: ${text(f.fallback)} written to stdout instead, ${text(f.dropped)} dropped (${text(f.lastError)})`,
+};
+
+const NOT_FIELDS = new Set(['event', 'level', 'time', 'pid', 'hostname', 'msg']);
+
+/** The human sentence for one log event. */
+export function sentence(fields: LogFields): string {
+  const event = typeof fields.event === 'string' ? fields.event : undefined;
+  const known = event === undefined ? undefined : SENTENCES[event];
+  if (known) return known(fields);
+  const rest = Object.entries(fields)
+    .filter(([k]) => !NOT_FIELDS.has(k))
+    .map(([k, v]) => `${k} ${text(v)}`)
+    .join(', ');
+  const head = event ?? text(fields.msg, 'log entry');
+  return rest ? `${head}: ${rest}` : head;
+}
+
+/** Events that have a sentence of their own (the README's list must be a subset). */
+export function describedEvents(): string[] {
+  return Object.keys(SENTENCES);
+}
