@@ -10,6 +10,7 @@ import {
   type IncomingActivity,
   type LinkConnection,
   type OutgoingMessage,
+  type Person,
   type WebexLink,
 } from './types.js';
 
@@ -125,8 +126,20 @@ export class SdkWebexLink implements WebexLink {
       personId: m.personId,
       personEmail: m.personEmail,
       text: m.text ?? '',
+      hasFiles: (m.files?.length ?? 0) > 0,
       parentId: m.parentId,
     };
+  }
+
+  async getPerson(id: string, signal?: AbortSignal): Promise<Person> {
+    const sdk = await this.sdkForRest(signal);
+    const p = await this.rest(`people/${id}`, () => sdk.people.get(id), signal);
+    return { id: p.id, email: p.emails[0] ?? '', displayName: p.displayName, isBot: p.type === 'bot' };
+  }
+
+  async deleteMessage(id: string, signal?: AbortSignal): Promise<void> {
+    const sdk = await this.sdkForRest(signal);
+    await this.rest(`messages/${id} (delete)`, () => sdk.messages.remove(id), signal);
   }
 
   async getCardAction(id: string, signal?: AbortSignal): Promise<CardAction> {
