@@ -213,14 +213,15 @@ export class Dispatcher {
           }),
         { timeoutMs: this.deps.handlerTimeoutMs },
       );
-      this.deps.log.info({ event: 'command.done', command: run.command, outcome, durationMs: Date.now() - run.started, ref: run.ref });
     } catch (err) {
-      outcome = 'failed';
       const replyInFlight = sending > 0;
       this.deps.log.error({ event: 'command.failed', command: run.command, ref: run.ref, durationMs: Date.now() - run.started, replyInFlight, err: errorText(err) });
       if (!replyInFlight) await this.reply(run, { markdown: `Sorry, \`${run.command}\` failed. Reference: ${run.ref}` });
+      this.finish(run, 'failed');
+      return;
     }
     this.finish(run, outcome);
+    this.deps.log.info({ event: 'command.done', command: run.command, outcome, durationMs: Date.now() - run.started, ref: run.ref });
   }
 
   /** The one place a command run ends: recorded in the audit trail (never failing the run). */

@@ -1,13 +1,20 @@
 // The one door to toodles' storage. Callers get a Storage; which database is behind it stays here.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { errorText } from '../util/error-text.js';
-import { SqliteStorage, type SqliteOptions } from './sqlite.js';
+import { DB_FILE, SqliteStorage, type SqliteOptions } from './sqlite.js';
 import type { Storage } from './types.js';
 
 export * from './types.js';
 
 export function openStorage(opts: SqliteOptions): Storage {
   return new SqliteStorage(opts);
+}
+
+/** Has the daemon stored anything in this state directory yet? */
+export function storageExists(dir: string): boolean {
+  return existsSync(join(dir, DB_FILE));
 }
 
 const DAY_MS = 86_400_000;
