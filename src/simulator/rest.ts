@@ -117,19 +117,6 @@ export class RestApi {
         },
       };
     }
-    // The SDK's people.get(id) batches lookups into one list call: GET /people/?id=a,b,...
-    if (method === 'GET' && (p === '/people' || p === '/people/'))
-      return {
-        auth: true,
-        run: (_b, q) => {
-          const ids = (q.get('id') ?? '').split(',').filter(Boolean);
-          const found = ids.map((id) => state.personById(id));
-          return {
-            status: 200,
-            body: { items: found.flatMap((person) => (person ? [this.personDto(person)] : [])), notFoundIds: ids.filter((_id, i) => !found[i]) },
-          };
-        },
-      };
     if (method === 'POST' && p === '/messages') return { auth: true, run: (b) => this.createMessage(b) };
     if ((m = /^\/messages\/([^/]+)$/.exec(p))) {
       const id = m[1]!;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { bounded, sleep, waitForEvent, type OnceEmitter } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import { createWebexSdk, hydraIdsFor, type CreateWebexSdkOptions, type WebexSdk } from './sdk.js';
+import type { HydraPerson } from './sdk-types.js';
 import {
   FatalWebexError,
   type BotIdentity,
@@ -133,7 +134,9 @@ export class SdkWebexLink implements WebexLink {
 
   async getPerson(id: string, signal?: AbortSignal): Promise<Person> {
     const sdk = await this.sdkForRest(signal);
-    const p = await this.rest(`people/${id}`, () => sdk.people.get(id), signal);
+    // Not people.get(): its batcher never settles a lookup whose list request fails (a hang, not an error).
+    const hydra = sdk as unknown as { request(opts: { service: 'hydra'; resource: string }): Promise<{ body: HydraPerson }> };
+    const { body: p } = await this.rest(`people/${id}`, () => hydra.request({ service: 'hydra', resource: `people/${encodeURIComponent(id)}` }), signal);
     return { id: p.id, email: p.emails[0] ?? '', displayName: p.displayName, isBot: p.type === 'bot' };
   }
 
