@@ -99,24 +99,26 @@ export class Dispatcher {
     const command = this.byKeyword.get(keyword.toLowerCase());
     // Checked on the person who clicked, not on whoever the card was sent to.
     const sender = await this.people.sender(action.personId);
-    const formSubmit = command?.form && actionName === undefined;
-    const earlier = formSubmit ? this.earlierSubmission(action.messageId) : undefined;
+    const earlier = command?.form && actionName === undefined ? this.earlierSubmission(action.messageId) : undefined;
     const place = earlier ? placeOf(earlier) : await this.cardPlace(action);
     const run = this.newRun('card', command?.keyword ?? shorten(keyword || '(none)'), sender, place.room, place.threadId, started);
     this.deps.log.info({ event: 'card.received', id, command: command?.keyword, action: actionName, ref: run.ref });
     if (!(await this.admitted(run, command))) return;
-    const handler =
-      command?.form && actionName === undefined
-        ? (ctx: CardContext) => this.submitForm(ctx, run, command, command.form!, action, earlier)
-        : command?.form && actionName === OPEN_FORM
-          ? async (ctx: CardContext) => (await ctx.reply(formReply(command, command.form!)), 'ok' as const)
-          : command?.actions?.[actionName ?? ''];
-    if (!command || !handler) {
+    const handler = command && this.cardHandler(command, actionName, run, action, earlier);
+    if (!handler) {
       await this.reply(run, { markdown: 'That card is not one I can act on any more. Say `help` to see what I can do.' });
       this.finish(run, 'invalid');
       return;
     }
     await this.guarded(run, async (ctx) => (await handler({ ...ctx, inputs: stringInputs(action.inputs) })) ?? 'ok');
+  }
+
+  /** The form's submit (no action name), the form itself (`open`), or one of the command's other buttons. */
+  private cardHandler(command: Command, actionName: string | undefined, run: Run, action: CardAction, earlier: Submission | undefined) {
+    const { form, actions } = command;
+    if (form && actionName === undefined) return (ctx: CardContext) => this.submitForm(ctx, run, command, form, action, earlier);
+    if (form && actionName === OPEN_FORM) return (ctx: CardContext) => ctx.reply(formReply(command, form));
+    return actions && actionName && Object.hasOwn(actions, actionName) ? actions[actionName] : undefined;
   }
 
   private async submitForm(

@@ -87,9 +87,18 @@ t.test('who may use the bot: people, domains, rooms and bots, for messages and c
   });
 });
 
-t.test('with no rule set, everyone may, and the start-up log warns', async (t) => {
-  const h = await startHarness();
+t.test('with no rule set, everyone may, and the start-up log warns; a command limited to rooms stays there', async (t) => {
+  const sim = await startSimulator({ port: 0 });
+  t.teardown(() => sim.stop());
+  const soc = sim.groupRoom('SOC', [ALICE]);
+  const h = await startHarness({ sim, env: { TOODLES_TESTING_ROOMS: soc.id } });
   t.teardown(() => h.stop());
   t.ok(h.logs.some((l) => l.event === 'access.open' && l.level === 40));
-  t.match(text(await ask(h.sim, 'anyone@anywhere.test', h.sim.directRoom('anyone@anywhere.test').id, 'ping')), /^pong/);
+  const anyone = 'anyone@anywhere.test';
+  t.match(text(await ask(sim, anyone, sim.directRoom(anyone).id, 'ping')), /^pong/);
+  t.equal(text(await ask(sim, anyone, sim.directRoom(anyone).id, 'testing list')), '`testing` is not available in this space.');
+  t.ok(h.logs.some((l) => l.event === 'access.denied' && l.reason === 'command limited to other spaces' && l.command === 'testing'));
+  t.match(text(await ask(sim, ALICE, soc.id, 'testing list')), /^No approved testing/);
+  const card = await ask(sim, ALICE, soc.id, 'status');
+  t.match(text(await click(sim, ALICE, card, { callback: 'status.toString' })), /not one I can act on/, 'a callback naming an inherited property');
 });
