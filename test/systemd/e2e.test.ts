@@ -365,6 +365,16 @@ async function main(): Promise<void> {
     t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
   });
 
+  await t.test('the audit trail under the hardened unit: toodles activity lists the pings', async (t) => {
+    const reply = await ask('ping');
+    t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
+    const r = await sh('ls -l /var/lib/toodles/toodles.db && TOODLES_STATE_DIR=/var/lib/toodles /usr/bin/node /opt/toodles/current/dist/src/cli.js activity --json --command ping --since 1h');
+    t.equal(r.code, 0, `toodles activity exits 0 ${r.stderr.trim()}`);
+    const rows = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as Array<{ personEmail: string; outcome: string }>;
+    t.ok(rows.length >= 1 && rows.every((row) => row.personEmail === 'alice@example.com' && row.outcome === 'ok'), `${rows.length} ping records, all ok`);
+    t.notMatch((await sh(`journalctl -u ${UNIT} --no-pager -o cat`)).stdout, /"event":"storage\.(open_)?failed"/, 'the database never failed');
+  });
+
   await t.test('install.sh --uninstall keeps config; --purge removes it', async (t) => {
     const exists = async (paths: string[]) => {
       const r = await sh(paths.map((p) => `if [ -e ${p} ]; then echo "present ${p}"; else echo "absent ${p}"; fi`).join('; ') + '; getent passwd toodles >/dev/null && echo "present user" || echo "absent user"');
