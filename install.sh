@@ -324,6 +324,8 @@ build_release() {
   [ -f "$STAGE/dist/src/cli.js" ] || die "build produced no dist/src/cli.js"
   "$NODE" -e 'require(process.argv[1])' "$STAGE/node_modules/sd-notify" \
     || die "sd-notify does not load in the built release"
+  "$NODE" -e 'new (require(process.argv[1]))(":memory:").close()' "$STAGE/node_modules/better-sqlite3" \
+    || die "better-sqlite3 does not load in the built release"
   chown -R root:root "$STAGE"
   chmod -R u+rwX,go+rX,go-w "$STAGE"
   mv -T -- "$STAGE" "$RELEASES/$REL_NAME"

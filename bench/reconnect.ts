@@ -28,7 +28,9 @@ import pino from 'pino';
 import { loadConfig } from '../src/config.js';
 import { startDaemon } from '../src/daemon.js';
 import { Dispatcher } from '../src/bot/dispatcher.js';
-import { builtinCommands } from '../src/bot/builtin-commands.js';
+import { allCommands } from '../src/commands/index.js';
+import { OPEN_ACCESS } from '../src/bot/access.js';
+import { openStorage } from '../src/storage/index.js';
 import { SdkWebexLink } from '../src/webex/link.js';
 import type { LinkConnection } from '../src/webex/types.js';
 import type { SupervisorStatus } from '../src/connection/supervisor.js';
@@ -228,12 +230,24 @@ async function runChild(args: ChildArgs): Promise<void> {
   let reconnects = 0;
   const bot = await link.start(AbortSignal.timeout(30_000));
   const status = (): SupervisorStatus => ({ state: 'online', since: startedAt, reconnects, bot });
+  const storage = openStorage({ log: logger });
   const dispatcher: Dispatcher = new Dispatcher({
     api: link,
-    commands: builtinCommands({ version: packageVersion(), startedAt, now: Date.now, connection: status, commands: () => dispatcher.commands() }),
+    commands: allCommands({
+      version: packageVersion(),
+      startedAt,
+      now: Date.now,
+      connection: status,
+      commands: () => dispatcher.commands(),
+      storage,
+      settings: { adminEmails: [] },
+      log: logger,
+    }),
     bot: () => bot,
     log: logger,
     handlerTimeoutMs: 30_000,
+    access: OPEN_ACCESS,
+    storage,
   });
   const open = async (): Promise<LinkConnection> => {
     for (;;) {

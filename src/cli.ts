@@ -6,7 +6,9 @@ const USAGE = `usage: toodles <command>
   start                  run the daemon if WEBEX_BOT_TOKEN is set, else the local demo chat
   demo                   the local demo: simulator, bot and a terminal chat
   simulator [--port N]   run the local Webex simulator and print the settings that point toodles at it
-  monitor [--help]       check the bot's reconnects, deaf time and restarts (journal or --log-dir); exit 0/1/2/3`;
+  monitor [--help]       check the bot's reconnects, deaf time and restarts (journal or --log-dir); exit 0/1/2/3
+  activity [--since 7d] [--person EMAIL] [--command NAME] [--json | --csv]
+                         the audit trail: every command run and card submit`;
 
 async function run(): Promise<number> {
   let config;
@@ -39,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./demo.js')).runDemo();
     case 'demo':
       return (await import('./demo.js')).runDemo();
+    case 'activity': {
+      const { runActivity } = await import('./activity/cli.js');
+      return runActivity(rest, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
+    }
     case 'simulator':
       await (await import('./simulator/cli.js')).runSimulatorCli(rest);
       return 0;

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './webex/proxy.js';
 import { unwritableReason } from './util/writable-dir.js';
+import type { AccessSettings } from './bot/access.js';
+import type { CommandSettings } from './commands/index.js';
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
 export const EXIT_AUTH = 77; // EX_NOPERM: Webex rejected the token; restarting will not help
@@ -17,6 +19,11 @@ export interface Config {
   stateDir?: string;
   /** Where Webex traffic goes: TOODLES_PROXY_URL, else HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY. */
   proxy: ProxySettings;
+  /** Who may use the bot: TOODLES_ALLOWED_EMAILS, _DOMAINS, _ROOMS. */
+  access: AccessSettings;
+  commands: CommandSettings;
+  /** Audit records older than this many days are pruned. */
+  activityDays: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -141,6 +148,44 @@ function proxySettings(env: Env): ProxySettings {
   }
 }
 
+/** A comma-separated list, lower-cased unless it holds ids; each item checked by `valid`. */
+function list(env: Env, name: string, what: string, valid: (item: string) => boolean, lower = true): string[] {
+  const items = (env[name] ?? '').split(',').map((i) => (lower ? i.trim().toLowerCase() : i.trim())).filter(Boolean);
+  const bad = items.find((i) => !valid(i));
+  if (bad !== undefined) throw new ConfigError(name, `${shown(bad)} is not ${what}`);
+  return items;
+}
+
+const isEmail = (i: string) => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(i);
+const isDomain = (i: string) => /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(i);
+const isRoomId = (i: string) => /^[\w=-]+$/.test(i);
+
+function accessSettings(env: Env): AccessSettings {
+  return {
+    emails: list(env, 'TOODLES_ALLOWED_EMAILS', 'an e-mail address', isEmail),
+    domains: list(env, 'TOODLES_ALLOWED_DOMAINS', 'a domain (example.com)', (d) => isDomain(d.replace(/^@/, ''))).map((d) => d.replace(/^@/, '')),
+    rooms: list(env, 'TOODLES_ALLOWED_ROOMS', 'a Webex room id', isRoomId, false),
+  };
+}
+
+function commandSettings(env: Env): CommandSettings {
+  const testingRoom = list(env, 'TOODLES_TESTING_ROOM', 'a Webex room id', isRoomId, false);
+  if (testingRoom.length > 1) throw new ConfigError('TOODLES_TESTING_ROOM', 'must be one room id');
+  const testingRooms = list(env, 'TOODLES_TESTING_ROOMS', 'a Webex room id', isRoomId, false);
+  return {
+    adminEmails: list(env, 'TOODLES_ADMIN_EMAILS', 'an e-mail address', isEmail),
+    ...(testingRoom[0] ? { testingRoom: testingRoom[0] } : {}),
+    ...(testingRooms.length ? { testingRooms } : {}),
+  };
+}
+
+function days(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new ConfigError(name, `must be a whole number of days >= 1 (got ${shown(raw)})`);
+  return Number(raw);
+}
+
 /** Reads and validates the whole configuration up front, so a bad value fails at start, not at 3 a.m. */
 export function loadConfig(env: Env = process.env): Config {
   checkLengths(env);
@@ -162,6 +207,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env),
     stateDir: optionalDir(env, 'TOODLES_STATE_DIR'),
     proxy: proxySettings(env),
+    access: accessSettings(env),
+    commands: commandSettings(env),
+    activityDays: days(env, 'TOODLES_ACTIVITY_DAYS', 365),
   };
 }
 

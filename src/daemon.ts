@@ -1,9 +1,11 @@
 import type { Config } from './config.js';
 import { EXIT_AUTH } from './config.js';
 import { createLog, type Logger } from './log.js';
-import { builtinCommands } from './bot/builtin-commands.js';
 import { Dispatcher } from './bot/dispatcher.js';
 import type { Command } from './bot/command.js';
+import { isOpen } from './bot/access.js';
+import { allCommands } from './commands/index.js';
+import { openStorage, schedulePruning } from './storage/index.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from './connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities, type PersistenceReport } from './connection/seen-activities.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from './connection/backoff.js';
@@ -124,15 +126,20 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     onProgress: watchdogPinger(notifier),
   });
   const connection = () => supervisor.status();
+  const storage = openStorage({ dir: config.stateDir, log: logger });
+  const stopPruning = schedulePruning(storage, config.activityDays, logger);
+  if (isOpen(config.access)) {
+    logger.warn({ event: 'access.open', hint: 'everyone may use the bot: set TOODLES_ALLOWED_EMAILS, TOODLES_ALLOWED_DOMAINS or TOODLES_ALLOWED_ROOMS' });
+  }
+  const commandDeps = { version, startedAt, now: Date.now, connection, commands: () => dispatcher.commands(), storage, settings: config.commands, log: logger };
   const dispatcher: Dispatcher = new Dispatcher({
     api: link,
-    commands: [
-      ...builtinCommands({ version, startedAt, now: Date.now, connection, commands: () => dispatcher.commands() }),
-      ...(tuning.extraCommands ?? []),
-    ],
+    commands: [...allCommands(commandDeps), ...(tuning.extraCommands ?? [])],
     bot: () => connection().bot,
     log: logger,
     handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
+    access: config.access,
+    storage,
   });
 
   const onRejection = (reason: unknown) => {
@@ -144,6 +151,8 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
 
   const done = supervisor.run().then(async (outcome) => {
     process.off('unhandledRejection', onRejection);
+    stopPruning();
+    storage.close();
     const code = outcome.kind === 'failed' ? EXIT_AUTH : 0;
     if (outcome.kind === 'failed') logger.error({ event: 'daemon.failed', reason: outcome.reason, exitCode: code });
     logger.info({ event: 'daemon.exit', exitCode: code, uptimeMs: Date.now() - startedAt });

@@ -1,32 +1,89 @@
-import type { AdaptiveCardAttachment, CardAction, IncomingMessage } from '../webex/types.js';
+import type { Outcome } from '../storage/index.js';
+import type { AdaptiveCardAttachment } from '../webex/types.js';
+
+export type Card = AdaptiveCardAttachment['content'];
 
 /** A reply always lands in the thread of what it answers; the dispatcher picks the parent. */
 export interface Reply {
   markdown: string;
-  card?: AdaptiveCardAttachment['content'];
+  card?: Card;
 }
 
-export interface CommandContext {
-  message: IncomingMessage;
-  /** The text after the command word. */
+/** Who sent the message or clicked the card. */
+export interface Sender {
+  id: string;
+  email: string;
+  displayName: string;
+  isBot: boolean;
+}
+
+export interface Room {
+  id: string;
+  type: 'direct' | 'group';
+}
+
+interface Context {
+  sender: Sender;
+  room: Room;
+  /** The thread replies go to (the root of the triggering message's thread). */
+  threadId: string;
+  signal: AbortSignal;
+  reply(reply: Reply): Promise<void>;
+  /** A message outside the thread, e.g. an announcement in another space. */
+  post(roomId: string, reply: Reply): Promise<void>;
+}
+
+export interface CommandContext extends Context {
+  /** The text after the command word, line breaks kept. */
   args: string;
   /** Round trip of fetching this message from Webex, in ms. */
   fetchMs: number;
-  signal: AbortSignal;
-  reply(reply: Reply): Promise<void>;
 }
 
-export interface CardContext {
-  action: CardAction;
-  signal: AbortSignal;
-  reply(reply: Reply): Promise<void>;
+export interface CardContext extends Context {
+  /** The card's inputs merged with its submit data (hidden values ride along), as strings. */
+  inputs: Record<string, string>;
+}
+
+/** What a form's submit handler decided. */
+export type SubmitResult =
+  /** Stored: the form is removed and a second submit is answered "already recorded as ...". */
+  | { recordedAs: string; reply: Reply }
+  /** Refused; the form stays so it can be corrected. */
+  | { invalid: string };
+
+export interface Form {
+  /** The input ids the submit handler reads; anything else in a submit is ignored. */
+  fields: readonly string[];
+  /** Missing or blank ones are named in the answer and the handler does not run. */
+  required: readonly string[];
+  /** Built for every send, so defaults ("now") are fresh. Its submit button carries submitData(keyword). */
+  card(): Card;
+  submit(ctx: CardContext): Promise<SubmitResult>;
 }
 
 export interface Command {
-  name: string;
+  keyword: string;
+  aliases?: readonly string[];
   /** One line, shown by `help`. */
   description: string;
-  run(ctx: CommandContext): Promise<void>;
-  /** Handles submits of cards this command sent (cards carry `command` in their submit data). */
-  onCardSubmit?(ctx: CardContext): Promise<void>;
+  /** When set, the command works only in these spaces (room ids). */
+  rooms?: readonly string[];
+  /** Resolves with the outcome for the audit trail when it is not plain 'ok' (a refused `remove`). */
+  run(ctx: CommandContext): Promise<Outcome | void>;
+  /** A form (adaptive card) this command sends; `help` shows a button that opens it. */
+  form?: Form;
+  /** Other buttons on this command's cards, by action name; pressing them again is fine. */
+  actions?: Readonly<Record<string, (ctx: CardContext) => Promise<Outcome | void>>>;
 }
+
+/**
+ * The submit data of a button on a command's card: `callback` routes the submit back
+ * (`testing` for the form, `status.refresh` for an action); hidden values ride along.
+ */
+export function submitData(keyword: string, action?: string, hidden: Record<string, string> = {}): Record<string, string> {
+  return { ...hidden, callback: action ? `${keyword}.${action}` : keyword };
+}
+
+/** The action name of the button that opens a command's form (help's buttons). */
+export const OPEN_FORM = 'open';

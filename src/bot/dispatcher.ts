@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Outcome, Storage, Submission } from '../storage/index.js';
 import { bounded } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
-import type { BotIdentity, IncomingActivity, IncomingMessage, WebexApi } from '../webex/types.js';
-import type { Command, Reply } from './command.js';
+import type { BotIdentity, CardAction, IncomingActivity, WebexApi } from '../webex/types.js';
+import { NotFoundError } from '../webex/link.js';
+import { decideAccess, type AccessSettings } from './access.js';
+import { OPEN_FORM, type CardContext, type Command, type Form, type Reply, type Room, type Sender } from './command.js';
+import { People } from './people.js';
+import { splitReply } from './split-reply.js';
 
 export interface DispatcherDeps {
   api: WebexApi;
@@ -12,25 +17,49 @@ export interface DispatcherDeps {
   log: Logger;
   /** A handler still running after this long is abandoned and the user told so. */
   handlerTimeoutMs: number;
+  access: AccessSettings;
+  storage: Storage;
 }
 
-/** Turns one incoming activity into at most one command run and its replies. */
+/** One command run or card submit on its way through the dispatcher. */
+interface Run {
+  kind: 'message' | 'card';
+  command: string;
+  sender: Sender;
+  room: Room;
+  /** Undefined only for a card whose message is gone: replies then go to the space itself. */
+  threadId?: string;
+  started: number;
+  ref: string;
+}
+
+const REFUSAL = "Sorry, I can't help you with that.";
+const MAX_INPUT_CHARS = 4000;
+const REMEMBERED_SUBMISSIONS = 1000;
+
+/** Turns one incoming activity into at most one command run and its replies, and records it. */
 export class Dispatcher {
-  private readonly byName: Map<string, Command>;
+  private readonly byKeyword = new Map<string, Command>();
+  private readonly people: People;
+  /** Card submits of one card, one after the other: a double click must see the first one's result. */
+  private readonly perCard = new Map<string, Promise<unknown>>();
+  /** Recent submissions, so a double submit is caught even while the database is unavailable. */
+  private readonly submitted = new Map<string, Submission>();
 
   constructor(private readonly deps: DispatcherDeps) {
-    this.byName = new Map(deps.commands.map((c) => [c.name, c]));
+    for (const c of deps.commands) for (const word of [c.keyword, ...(c.aliases ?? [])]) this.byKeyword.set(word.toLowerCase(), c);
+    this.people = new People(deps.api, deps.log);
   }
 
   commands(): Command[] {
-    return [...this.byName.values()];
+    return [...new Set(this.byKeyword.values())];
   }
 
   async handle(activity: IncomingActivity): Promise<void> {
     const bot = this.deps.bot();
     if (!bot || activity.actorId === bot.id) return; // never answer ourselves
     if (activity.kind === 'message') await this.onMessage(activity.id, bot);
-    else await this.onCardSubmit(activity.id);
+    else await this.onCardAction(activity.id);
   }
 
   private async onMessage(id: string, bot: BotIdentity): Promise<void> {
@@ -38,31 +67,122 @@ export class Dispatcher {
     const message = await this.deps.api.getMessage(id);
     const fetchMs = Date.now() - started;
     if (message.personId === bot.id) return;
-    const { name, args } = parseCommand(message.text, bot.displayName);
-    const command = this.byName.get(name);
-    const reply = (r: Reply) => this.reply(message, r);
-    this.deps.log.info({ event: 'command.received', id, command: command ? name : undefined, room: message.roomType });
-    if (!command) {
-      const said = name ? `I don't know \`${name}\`.` : 'Hello!';
-      await reply({ markdown: `${said} Say \`help\` to see what I can do.` });
+    if (!message.text.trim() && message.hasFiles) {
+      this.deps.log.info({ event: 'command.skipped', id, reason: 'a file without text' });
       return;
     }
-    await this.guarded(name, reply, (signal, tracked) => command.run({ message, args, fetchMs, signal, reply: tracked }));
+    const { name, args } = parseCommand(message.text, bot.displayName);
+    const command = this.byKeyword.get(name);
+    const sender = await this.people.sender(message.personId, message.personEmail);
+    const room: Room = { id: message.roomId, type: message.roomType };
+    const run = this.newRun('message', command?.keyword ?? shorten(name || '(none)'), sender, room, message.parentId ?? message.id, started);
+    this.deps.log.info({ event: 'command.received', id, command: command?.keyword, room: room.type, ref: run.ref });
+    if (!(await this.admitted(run, command))) return;
+    if (!command) {
+      const said = name ? `I don't know \`${shorten(name)}\`.` : 'Hello!';
+      await this.reply(run, { markdown: `${said} Say \`help\` to see what I can do.` });
+      this.finish(run, 'invalid');
+      return;
+    }
+    await this.guarded(run, async (ctx) => (await command.run({ ...ctx, args, fetchMs })) ?? 'ok');
   }
 
-  private async onCardSubmit(id: string): Promise<void> {
+  private async onCardAction(id: string): Promise<void> {
+    const started = Date.now();
     const action = await this.deps.api.getCardAction(id);
-    const card = await this.deps.api.getMessage(action.messageId);
-    const name = typeof action.inputs.command === 'string' ? action.inputs.command : '';
-    const command = this.byName.get(name);
-    const reply = (r: Reply) => this.reply(card, r);
-    this.deps.log.info({ event: 'card.received', id, command: name || undefined });
-    if (!command?.onCardSubmit) {
-      await reply({ markdown: 'That card is not one I can act on any more. Say `help` to see what I can do.' });
+    await this.oneAtATime(action.messageId, () => this.onCardActionOf(id, action, started));
+  }
+
+  private async onCardActionOf(id: string, action: CardAction, started: number): Promise<void> {
+    const callback = typeof action.inputs.callback === 'string' ? action.inputs.callback : '';
+    const [keyword = '', actionName] = callback.split(/\.(.*)/s);
+    const command = this.byKeyword.get(keyword.toLowerCase());
+    // Checked on the person who clicked, not on whoever the card was sent to.
+    const sender = await this.people.sender(action.personId);
+    const earlier = command?.form && actionName === undefined ? this.earlierSubmission(action.messageId) : undefined;
+    const place = earlier ? placeOf(earlier) : await this.cardPlace(action);
+    const run = this.newRun('card', command?.keyword ?? shorten(keyword || '(none)'), sender, place.room, place.threadId, started);
+    this.deps.log.info({ event: 'card.received', id, command: command?.keyword, action: actionName, ref: run.ref });
+    if (!(await this.admitted(run, command))) return;
+    const handler = command && this.cardHandler(command, actionName, run, action, earlier);
+    if (!handler) {
+      await this.reply(run, { markdown: 'That card is not one I can act on any more. Say `help` to see what I can do.' });
+      this.finish(run, 'invalid');
       return;
     }
-    const onSubmit = command.onCardSubmit.bind(command);
-    await this.guarded(name, reply, (signal, tracked) => onSubmit({ action, signal, reply: tracked }));
+    await this.guarded(run, async (ctx) => (await handler({ ...ctx, inputs: stringInputs(action.inputs) })) ?? 'ok');
+  }
+
+  /** The form's submit (no action name), the form itself (`open`), or one of the command's other buttons. */
+  private cardHandler(command: Command, actionName: string | undefined, run: Run, action: CardAction, earlier: Submission | undefined) {
+    const { form, actions } = command;
+    if (form && actionName === undefined) return (ctx: CardContext) => this.submitForm(ctx, run, command, form, action, earlier);
+    if (form && actionName === OPEN_FORM) return (ctx: CardContext) => ctx.reply(formReply(command, form));
+    return actions && actionName && Object.hasOwn(actions, actionName) ? actions[actionName] : undefined;
+  }
+
+  private async submitForm(
+    ctx: CardContext,
+    run: Run,
+    command: Command,
+    form: Form,
+    action: CardAction,
+    earlier: Submission | undefined,
+  ): Promise<Outcome> {
+    if (earlier) {
+      await ctx.reply({ markdown: `Already recorded as ${earlier.recordedAs} (submitted by ${earlier.byName}); nothing changed.` });
+      return 'invalid';
+    }
+    const { values, malformed, extra } = readInputs(action.inputs, form.fields);
+    if (extra.length) this.deps.log.info({ event: 'card.extra_inputs', command: command.keyword, inputs: extra.slice(0, 10), ref: run.ref });
+    if (malformed.length) {
+      await ctx.reply({ markdown: `That form came back damaged (${malformed.join(', ')}). Say \`${command.keyword}\` for a fresh one.` });
+      return 'invalid';
+    }
+    const missing = form.required.filter((f) => !values[f]);
+    if (missing.length) {
+      await ctx.reply({ markdown: `Please fill in: ${missing.map((f) => `**${f}**`).join(', ')}. Nothing was recorded.` });
+      return 'invalid';
+    }
+    const result = await form.submit({ ...ctx, inputs: values });
+    if ('invalid' in result) {
+      await ctx.reply({ markdown: `${result.invalid} Nothing was recorded.` });
+      return 'invalid';
+    }
+    const { room, threadId } = run;
+    const submission = { cardMessageId: action.messageId, command: command.keyword, recordedAs: result.recordedAs, byName: run.sender.displayName };
+    this.remember({ ...submission, at: Date.now(), roomId: room.id, roomType: room.type, ...(threadId ? { threadId } : {}) }, run);
+    // The form goes, so it cannot be submitted again; the answer says who submitted it, as what.
+    await this.deps.api.deleteMessage(action.messageId, ctx.signal).catch((err: unknown) => {
+      this.deps.log.warn({ event: 'card.delete_failed', ref: run.ref, err: errorText(err) });
+    });
+    await ctx.reply({
+      markdown: `Submitted by ${run.sender.displayName}: recorded as ${result.recordedAs}.\n\n${result.reply.markdown}`,
+      card: result.reply.card,
+    });
+    return 'ok';
+  }
+
+  /** Access rules, then the command's own room limit; a refusal is answered (bots are ignored) and recorded. */
+  private async admitted(run: Run, command: Command | undefined): Promise<boolean> {
+    const decision = decideAccess(this.deps.access, run.sender, run.room);
+    const roomLimited = decision === 'allowed' && command?.rooms !== undefined && !command.rooms.includes(run.room.id);
+    if (decision === 'allowed' && !roomLimited) return true;
+    this.deps.log.warn({
+      event: 'access.denied',
+      person: run.sender.email,
+      room: run.room.id,
+      roomType: run.room.type,
+      command: run.command,
+      kind: run.kind,
+      reason: roomLimited ? 'command limited to other spaces' : decision === 'ignored' ? 'another bot' : 'not allowed',
+      ref: run.ref,
+    });
+    if (decision !== 'ignored') {
+      await this.reply(run, { markdown: roomLimited ? `\`${command!.keyword}\` is not available in this space.` : REFUSAL });
+    }
+    this.finish(run, 'denied');
+    return false;
   }
 
   /**
@@ -70,44 +190,159 @@ export class Dispatcher {
    * the log, unless one of its own replies is still on its way (Webex being slow): a second message
    * would only make the user see the bot talk over itself.
    */
-  private async guarded(
-    name: string,
-    reply: (r: Reply) => Promise<void>,
-    run: (signal: AbortSignal, tracked: (r: Reply) => Promise<void>) => Promise<void>,
-  ) {
-    const started = Date.now();
+  private async guarded(run: Run, handler: (ctx: Ctx) => Promise<Outcome>): Promise<void> {
     let sending = 0;
-    const tracked = async (r: Reply) => {
+    const tracked = async (send: () => Promise<void>) => {
       sending += 1;
       try {
-        await reply(r);
+        await send();
       } finally {
         sending -= 1;
       }
     };
+    let outcome: Outcome;
     try {
-      await bounded(`command ${name}`, (signal) => run(signal, tracked), { timeoutMs: this.deps.handlerTimeoutMs });
-      this.deps.log.info({ event: 'command.done', command: name, durationMs: Date.now() - started });
+      outcome = await bounded(
+        `command ${run.command}`,
+        (signal) =>
+          handler({
+            sender: run.sender,
+            room: run.room,
+            threadId: run.threadId ?? '',
+            signal,
+            reply: (r) => tracked(() => this.reply(run, r)),
+            post: (roomId, r) => tracked(() => this.send(roomId, undefined, r)),
+          }),
+        { timeoutMs: this.deps.handlerTimeoutMs },
+      );
     } catch (err) {
-      const ref = randomBytes(4).toString('hex');
       const replyInFlight = sending > 0;
-      this.deps.log.error({ event: 'command.failed', command: name, ref, durationMs: Date.now() - started, replyInFlight, err: errorText(err) });
-      if (!replyInFlight) await reply({ markdown: `Sorry, \`${name}\` failed. Reference: ${ref}` });
+      this.deps.log.error({ event: 'command.failed', command: run.command, ref: run.ref, durationMs: Date.now() - run.started, replyInFlight, err: errorText(err) });
+      if (!replyInFlight) await this.reply(run, { markdown: `Sorry, \`${run.command}\` failed. Reference: ${run.ref}` });
+      this.finish(run, 'failed');
+      return;
+    }
+    this.finish(run, outcome);
+    this.deps.log.info({ event: 'command.done', command: run.command, kind: run.kind, outcome, durationMs: Date.now() - run.started, ref: run.ref });
+  }
+
+  /** The one place a command run ends: recorded in the audit trail (never failing the run). */
+  private finish(run: Run, outcome: Outcome): void {
+    const durationMs = Date.now() - run.started;
+    this.deps.storage.recordActivity({
+      at: run.started,
+      personEmail: run.sender.email,
+      roomId: run.room.id,
+      command: run.command,
+      kind: run.kind,
+      outcome,
+      durationMs,
+      ref: run.ref,
+    });
+  }
+
+  private newRun(kind: Run['kind'], command: string, sender: Sender, room: Room, threadId: string | undefined, started: number): Run {
+    return { kind, command, sender, room, threadId, started, ref: randomBytes(4).toString('hex') };
+  }
+
+  /** Where a card lives: its space and thread. A card that is gone leaves only the space (judged as a group space). */
+  private async cardPlace(action: CardAction): Promise<SubmissionPlace> {
+    try {
+      const card = await this.deps.api.getMessage(action.messageId);
+      return { room: { id: card.roomId, type: card.roomType }, threadId: card.parentId ?? card.id };
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      return { room: { id: action.roomId, type: 'group' } };
     }
   }
 
-  private reply(to: IncomingMessage, r: Reply): Promise<void> {
-    // Webex threads are one level deep: a reply to a reply goes to the thread's root.
-    return this.send({ roomId: to.roomId, parentId: to.parentId ?? to.id }, r);
+  private earlierSubmission(cardMessageId: string): Submission | undefined {
+    const known = this.submitted.get(cardMessageId);
+    if (known) return known;
+    try {
+      return this.deps.storage.submission(cardMessageId);
+    } catch (err) {
+      this.deps.log.error({ event: 'storage.failed', op: 'read submission', err: errorText(err) });
+      return undefined;
+    }
   }
 
-  private async send(where: { roomId: string; parentId: string }, r: Reply): Promise<void> {
-    await this.deps.api.send({
-      ...where,
-      markdown: r.markdown,
-      attachments: r.card ? [{ contentType: 'application/vnd.microsoft.card.adaptive', content: r.card }] : undefined,
-    });
+  private remember(submission: Submission, run: Run): void {
+    this.submitted.set(submission.cardMessageId, submission);
+    if (this.submitted.size > REMEMBERED_SUBMISSIONS) this.submitted.delete(this.submitted.keys().next().value!);
+    try {
+      this.deps.storage.recordSubmission(submission);
+    } catch (err) {
+      this.deps.log.error({ event: 'storage.failed', op: 'record submission', ref: run.ref, err: errorText(err) });
+    }
   }
+
+  private async oneAtATime(key: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.perCard.get(key) ?? Promise.resolve();
+    const mine = previous.then(work, work);
+    const tail = mine.catch(() => undefined);
+    this.perCard.set(key, tail);
+    try {
+      await mine;
+    } finally {
+      if (this.perCard.get(key) === tail) this.perCard.delete(key);
+    }
+  }
+
+  private reply(run: Run, r: Reply): Promise<void> {
+    return this.send(run.room.id, run.threadId, r);
+  }
+
+  /** Long markdown goes out in several messages (the card with the first); Webex would refuse it whole. */
+  private async send(roomId: string, parentId: string | undefined, r: Reply): Promise<void> {
+    for (const [i, markdown] of splitReply(r.markdown).entries()) {
+      const card = i === 0 ? r.card : undefined;
+      await this.deps.api.send({
+        roomId,
+        ...(parentId ? { parentId } : {}),
+        markdown,
+        attachments: card ? [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] : undefined,
+      });
+    }
+  }
+}
+
+type Ctx = Omit<CardContext, 'inputs'>;
+
+interface SubmissionPlace {
+  room: Room;
+  threadId?: string;
+}
+
+function placeOf(s: Submission): SubmissionPlace {
+  return { room: { id: s.roomId, type: s.roomType }, threadId: s.threadId };
+}
+
+/** The form card, with a markdown line for clients that cannot show cards. */
+export function formReply(command: Command, form: Form): Reply {
+  return { markdown: `\`${command.keyword}\`: ${command.description} (this is a form: open it in a Webex app that shows cards)`, card: form.card() };
+}
+
+/** Declared inputs as trimmed strings; anything not a string or far too long is malformed, undeclared ones are extra. */
+function readInputs(inputs: Record<string, unknown>, fields: readonly string[]) {
+  const values: Record<string, string> = {};
+  const malformed: string[] = [];
+  for (const field of fields) {
+    const v = inputs[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string' || v.length > MAX_INPUT_CHARS) malformed.push(field);
+    else values[field] = v.trim();
+  }
+  const extra = Object.keys(inputs).filter((k) => k !== 'callback' && !fields.includes(k));
+  return { values, malformed, extra };
+}
+
+function stringInputs(inputs: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(inputs).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function shorten(word: string): string {
+  return word.length > 40 ? `${word.slice(0, 40)}…` : word;
 }
 
 /** `ping`, `toodles ping`, `Toodles ping` (a group mention renders the display name first). */
@@ -122,6 +357,6 @@ export function parseCommand(text: string, displayName: string): { name: string;
       }
     }
   }
-  const [word = '', ...more] = rest.split(/\s+/);
-  return { name: word.toLowerCase(), args: more.join(' ') };
+  const word = rest.split(/\s/, 1)[0] ?? '';
+  return { name: word.toLowerCase(), args: rest.slice(word.length).trim() };
 }

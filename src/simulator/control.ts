@@ -3,10 +3,10 @@
  * (benchmarks, the demo, the systemd test) can drive the simulator with curl/fetch.
  *
  *   GET  /_sim/state                      bot, people, rooms, devices, connections, faults
- *   POST /_sim/people                     {email, displayName?}
+ *   POST /_sim/people                     {email, displayName?, type?: 'person'|'bot'}
  *   POST /_sim/rooms/direct               {personEmail}
  *   POST /_sim/rooms/group                {title, memberEmails}
- *   POST /_sim/messages                   {from, roomId, text, parentId?, mentionBot?}
+ *   POST /_sim/messages                   {from, roomId, text, parentId?, mentionBot?, files?}
  *   POST /_sim/cards/submit               {from, cardMessageId, inputs}
  *   GET  /_sim/bot-messages               everything the bot sent
  *   GET  /_sim/bot-messages/wait?roomId=&parentId=&textIncludes=&timeoutMs=   long-poll for one
@@ -81,11 +81,11 @@ export class ControlApi {
       if (path === '/faults') return sim.faults.snapshot();
     }
     if (method === 'POST') {
-      if (path === '/people') return sim.addPerson({ email: need('email'), displayName: body.displayName });
+      if (path === '/people') return sim.addPerson({ email: need('email'), displayName: body.displayName, type: body.type });
       if (path === '/rooms/direct') return sim.directRoom(need('personEmail'));
       if (path === '/rooms/group') return sim.groupRoom(need('title'), need('memberEmails'));
       if (path === '/messages')
-        return sim.postMessage({ from: need('from'), roomId: need('roomId'), text: need('text'), parentId: body.parentId, mentionBot: body.mentionBot });
+        return sim.postMessage({ from: need('from'), roomId: need('roomId'), text: need('text'), parentId: body.parentId, mentionBot: body.mentionBot, files: body.files });
       if (path === '/cards/submit') return sim.submitCard({ from: need('from'), cardMessageId: need('cardMessageId'), inputs: body.inputs ?? {} });
       if (path === '/faults/clear') return sim.faults.clear();
       if ((m = /^\/faults\/([A-Za-z]+)$/.exec(path)) && FAULT_NAMES.includes(m[1] as keyof SimFaults)) {

@@ -82,10 +82,12 @@ export interface Simulator {
   /** Fake, but shaped like a real bot token (`<x>_<cluster>_<orgUuid>`) so the SDK fetches the catalog. */
   botToken: string;
   bot: { id: string; email: string; displayName: string };
-  addPerson(p: { email: string; displayName?: string }): SimPerson;
+  /** A person, or another bot with `type: 'bot'` (any domain: addresses are not checked). */
+  addPerson(p: { email: string; displayName?: string; type?: 'person' | 'bot' }): SimPerson;
   directRoom(personEmail: string): SimRoom;
   groupRoom(title: string, memberEmails: string[]): SimRoom;
-  postMessage(m: { from: string; roomId: string; text: string; parentId?: string; mentionBot?: boolean }): SimMessage;
+  /** `files` attaches files (content URLs); with them `text` may be empty, and then the message has none. */
+  postMessage(m: { from: string; roomId: string; text: string; parentId?: string; mentionBot?: boolean; files?: string[] }): SimMessage;
   submitCard(c: { from: string; cardMessageId: string; inputs: Record<string, unknown> }): { actionId: string };
   botMessages(): SimMessage[];
   repliesTo(messageId: string): SimMessage[];
@@ -206,8 +208,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       // In a group room a bot only hears messages that mention it; Webex renders the mention as
       // the bot's display name at the start of the text.
       const mention = room.type === 'group' && m.mentionBot !== false;
-      const text = mention ? `${state.bot.displayName} ${m.text}` : m.text;
-      return state.addMessage({ author, room, text, parentId: m.parentId, mentionedPeople: mention ? [state.bot.id] : undefined });
+      const text = mention ? `${state.bot.displayName} ${m.text}`.trim() : m.text;
+      return state.addMessage({
+        author,
+        room,
+        // Webex leaves `text` out of a message that is only a file.
+        text: !text && m.files?.length ? undefined : text,
+        parentId: m.parentId,
+        mentionedPeople: mention ? [state.bot.id] : undefined,
+        files: m.files,
+      });
     },
     submitCard: (c) => ({ actionId: state.submitCard(c).id }),
     botMessages: () => [...state.botSent],

@@ -42,6 +42,8 @@ export interface SimMessage {
   parentId?: string;
   attachments?: SimAttachment[];
   mentionedPeople?: string[];
+  /** Content URLs of attached files. */
+  files?: string[];
   created: string;
   /** True when the bot sent it via POST /messages. */
   fromBot: boolean;
@@ -120,8 +122,8 @@ export class SimState extends EventEmitter<StateEvents> {
     return this.people.get(parseHydraId(id).uuid);
   }
 
-  addPerson(p: { email: string; displayName?: string }): SimPerson {
-    return this.personByEmail(p.email) ?? this.makePerson(p.email, p.displayName ?? p.email.split('@')[0]!, 'person');
+  addPerson(p: { email: string; displayName?: string; type?: SimPerson['type'] }): SimPerson {
+    return this.personByEmail(p.email) ?? this.makePerson(p.email, p.displayName ?? p.email.split('@')[0]!, p.type ?? 'person');
   }
 
   private makeRoom(title: string, type: SimRoom['type'], memberEmails: string[]): SimRoom {
@@ -165,6 +167,7 @@ export class SimState extends EventEmitter<StateEvents> {
     parentId?: string;
     attachments?: SimAttachment[];
     mentionedPeople?: string[];
+    files?: string[];
   }): SimMessage {
     const uuid = newUuid();
     const msg: SimMessage = {
@@ -181,6 +184,7 @@ export class SimState extends EventEmitter<StateEvents> {
       ...(m.parentId ? { parentId: m.parentId } : {}),
       ...(m.attachments?.length ? { attachments: m.attachments } : {}),
       ...(m.mentionedPeople?.length ? { mentionedPeople: m.mentionedPeople } : {}),
+      ...(m.files?.length ? { files: m.files } : {}),
     };
     this.messages.set(uuid, msg);
     if (msg.fromBot) {
@@ -193,7 +197,7 @@ export class SimState extends EventEmitter<StateEvents> {
       this.activity(m.author, m.room, {
         id: uuid,
         // Webex uses verb "share" for posts with files/cards and "post" for plain text.
-        verb: msg.attachments ? 'share' : 'post',
+        verb: msg.attachments || msg.files ? 'share' : 'post',
         object: { objectType: 'comment', displayName: msg.text ?? msg.markdown ?? '' },
         ...(parentUuid ? { parent: { id: parentUuid, type: 'reply' } } : {}),
       }),

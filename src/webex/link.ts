@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { bounded, sleep, waitForEvent, type OnceEmitter } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import { createWebexSdk, hydraIdsFor, type CreateWebexSdkOptions, type WebexSdk } from './sdk.js';
+import type { HydraPerson } from './sdk-types.js';
 import {
   FatalWebexError,
   type BotIdentity,
@@ -10,6 +11,7 @@ import {
   type IncomingActivity,
   type LinkConnection,
   type OutgoingMessage,
+  type Person,
   type WebexLink,
 } from './types.js';
 
@@ -125,8 +127,22 @@ export class SdkWebexLink implements WebexLink {
       personId: m.personId,
       personEmail: m.personEmail,
       text: m.text ?? '',
+      hasFiles: (m.files?.length ?? 0) > 0,
       parentId: m.parentId,
     };
+  }
+
+  async getPerson(id: string, signal?: AbortSignal): Promise<Person> {
+    const sdk = await this.sdkForRest(signal);
+    // Not people.get(): its batcher never settles a lookup whose list request fails (a hang, not an error).
+    const hydra = sdk as unknown as { request(opts: { service: 'hydra'; resource: string }): Promise<{ body: HydraPerson }> };
+    const { body: p } = await this.rest(`people/${id}`, () => hydra.request({ service: 'hydra', resource: `people/${encodeURIComponent(id)}` }), signal);
+    return { id: p.id, email: p.emails[0] ?? '', displayName: p.displayName, isBot: p.type === 'bot' };
+  }
+
+  async deleteMessage(id: string, signal?: AbortSignal): Promise<void> {
+    const sdk = await this.sdkForRest(signal);
+    await this.rest(`messages/${id} (delete)`, () => sdk.messages.remove(id), signal);
   }
 
   async getCardAction(id: string, signal?: AbortSignal): Promise<CardAction> {

@@ -80,6 +80,7 @@ export interface HydraMessage {
   personId: string;
   personEmail: string;
   mentionedPeople?: string[];
+  files?: string[];
   attachments?: Array<{ contentType: string; content: unknown }>;
   created: string;
 }

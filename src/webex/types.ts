@@ -22,7 +22,16 @@ export interface IncomingMessage {
   personId: string;
   personEmail: string;
   text: string;
+  /** The message carries files (it may have no text at all). */
+  hasFiles: boolean;
   parentId?: string;
+}
+
+export interface Person {
+  id: string;
+  email: string;
+  displayName: string;
+  isBot: boolean;
 }
 
 export interface CardAction {
@@ -67,6 +76,8 @@ export interface WebexApi {
   getMessage(id: string, signal?: AbortSignal): Promise<IncomingMessage>;
   getCardAction(id: string, signal?: AbortSignal): Promise<CardAction>;
   send(message: OutgoingMessage, signal?: AbortSignal): Promise<{ id: string }>;
+  deleteMessage(id: string, signal?: AbortSignal): Promise<void>;
+  getPerson(id: string, signal?: AbortSignal): Promise<Person>;
 }
 
 export interface WebexLink extends WebexApi {

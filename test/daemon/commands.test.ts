@@ -31,7 +31,7 @@ t.test('the bot answers commands through the real SDK and the simulator', async 
     t.equal(reply.attachments?.length, 1, 'carries an adaptive card');
 
     await t.test('submitting the card reaches the status handler', async (t) => {
-      sim.submitCard({ from: alice, cardMessageId: reply.id, inputs: { command: 'status' } });
+      sim.submitCard({ from: alice, cardMessageId: reply.id, inputs: { callback: 'status.refresh' } });
       // Threads are one level deep: the answer joins the thread the card is in.
       const refreshed = await sim.waitForBotMessage((m) => m.parentId === asked.id && m.id !== reply.id, 5_000);
       t.match(refreshed.markdown, /\*\*Connection\*\*: online/);
@@ -42,7 +42,7 @@ t.test('the bot answers commands through the real SDK and the simulator', async 
   await t.test('a card the bot does not know gets a clear answer', async (t) => {
     const asked = sim.postMessage({ from: alice, roomId: direct.id, text: 'status' });
     const card = await sim.waitForBotMessage((m) => m.parentId === asked.id, 5_000);
-    sim.submitCard({ from: alice, cardMessageId: card.id, inputs: { command: 'launch-rockets' } });
+    sim.submitCard({ from: alice, cardMessageId: card.id, inputs: { callback: 'launch-rockets' } });
     const answer = await sim.waitForBotMessage((m) => m.parentId === asked.id && m.id !== card.id, 5_000);
     t.match(answer.markdown, /not one I can act on/);
   });

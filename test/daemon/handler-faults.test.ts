@@ -5,8 +5,8 @@ import type { Command } from '../../src/bot/command.js';
 import { startSimulator } from '../../src/simulator/index.js';
 
 t.test('command handlers that throw or hang answer with a reference the log explains', async (t) => {
-  const boom: Command = { name: 'boom', description: 'throws', run: async () => { throw new Error('kaboom'); } };
-  const hang: Command = { name: 'hang', description: 'never returns', run: () => new Promise(() => undefined) };
+  const boom: Command = { keyword: 'boom', description: 'throws', run: async () => { throw new Error('kaboom'); } };
+  const hang: Command = { keyword: 'hang', description: 'never returns', run: () => new Promise(() => undefined) };
   const h = await startHarness({ tuning: { ...FAST, handlerTimeoutMs: 500, extraCommands: [boom, hang] } });
   t.teardown(() => h.stop());
   const room = h.sim.directRoom(ALICE);

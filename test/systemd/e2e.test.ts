@@ -492,6 +492,8 @@ async function main(): Promise<void> {
     const log = (await sh(`journalctl -t toodles-install --no-pager -o cat --since @${Math.floor(since)}`)).stdout;
     t.match(log, /interrupted by SIGHUP while 0\.0\.0-hang was starting/, 'the interruption is in the journal');
     t.match(log, /is running again/, 'and the outcome');
+  });
+
   // ---- issue 9: native journal entries and `toodles monitor` against the real journal
   /** journalctl -o json for the unit, parsed; `extra` adds matches or options. */
   const entries = async (extra: string) =>
@@ -591,6 +593,17 @@ async function main(): Promise<void> {
     const fixed = await sh(`sed -i '/^TOODLES_RECONNECT_INTERVAL_S=soon$/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
     t.equal(fixed.code, 0, 'starts again once fixed');
     await answersPing(t);
+  });
+
+  await t.test('the audit trail under the hardened unit: toodles activity lists the pings', async (t) => {
+    const reply = await ask('ping');
+    t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
+    const r = await sh('ls -l /var/lib/toodles/toodles.db && TOODLES_STATE_DIR=/var/lib/toodles toodles activity --json --command ping --since 1h');
+    t.equal(r.code, 0, `toodles activity exits 0 ${r.stderr.trim()}`);
+    const rows = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as Array<{ personEmail: string; outcome: string }>;
+    t.ok(rows.length >= 1 && rows.every((row) => row.personEmail === 'alice@example.com' && row.outcome === 'ok'), `${rows.length} ping records, all ok`);
+    const failures = await sh(`journalctl -u ${UNIT} --no-pager -o cat EVENT=storage.failed + EVENT=storage.open_failed`);
+    t.equal(failures.stdout.trim(), '', 'the database never failed');
   });
 
   await t.test('install.sh --uninstall keeps config; --purge removes it', async (t) => {

@@ -32,6 +32,8 @@ function scriptedLink(connect: (n: number) => Promise<LinkConnection>, start: ()
     getMessage: () => Promise.reject(new Error('unused')),
     getCardAction: () => Promise.reject(new Error('unused')),
     send: () => Promise.reject(new Error('unused')),
+    deleteMessage: () => Promise.reject(new Error('unused')),
+    getPerson: () => Promise.reject(new Error('unused')),
   };
 }
 

@@ -1,0 +1,58 @@
+/** Test helpers for the command platform: ask, click a card, read the audit trail. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runActivity } from '../../src/activity/cli.js';
+import type { SimMessage, Simulator } from '../../src/simulator/index.js';
+
+export function tempStateDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'toodles-state-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Posts a message and resolves with the first answer in its thread. */
+export async function ask(sim: Simulator, from: string, roomId: string, text: string): Promise<SimMessage> {
+  const asked = sim.postMessage({ from, roomId, text });
+  return sim.waitForBotMessage((m) => m.parentId === asked.id, 10_000);
+}
+
+/** Submits a card and resolves with the next bot message in the card's thread (or its space, when the card is gone). */
+export async function click(sim: Simulator, from: string, card: SimMessage, inputs: Record<string, unknown>): Promise<SimMessage> {
+  const before = new Set(sim.botMessages().map((m) => m.id));
+  const thread = card.parentId ?? card.id;
+  sim.submitCard({ from, cardMessageId: card.id, inputs });
+  return sim.waitForBotMessage((m) => !before.has(m.id) && m.roomId === card.roomId && (m.parentId === thread || !m.parentId), 10_000);
+}
+
+export const text = (m: SimMessage): string => m.markdown ?? m.text ?? '';
+
+export interface AuditRow {
+  personEmail: string;
+  roomId: string;
+  command: string;
+  kind: string;
+  outcome: string;
+  durationMs: number;
+  ref: string;
+}
+
+/** The audit trail as `toodles activity --json` prints it. */
+export function audit(dir: string, ...args: string[]): AuditRow[] {
+  let out = '';
+  const code = runActivity(['--json', '--state-dir', dir, ...args], (s) => (out += s), (s) => {
+    throw new Error(s);
+  });
+  if (code !== 0) throw new Error(`toodles activity exited ${code}`);
+  return JSON.parse(out) as AuditRow[];
+}
+
+/** The audit trail once `ready` holds for it: a record is written just after the reply it follows. */
+export async function auditWhen(dir: string, ready: (rows: AuditRow[]) => boolean, timeoutMs = 5_000): Promise<AuditRow[]> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = audit(dir);
+    if (ready(rows) || Date.now() > end) return rows;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
