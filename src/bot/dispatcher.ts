@@ -223,7 +223,7 @@ export class Dispatcher {
       return;
     }
     this.finish(run, outcome);
-    this.deps.log.info({ event: 'command.done', command: run.command, kind: run.kind, outcome, durationMs: Date.now() - run.started, ref: run.ref });
+    this.deps.log.info({ event: 'command.done', command: run.command, person: run.sender.email, kind: run.kind, outcome, durationMs: Date.now() - run.started, ref: run.ref });
   }
 
   /** The one place a command run ends: recorded in the audit trail (never failing the run). */

@@ -48,9 +48,21 @@ const SENTENCES: Record<string, Sentence> = {
   'state.write_failed': (f) => `Cannot save handled message ids (${text(f.err)}; ${text(f.failures)} failure(s)): answering from memory, a restart may answer some twice`,
   'state.write_recovered': () => 'Saving handled message ids works again',
   'command.received': (f) => (f.command ? `Command ${text(f.command)} received in a ${text(f.room, '?')} space` : `Unknown command received in a ${text(f.room, '?')} space`),
-  'command.done': (f) => `${text(f.command)} answered in ${ms(f.durationMs)}`,
+  'command.done': (f) =>
+    `${text(f.command, 'unknown command')}${f.person ? ` from ${text(f.person)}` : ''} ${f.outcome && f.outcome !== 'ok' ? `ended ${text(f.outcome)}` : 'answered'} in ${ms(f.durationMs)}`,
+  'command.skipped': (f) => `Skipped message ${text(f.id)}${because(f.reason)}`,
   'command.failed': (f) => `${text(f.command)} failed after ${ms(f.durationMs)} (reference ${text(f.ref)}): ${text(f.err)}`,
   'card.received': (f) => `Card action received${f.command ? ` for ${text(f.command)}` : ''}`,
+  'card.extra_inputs': (f) => `Card submit for ${text(f.command)} carried unexpected inputs (ignored): ${text(f.inputs)}`,
+  'card.delete_failed': (f) => `Could not delete a submitted form: ${text(f.err)}`,
+  'access.open': () => 'No access rule is set: everyone may use the bot (set TOODLES_ALLOWED_EMAILS, _DOMAINS or _ROOMS)',
+  'access.denied': (f) => `Refused ${text(f.command, 'a message')} from ${text(f.person, 'someone')} in a ${text(f.roomType, '?')} space${because(f.reason)}`,
+  'person.lookup_failed': (f) => `Could not look up who sent a message: ${text(f.err)}`,
+  'storage.open': (f) => `Database open${f.dir ? ` in ${text(f.dir)}` : ' in memory'}${f.readonly ? ' (read-only)' : ''}`,
+  'storage.open_failed': (f) => `Cannot open the database in ${text(f.dir)}: ${text(f.err)}; commands still run, nothing is recorded`,
+  'storage.failed': (f) => `Database ${text(f.op, 'operation')} failed: ${text(f.err)}; the command still ran`,
+  'storage.pruned': (f) => `Pruned ${text(f.removed)} audit record(s) older than ${text(f.days)} days`,
+  'testing.announce_failed': (f) => `Could not announce testing entry #${text(f.entry)}: ${text(f.err)}`,
   'journal.degraded': (f) => `The journal socket refused entries: ${text(f.fallback)} written to stdout instead, ${text(f.dropped)} dropped (${text(f.lastError)})`,
 };
 
