@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { ConfigError, EXIT_CONFIG, loadConfig } from './config.js';
-import { startDaemon } from './daemon.js';
 
 const USAGE = `usage: toodles <command>
   run                    run the bot daemon (configuration from the environment)
   start                  run the daemon if WEBEX_BOT_TOKEN is set, else the local demo chat
   demo                   the local demo: simulator, bot and a terminal chat
-  simulator [--port N]   run the local Webex simulator and print the settings that point toodles at it`;
+  simulator [--port N]   run the local Webex simulator and print the settings that point toodles at it
+  status [--json]        what the running daemon is doing (from its control socket); exit 3 when none answers
+  canary                 prove a message from a second identity reaches the bot and is answered; exit 0 or 2`;
 
 async function run(): Promise<number> {
   let config;
@@ -19,6 +20,8 @@ async function run(): Promise<number> {
     }
     throw err;
   }
+  // Loaded here, not at the top: `toodles status` should not pay for loading the Webex SDK.
+  const { startDaemon } = await import('./daemon.js');
   const daemon = startDaemon(config);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => daemon.stop(signal));
@@ -39,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
     case 'simulator':
       await (await import('./simulator/cli.js')).runSimulatorCli(rest);
       return 0;
+    case 'status':
+      return (await import('./control/status-cli.js')).runStatus(rest);
+    case 'canary':
+      return (await import('./canary/cli.js')).runCanaryCli(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './webex/proxy.js';
+import { parseListenAddress, type ListenAddress } from './metrics/listen.js';
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
 export const EXIT_AUTH = 77; // EX_NOPERM: Webex rejected the token; restarting will not help
+export const EXIT_RESTART = 75; // EX_TEMPFAIL: asked to restart (canary healing); Restart=on-failure brings it back
 
 export interface Config {
   token: string;
@@ -16,6 +18,10 @@ export interface Config {
   stateDir?: string;
   /** Where Webex traffic goes: TOODLES_PROXY_URL, else HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY. */
   proxy: ProxySettings;
+  /** /healthz and /metrics listen here (TOODLES_METRICS_LISTEN); off when unset. */
+  metricsListen?: ListenAddress;
+  /** The control socket's directory: TOODLES_RUNTIME_DIR, else systemd's RUNTIME_DIRECTORY; no socket without either. */
+  runtimeDir?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -31,7 +37,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function seconds(env: Env, name: string, fallback: number, min: number): number {
+export function seconds(env: Env, name: string, fallback: number, min: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback * 1000;
   const value = Number(raw);
@@ -41,7 +47,7 @@ function seconds(env: Env, name: string, fallback: number, min: number): number 
   return Math.round(value * 1000);
 }
 
-function httpUrl(env: Env, name: string, fallback: string): string {
+export function httpUrl(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim() || fallback;
   let url: URL;
   try {
@@ -55,21 +61,22 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   return raw.replace(/\/+$/, '');
 }
 
-function readToken(env: Env): string {
-  const fromEnv = env.WEBEX_BOT_TOKEN?.trim();
-  if (fromEnv) return validToken('WEBEX_BOT_TOKEN', fromEnv);
+/** A Webex token from the environment, or from the systemd credential of that name. */
+export function readToken(env: Env, name = 'WEBEX_BOT_TOKEN', credential = 'webex-bot-token'): string {
+  const fromEnv = env[name]?.trim();
+  if (fromEnv) return validToken(name, fromEnv);
   const credentials = env.CREDENTIALS_DIRECTORY;
   if (credentials) {
-    const file = join(credentials, 'webex-bot-token');
+    const file = join(credentials, credential);
     let text: string;
     try {
       text = readFileSync(file, 'utf8').trim();
     } catch {
-      throw new ConfigError('WEBEX_BOT_TOKEN', `not set and the credential file ${file} cannot be read`);
+      throw new ConfigError(name, `not set and the credential file ${file} cannot be read`);
     }
     return validToken(`credential ${file}`, text);
   }
-  throw new ConfigError('WEBEX_BOT_TOKEN', 'not set (set it, or provide the webex-bot-token credential)');
+  throw new ConfigError(name, `not set (set it, or provide the ${credential} credential)`);
 }
 
 function validToken(source: string, token: string): string {
@@ -83,14 +90,14 @@ function validToken(source: string, token: string): string {
   return token;
 }
 
-function optionalDir(env: Env, name: string): string | undefined {
+export function optionalDir(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
   if (!raw.startsWith('/')) throw new ConfigError(name, `must be an absolute path (got "${raw}")`);
   return raw;
 }
 
-function logLevel(env: Env): LogLevel {
+export function logLevel(env: Env): LogLevel {
   const raw = (env.TOODLES_LOG_LEVEL?.trim() || 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
     throw new ConfigError('TOODLES_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got "${raw}")`);
@@ -98,12 +105,22 @@ function logLevel(env: Env): LogLevel {
   return raw as LogLevel;
 }
 
-function proxySettings(env: Env): ProxySettings {
+export function proxySettings(env: Env): ProxySettings {
   try {
     return resolveProxySettings(env);
   } catch (err) {
     if (err instanceof ProxyConfigError) throw new ConfigError(err.setting, err.message.slice(err.setting.length + 2));
     throw err;
+  }
+}
+
+function metricsListen(env: Env): ListenAddress | undefined {
+  const raw = env.TOODLES_METRICS_LISTEN?.trim();
+  if (!raw) return undefined;
+  try {
+    return parseListenAddress(raw);
+  } catch (err) {
+    throw new ConfigError('TOODLES_METRICS_LISTEN', (err as Error).message);
   }
 }
 
@@ -127,5 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(env),
     stateDir: optionalDir(env, 'TOODLES_STATE_DIR'),
     proxy: proxySettings(env),
+    metricsListen: metricsListen(env),
+    runtimeDir: optionalDir(env, 'TOODLES_RUNTIME_DIR') ?? (env.RUNTIME_DIRECTORY?.split(':')[0]?.trim() || undefined),
   };
 }

@@ -12,6 +12,8 @@ export interface DispatcherDeps {
   log: Logger;
   /** A handler still running after this long is abandoned and the user told so. */
   handlerTimeoutMs: number;
+  /** Each command run, for stats and metrics. */
+  onCommand?: (name: string, durationMs: number, ok: boolean) => void;
 }
 
 /** Turns one incoming activity into at most one command run and its replies. */
@@ -88,10 +90,12 @@ export class Dispatcher {
     try {
       await bounded(`command ${name}`, (signal) => run(signal, tracked), { timeoutMs: this.deps.handlerTimeoutMs });
       this.deps.log.info({ event: 'command.done', command: name, durationMs: Date.now() - started });
+      this.deps.onCommand?.(name, Date.now() - started, true);
     } catch (err) {
       const ref = randomBytes(4).toString('hex');
       const replyInFlight = sending > 0;
       this.deps.log.error({ event: 'command.failed', command: name, ref, durationMs: Date.now() - started, replyInFlight, err: errorText(err) });
+      this.deps.onCommand?.(name, Date.now() - started, false);
       if (!replyInFlight) await reply({ markdown: `Sorry, \`${name}\` failed. Reference: ${ref}` });
     }
   }
