@@ -8,6 +8,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ConnectionState, SupervisorStatus } from '../connection/supervisor.js';
 import type { CanaryRecord, HealAction, ReconnectRecord, StatsSink } from '../stats/stats.js';
 
+/** How long one rendering of the exposition is served to every scraper. */
+const RENDER_TTL_MS = 1_000;
+
 const STATES: ConnectionState[] = ['starting', 'connecting', 'online', 'rotating', 'draining', 'backing_off', 'stopping', 'stopped', 'failed'];
 
 export class Metrics implements StatsSink {
@@ -27,6 +30,7 @@ export class Metrics implements StatsSink {
   private readonly canaryLastOk: Gauge;
   private readonly canaryConsecutive: Gauge;
   private readonly heals: Counter<'action'>;
+  private rendered?: { at: number; text: Promise<string> };
 
   constructor(connection: () => SupervisorStatus) {
     const registers = [this.registry];
@@ -72,6 +76,20 @@ export class Metrics implements StatsSink {
     this.canaryConsecutive = gauge('toodles_canary_consecutive_failures', 'Canary runs failed in a row');
     this.heals = counter('toodles_canary_heals_total', 'Healing steps the canary asked for (rebuild the link, restart the daemon)', ['action']);
     for (const action of ['rebuild', 'restart']) this.heals.inc({ action }, 0);
+  }
+
+  /**
+   * The Prometheus text. Scraping must not disturb the bot: one rendering (1-3 ms of this thread,
+   * mostly the default Node metrics) is served for up to a second, so a hundred scrapers a second
+   * cost about what one does. Prometheus scrapes every 15 s or so; a second of age is nothing to it.
+   */
+  render(now = Date.now()): Promise<string> {
+    const r = this.rendered;
+    if (r && now - r.at < RENDER_TTL_MS) return r.text;
+    const text = this.registry.metrics();
+    this.rendered = { at: now, text };
+    text.catch(() => (this.rendered = undefined));
+    return text;
   }
 
   reconnect(r: ReconnectRecord): void {

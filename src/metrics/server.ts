@@ -22,7 +22,7 @@ export async function startMetricsServer(at: ListenAddress, metrics: Metrics, he
       const h = health();
       res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(h)}\n`);
     } else if (path === '/metrics') {
-      metrics.registry.metrics().then(
+      metrics.render().then(
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
         (err: unknown) => res.writeHead(500).end(errorText(err)),
       );

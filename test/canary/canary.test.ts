@@ -1,7 +1,7 @@
 import t from 'tap';
 import { startHarness, FAST, type Harness } from '../support/daemon-harness.js';
 import { captureLog } from '../support/log-capture.js';
-import { cli, eventually, metric, metricsBase, runtimeDir } from '../support/observe.js';
+import { cli, eventually, metric, metricBecomes, metricsBase, runtimeDir } from '../support/observe.js';
 import { spawnDaemon } from '../support/spawn-daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runCanary, type CanaryResult } from '../../src/canary/canary.js';
@@ -49,7 +49,7 @@ t.test('the canary: passing, deaf, healed by re-registration', async (t) => {
     t.equal(ping[0]?.text?.startsWith('pong'), true);
     const doc = await status(socket);
     t.match(doc.canary, { last: { ok: true }, consecutiveFailures: 0 });
-    t.equal(await metric(base, 'toodles_canary_runs_total{result="ok"}'), 1);
+    t.equal(await metricBecomes(base, 'toodles_canary_runs_total{result="ok"}', 1), 1);
     t.ok(((await metric(base, 'toodles_canary_round_trip_seconds')) ?? 0) > 0);
   });
 
@@ -78,15 +78,15 @@ t.test('the canary: passing, deaf, healed by re-registration', async (t) => {
     const doc = await status(socket);
     t.match(doc.lastHeal, { action: 'rebuild', reason: /canary failed 2 times in a row/ });
     t.equal(doc.reconnects.graceful, 1, 'the rebuild was a graceful reconnect');
-    t.equal(await metric(base, 'toodles_canary_heals_total{action="rebuild"}'), 1);
-    t.equal(await metric(base, 'toodles_canary_failures_total{stage="no_reply"}'), 2);
-    t.equal(await metric(base, 'toodles_canary_consecutive_failures'), 2);
+    t.equal(await metricBecomes(base, 'toodles_canary_heals_total{action="rebuild"}', 1), 1);
+    t.equal(await metricBecomes(base, 'toodles_canary_failures_total{stage="no_reply"}', 2), 2);
+    t.equal(await metricBecomes(base, 'toodles_canary_consecutive_failures', 2), 2);
   });
 
   await t.test('healed: the next run passes and the failure count resets', async (t) => {
     t.match(await canary.run(), { ok: true });
     t.match((await status(socket)).canary, { consecutiveFailures: 0, last: { ok: true } });
-    t.equal(await metric(base, 'toodles_canary_consecutive_failures'), 0);
+    t.equal(await metricBecomes(base, 'toodles_canary_consecutive_failures', 0), 0);
   });
 
   await t.test('`toodles canary` as a process: exit 0, JSON log lines, no token in them', async (t) => {

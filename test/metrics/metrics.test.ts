@@ -1,7 +1,7 @@
 import t from 'tap';
 import { startHarness, FAST } from '../support/daemon-harness.js';
 import { ALICE, answered } from '../support/recovery.js';
-import { eventually, healthz, metric, metricsBase } from '../support/observe.js';
+import { eventually, healthz, metric, metricBecomes, metricsBase, metricsSettle } from '../support/observe.js';
 import { runToExit } from '../support/spawn-daemon.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -51,6 +51,7 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
   });
 
   await t.test('metrics count a kill, a graceful reconnect, a command and a failure', async (t) => {
+    await metricsSettle();
     const fault0 = (await metric(base, 'toodles_reconnects_total{kind="fault"}')) ?? -1;
     const graceful0 = (await metric(base, 'toodles_reconnects_total{kind="graceful"}')) ?? -1;
     const durations0 = (await metric(base, 'toodles_reconnect_duration_seconds_count')) ?? -1;
@@ -60,23 +61,24 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
     const nextReconnect = () => h.waitForLog('reconnect.done', (l) => h.logs.filter((x) => x.event === 'reconnect.done').indexOf(l) >= before, 20_000);
     h.sim.faults.killSockets();
     await nextReconnect();
-    t.equal(await metric(base, 'toodles_reconnects_total{kind="fault"}'), fault0 + 1, 'a kill: one more fault reconnect');
+    t.equal(await metricBecomes(base, 'toodles_reconnects_total{kind="fault"}', fault0 + 1), fault0 + 1, 'a kill: one more fault reconnect');
 
     const before2 = h.logs.filter((l) => l.event === 'reconnect.done').length;
     h.sim.faults.closeSockets(4001, 'drain', { graceMs: 500 });
     await h.waitForLog('reconnect.done', (l) => h.logs.filter((x) => x.event === 'reconnect.done').indexOf(l) >= before2, 20_000);
-    t.equal(await metric(base, 'toodles_reconnects_total{kind="graceful"}'), graceful0 + 1, 'a Webex drain: one more graceful reconnect');
-    t.equal(await metric(base, 'toodles_reconnect_duration_seconds_count'), durations0 + 2, 'both durations observed');
-    t.ok(((await metric(base, 'toodles_deaf_seconds_total')) ?? 0) > 0, 'deaf time from the faults counted');
+    t.equal(await metricBecomes(base, 'toodles_reconnects_total{kind="graceful"}', graceful0 + 1), graceful0 + 1, 'a Webex drain: one more graceful reconnect');
+    t.equal(await metricBecomes(base, 'toodles_reconnect_duration_seconds_count', durations0 + 2), durations0 + 2, 'both durations observed');
+    t.ok(await eventually('deaf time', async () => ((await metric(base, 'toodles_deaf_seconds_total')) ?? 0) > 0), 'deaf time from the faults counted');
 
+    await metricsSettle();
     const messages0 = (await metric(base, 'toodles_messages_total')) ?? -1;
     const pings0 = (await metric(base, 'toodles_command_duration_seconds_count{command="ping"}')) ?? 0;
     t.match((await ask('ping')).markdown, /^pong/);
-    t.equal(await metric(base, 'toodles_messages_total'), messages0 + 1, 'one more message');
-    t.equal(await metric(base, 'toodles_command_duration_seconds_count{command="ping"}'), pings0 + 1, 'the ping command timed');
+    t.equal(await metricBecomes(base, 'toodles_messages_total', messages0 + 1), messages0 + 1, 'one more message');
+    t.equal(await metricBecomes(base, 'toodles_command_duration_seconds_count{command="ping"}', pings0 + 1), pings0 + 1, 'the ping command timed');
 
     t.match((await ask('boom')).markdown, /Sorry, `boom` failed/);
-    t.equal(await metric(base, 'toodles_command_failures_total{command="boom"}'), 1, 'the failure counted under its command');
+    t.equal(await metricBecomes(base, 'toodles_command_failures_total{command="boom"}', 1), 1, 'the failure counted under its command');
 
     const card = await ask('status');
     h.sim.submitCard({ from: ALICE, cardMessageId: card.id, inputs: { command: 'status' } });
@@ -87,9 +89,9 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
   await t.test('a REST retry is counted by status; states, watchdog and default Node metrics are there', async (t) => {
     h.sim.faults.failRest({ path: '/v1/messages/', method: 'GET', status: 503, count: 1 });
     await ask('ping');
-    t.equal(await metric(base, 'toodles_webex_rest_retries_total{status="503"}'), 1);
-    t.equal(await metric(base, 'toodles_connection_state{state="online"}'), 1);
-    t.equal(await metric(base, 'toodles_connection_state{state="backing_off"}'), 0);
+    t.equal(await metricBecomes(base, 'toodles_webex_rest_retries_total{status="503"}', 1), 1);
+    t.equal(await metricBecomes(base, 'toodles_connection_state{state="online"}', 1), 1);
+    t.equal(await metricBecomes(base, 'toodles_connection_state{state="backing_off"}', 0), 0);
     const text = await (await fetch(`${base}/metrics`)).text();
     for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds', 'process_resident_memory_bytes', 'toodles_watchdog_last_ping_timestamp_seconds', 'toodles_canary_runs_total']) {
       t.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is exported`);

@@ -50,6 +50,19 @@ export async function metric(base: string, series: string): Promise<number | und
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+/** /metrics is rendered at most once a second: waits until `series` reads `want` (or 5 s pass); returns the last reading. */
+export async function metricBecomes(base: string, series: string, want: number, timeoutMs = 5_000): Promise<number | undefined> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await metric(base, series);
+    if (v === want || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Lets the one-second rendering of /metrics expire, so the next read is current (for baselines). */
+export const metricsSettle = () => new Promise((r) => setTimeout(r, 1_100));
+
 /** Polls until cond() holds (checked every 50 ms) or fails after timeoutMs. */
 export async function eventually<T>(what: string, cond: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
