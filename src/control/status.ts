@@ -17,6 +17,7 @@ export interface StatusDocument {
   cardSubmits: number;
   commandFailures: number;
   lastMessageAt?: string;
+  lastCommand?: { name: string; at: string; ok: boolean };
   watchdogLastPingAt?: string;
   proxy: string;
   device?: { registered: true; at: string; reused: boolean; url?: string };
@@ -52,6 +53,7 @@ export function statusDocument(f: StatusFacts): StatusDocument {
     cardSubmits: s.cardSubmits,
     commandFailures: s.commandFailures,
     lastMessageAt: iso(s.lastMessageAt),
+    lastCommand: s.lastCommand && { ...s.lastCommand, at: iso(s.lastCommand.at)! },
     watchdogLastPingAt: iso(s.watchdogLastPingAt),
     proxy: f.proxy,
     device: s.device && { registered: true, at: iso(s.device.at)!, reused: s.device.reused, url: s.device.url },
@@ -76,6 +78,7 @@ export function renderStatus(d: StatusDocument, now = Date.now()): string {
     ['last reconnect', last ? `${ago(last.at)}, ${last.kind} (${last.reason ?? 'no reason'}), took ${last.durationMs} ms, deaf ${last.deafMs} ms` : 'none yet'],
     ['deaf in total', `${d.deafSTotal} s`],
     ['messages', `${d.messages} handled (last ${ago(d.lastMessageAt)}), ${d.cardSubmits} card submits, ${d.commandFailures} command failures`],
+    ['last command', d.lastCommand ? `${d.lastCommand.name}, ${d.lastCommand.ok ? 'answered' : 'FAILED'} ${ago(d.lastCommand.at)}` : 'none yet'],
     ['watchdog', d.watchdogLastPingAt ? `last ping ${ago(d.watchdogLastPingAt)}` : 'not pinged (no systemd watchdog)'],
     ['proxy', d.proxy],
     ['device', d.device ? `registered (${d.device.reused ? 'refreshed' : 'new'}) ${ago(d.device.at)}` : 'not registered'],

@@ -50,6 +50,7 @@ export interface StatsSnapshot {
   cardSubmits: number;
   commandFailures: number;
   lastMessageAt?: number;
+  lastCommand?: { name: string; at: number; ok: boolean };
   watchdogLastPingAt?: number;
   device?: { url?: string; reused: boolean; at: number };
   canary: { last?: CanaryRecord; lastOkAt?: number; consecutiveFailures: number };
@@ -96,6 +97,7 @@ export class DaemonStats {
 
   command(name: string, durationMs: number, ok: boolean): void {
     if (!ok) this.s.commandFailures += 1;
+    this.s.lastCommand = { name, at: this.now(), ok };
     this.sink?.command(name, durationMs, ok);
   }
 

@@ -25,12 +25,13 @@ t.test('toodles status reads the running daemon over its control socket', async 
     t.equal(run.code, 0, 'exit 0');
     t.comment(`\n${run.stdout}`);
     t.ok(run.stdout.split('\n').length <= 24, 'fits one screen');
-    for (const label of ['toodles', 'connection', 'reconnects', 'last reconnect', 'deaf in total', 'messages', 'watchdog', 'proxy', 'device', 'canary', 'healing']) {
+    for (const label of ['toodles', 'connection', 'reconnects', 'last reconnect', 'deaf in total', 'messages', 'last command', 'watchdog', 'proxy', 'device', 'canary', 'healing']) {
       t.match(run.stdout, new RegExp(`^${label} +\\S`, 'm'), `has a "${label}" line`);
     }
     t.match(run.stdout, /^connection +online for \d+s \(as Toodles\)$/m);
     t.match(run.stdout, /^messages +1 handled \(last \d+s ago\), 0 card submits, 0 command failures$/m);
     t.match(run.stdout, /^device +registered \(new\)/m);
+    t.match(run.stdout, /^last command +ping, answered \d+s ago$/m);
 
     const json = await cli(['status', '--json'], env);
     t.equal(json.code, 0);
