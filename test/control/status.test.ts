@@ -54,8 +54,12 @@ t.test('toodles status reads the running daemon over its control socket', async 
       return d.connection.state === 'backing_off' && d;
     });
     t.equal(doc.connection.state, 'backing_off');
-    const screen = await cli(['status'], env);
-    t.match(screen.stdout, /^connection +backing_off for /m);
+    // Backoff and connect attempts alternate while upgrades are refused: wait for the screen to catch one.
+    const screen = await eventually('backing_off on the screen', async () => {
+      const run = await cli(['status'], env);
+      return /^connection +backing_off for /m.test(run.stdout) && run;
+    });
+    t.match(screen.stdout, /^last reconnect +none yet$/m, 'the reconnect is not done yet');
     h.sim.faults.clear();
     await h.waitForLog('reconnect.done', (l) => /1006/.test(String(l.reason)), 20_000);
     const after = JSON.parse((await cli(['status', '--json'], env)).stdout) as StatusDocument;
