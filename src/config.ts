@@ -114,6 +114,11 @@ export function proxySettings(env: Env): ProxySettings {
   }
 }
 
+/** TOODLES_RUNTIME_DIR, else systemd's RUNTIME_DIRECTORY (its first entry). */
+export function runtimeDir(env: Env): string | undefined {
+  return optionalDir(env, 'TOODLES_RUNTIME_DIR') ?? (env.RUNTIME_DIRECTORY?.split(':')[0]?.trim() || undefined);
+}
+
 function metricsListen(env: Env): ListenAddress | undefined {
   const raw = env.TOODLES_METRICS_LISTEN?.trim();
   if (!raw) return undefined;
@@ -145,6 +150,6 @@ export function loadConfig(env: Env = process.env): Config {
     stateDir: optionalDir(env, 'TOODLES_STATE_DIR'),
     proxy: proxySettings(env),
     metricsListen: metricsListen(env),
-    runtimeDir: optionalDir(env, 'TOODLES_RUNTIME_DIR') ?? (env.RUNTIME_DIRECTORY?.split(':')[0]?.trim() || undefined),
+    runtimeDir: runtimeDir(env),
   };
 }

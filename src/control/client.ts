@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { bounded } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
+import { runtimeDir } from '../config.js';
 import { CONTROL_SOCKET } from './server.js';
 
 /** Every request to the daemon is bounded: a daemon that does not answer is reported, never waited on. */
@@ -17,8 +18,7 @@ export class NotAnsweringError extends Error {
 
 /** Where the daemon's socket is: the same settings the daemon reads, else where the unit puts it. */
 export function controlSocketPath(env: Record<string, string | undefined> = process.env): string {
-  const dir = env.TOODLES_RUNTIME_DIR?.trim() || env.RUNTIME_DIRECTORY?.split(':')[0]?.trim() || '/run/toodles';
-  return join(dir, CONTROL_SOCKET);
+  return join(runtimeDir(env) ?? '/run/toodles', CONTROL_SOCKET);
 }
 
 export async function controlRequest(

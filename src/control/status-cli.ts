@@ -1,3 +1,4 @@
+import { ConfigError, EXIT_CONFIG } from '../config.js';
 import { controlRequest, controlSocketPath, NotAnsweringError } from './client.js';
 import { renderStatus, type StatusDocument } from './status.js';
 
@@ -12,7 +13,14 @@ export async function runStatus(args: string[], env: Record<string, string | und
     process.stderr.write(`toodles status: unknown argument "${unknown[0]}" (only --json)\n`);
     return 64;
   }
-  const path = controlSocketPath(env);
+  let path: string;
+  try {
+    path = controlSocketPath(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`toodles status: bad configuration: ${err.message}\n`);
+    return EXIT_CONFIG;
+  }
   let body: Record<string, unknown>;
   try {
     ({ body } = await controlRequest(path, 'GET', '/status'));

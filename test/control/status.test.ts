@@ -85,6 +85,9 @@ t.test('no daemon: one line naming systemctl status, exit 3', async (t) => {
   t.equal(run.stdout.trim().split('\n').length, 1, 'one line');
   t.match(run.stdout, /no toodles daemon answers on .*control\.sock \(no socket there\); see `systemctl status toodles`/);
   t.equal((await cli(['status', '--verbose'], { TOODLES_RUNTIME_DIR: dir })).code, 64, 'an unknown flag is a usage error');
+  const relative = await cli(['status'], { TOODLES_RUNTIME_DIR: 'run' });
+  t.equal(relative.code, 78, 'a bad TOODLES_RUNTIME_DIR exits 78');
+  t.match(relative.stderr, /^toodles status: bad configuration: TOODLES_RUNTIME_DIR: must be an absolute path/);
 });
 
 t.test('a daemon that does not answer is reported within the 2 s bound, not waited on', async (t) => {
