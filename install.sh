@@ -2,6 +2,7 @@
 # install.sh -- install, upgrade, roll back or remove the toodles service (Debian/Ubuntu, systemd, root).
 #
 #   ./install.sh [--token-file FILE] [--source DIR]   install, or upgrade in place when already installed
+#       [--canary-token-file FILE]                     also install the canary (toodles-canary.timer, every 5 min)
 #   ./install.sh --rollback                            switch back to the previous release and restart
 #   ./install.sh --uninstall [--purge]                 remove service and releases (--purge: also config,
 #                                                      token, state, logs and the user)
@@ -12,6 +13,7 @@
 #   /opt/toodles/previous -> releases/...    what --rollback goes back to
 #   /etc/toodles/toodles.env                 settings (created from a template only when absent)
 #   /etc/toodles/webex-bot-token             the token, root:root 0600, passed in via LoadCredential=
+#   /etc/toodles/webex-canary-token          the canary identity's token (only with --canary-token-file)
 #   /etc/systemd/system/toodles.service      the unit (rewritten on each install/upgrade/rollback)
 #
 # Building happens in a staging directory; any failure before the switch leaves the running release
@@ -42,18 +44,22 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MODE=install
 PURGE=0
 TOKEN_FROM=""
+CANARY_TOKEN_FROM=""
+CANARY_TOKEN_FILE=$CONF_DIR/webex-canary-token
+CANARY_UNITS="toodles-canary.service toodles-canary.timer"
 STAGE=""
 BUILDING=0
 SWITCHING=0
 INTERRUPTED=""
 TOKEN=""
+CANARY_TOKEN=""
 
 say() { printf 'install.sh: %s\n' "$*"; }
 die() { printf 'install.sh: error: %s\n' "$*" >&2; journal err "error: $*"; exit 1; }
 # what happened to the service also goes to the journal: the terminal may be gone by the end
 note() { say "$*"; journal info "$*"; }
 journal() { [ "$SWITCHING" = 1 ] || [ "$1" = info ] || return 0; logger -t toodles-install -p "user.$1" -- "$2" 2>/dev/null || true; }
-usage() { sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 on_exit() {
   local rc=$?
@@ -77,6 +83,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --token-file) [ $# -ge 2 ] || die "--token-file needs a file"; TOKEN_FROM=$2; shift 2 ;;
     --token-file=*) TOKEN_FROM=${1#*=}; shift ;;
+    --canary-token-file) [ $# -ge 2 ] || die "--canary-token-file needs a file"; CANARY_TOKEN_FROM=$2; shift 2 ;;
+    --canary-token-file=*) CANARY_TOKEN_FROM=${1#*=}; shift ;;
     --source) [ $# -ge 2 ] || die "--source needs a directory"; SRC=$2; shift 2 ;;
     --source=*) SRC=${1#*=}; shift ;;
     --rollback) MODE=rollback; shift ;;
@@ -159,8 +167,10 @@ switch_link() {
   mv -T -- "$tmp" "$PREFIX/$link"
 }
 
-install_unit_from() {   # $1 = release dir
-  local src="$1/systemd/$UNIT" tmp="$UNIT_FILE.tmp.$$"
+install_unit_from() {   # $1 = release dir, $2 = unit (default: the service)
+  local unit=${2:-$UNIT}
+  local src="$1/systemd/$unit" dest="/etc/systemd/system/$unit"
+  local tmp="$dest.tmp.$$"
   [ -f "$src" ] || die "$src is missing"
   if [ "$NODE" != /usr/bin/node ]; then
     sed "s#^ExecStart=/usr/bin/node #ExecStart=$NODE #" "$src" > "$tmp"
@@ -168,8 +178,23 @@ install_unit_from() {   # $1 = release dir
     cat "$src" > "$tmp"
   fi
   chmod 0644 "$tmp"
-  mv -T -- "$tmp" "$UNIT_FILE"
+  mv -T -- "$tmp" "$dest"
   systemctl daemon-reload
+}
+
+# The canary (issue 10): only with --canary-token-file, or refreshed on upgrade when already installed.
+install_canary() {   # $1 = release dir
+  if [ -n "$CANARY_TOKEN" ]; then
+    write_secret "$CANARY_TOKEN_FILE" "$CANARY_TOKEN"
+    CANARY_TOKEN=""
+    say "installed the canary token as $CANARY_TOKEN_FILE (root:root 0600)"
+  elif [ ! -e "/etc/systemd/system/toodles-canary.timer" ]; then
+    return 0
+  fi
+  local u
+  for u in $CANARY_UNITS; do install_unit_from "$1" "$u"; done
+  systemctl enable --now --quiet toodles-canary.timer
+  say "the canary runs every 5 minutes (toodles-canary.timer); its identity must be allowed to talk to the bot"
 }
 
 # restart the unit and wait for READY=1: with Type=notify, systemctl returns only after READY=1 or
@@ -224,18 +249,30 @@ trimmed_token() {
   printf '%s' "$tok"
 }
 
-# Checked before building, so a bad token file costs nothing: sets TOKEN.
-read_token_file() {
-  [ -n "$TOKEN_FROM" ] || return 0
-  [ ! -d "$TOKEN_FROM" ] || die "token file $TOKEN_FROM is a directory"
-  [ -f "$TOKEN_FROM" ] && [ -r "$TOKEN_FROM" ] || die "cannot read token file $TOKEN_FROM"
+# the token in file $1 (called $2 in errors), refused when unusable
+token_from_file() {
   local first=""
-  IFS= read -r first < "$TOKEN_FROM" || true
-  TOKEN=$(trimmed_token "$first" "token file $TOKEN_FROM")
+  [ ! -d "$1" ] || die "$2 $1 is a directory"
+  [ -f "$1" ] && [ -r "$1" ] || die "cannot read $2 $1"
+  IFS= read -r first < "$1" || true
+  trimmed_token "$first" "$2 $1"
+}
+
+# Checked before building, so a bad token file costs nothing: sets TOKEN and CANARY_TOKEN.
+read_token_files() {
+  [ -z "$TOKEN_FROM" ] || TOKEN=$(token_from_file "$TOKEN_FROM" "token file")
+  [ -z "$CANARY_TOKEN_FROM" ] || CANARY_TOKEN=$(token_from_file "$CANARY_TOKEN_FROM" "canary token file")
+}
+
+write_secret() {   # $1 = file, $2 = value: root:root 0600, replaced atomically
+  local tmp="$1.tmp.$$"
+  ( umask 077; printf '%s\n' "$2" > "$tmp" )
+  chown root:root "$tmp"; chmod 0600 "$tmp"
+  mv -T -- "$tmp" "$1"
 }
 
 install_token() {
-  local tok=$TOKEN tmp="$TOKEN_FILE.tmp.$$"
+  local tok=$TOKEN
   if [ -n "$tok" ]; then
     :
   elif [ -s "$TOKEN_FILE" ]; then
@@ -249,9 +286,7 @@ install_token() {
   else
     die "no token installed yet: pass --token-file FILE (or run install.sh on a terminal to be prompted)"
   fi
-  ( umask 077; printf '%s\n' "$tok" > "$tmp" )
-  chown root:root "$tmp"; chmod 0600 "$tmp"
-  mv -T -- "$tmp" "$TOKEN_FILE"
+  write_secret "$TOKEN_FILE" "$tok"
   tok=""; TOKEN=""
   say "installed the token as $TOKEN_FILE (root:root 0600)"
 }
@@ -402,7 +437,7 @@ activate() {
 do_install() {
   check_node
   check_build_prereqs
-  read_token_file
+  read_token_files
   check_env_file
   if [ -z "$(current_release)" ] && [ -z "$TOKEN_FROM" ] && [ ! -s "$TOKEN_FILE" ] && ! { [ -t 0 ] || (: </dev/tty) 2>/dev/null; }; then
     die "no token installed yet: pass --token-file FILE (or run install.sh on a terminal to be prompted)"
@@ -415,6 +450,7 @@ do_install() {
   MODE=switching
   activate "$REL_NAME"
   install_command
+  install_canary "$PREFIX/current"
   prune_releases
   show_status
 }
@@ -446,6 +482,14 @@ do_uninstall() {
     say "stopping and disabling $UNIT"
     systemctl disable --now --quiet "$UNIT" || true
   fi
+  local u
+  for u in $CANARY_UNITS; do
+    if [ -e "/etc/systemd/system/$u" ]; then
+      systemctl disable --now --quiet "$u" 2>/dev/null || true
+      rm -f -- "/etc/systemd/system/$u"
+      say "removed $u"
+    fi
+  done
   rm -f -- "$UNIT_FILE"
   [ $PURGE = 1 ] && rm -rf -- "/etc/systemd/system/$UNIT.d"
   systemctl daemon-reload

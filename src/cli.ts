@@ -8,7 +8,9 @@ const USAGE = `usage: toodles <command>
   simulator [--port N]   run the local Webex simulator and print the settings that point toodles at it
   monitor [--help]       check the bot's reconnects, deaf time and restarts (journal or --log-dir); exit 0/1/2/3
   activity [--since 7d] [--person EMAIL] [--command NAME] [--json | --csv]
-                         the audit trail: every command run and card submit`;
+                         the audit trail: every command run and card submit
+  status [--json]        what the running daemon is doing (from its control socket); exit 3 when none answers
+  canary                 prove a message from a second identity reaches the bot and is answered; exit 0 or 2`;
 
 async function run(): Promise<number> {
   let config;
@@ -50,6 +52,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'monitor':
       return (await import('./monitor/cli.js')).runMonitor(rest);
+    case 'status':
+      return (await import('./control/status-cli.js')).runStatus(rest);
+    case 'canary':
+      return (await import('./canary/cli.js')).runCanaryCli(rest);
     case undefined:
     case 'help':
     case '--help':

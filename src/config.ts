@@ -4,9 +4,11 @@ import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './we
 import { unwritableReason } from './util/writable-dir.js';
 import type { AccessSettings } from './bot/access.js';
 import type { CommandSettings } from './commands/index.js';
+import { parseListenAddress, type ListenAddress } from './metrics/listen.js';
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
 export const EXIT_AUTH = 77; // EX_NOPERM: Webex rejected the token; restarting will not help
+export const EXIT_RESTART = 75; // EX_TEMPFAIL: asked to restart (canary healing); Restart=on-failure brings it back
 
 export interface Config {
   token: string;
@@ -24,6 +26,10 @@ export interface Config {
   commands: CommandSettings;
   /** Audit records older than this many days are pruned. */
   activityDays: number;
+  /** /healthz and /metrics listen here (TOODLES_METRICS_LISTEN); off when unset. */
+  metricsListen?: ListenAddress;
+  /** The control socket's directory: TOODLES_RUNTIME_DIR, else systemd's RUNTIME_DIRECTORY; no socket without either. */
+  runtimeDir?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -42,15 +48,11 @@ type Env = Record<string, string | undefined>;
 /** No setting needs more; a longer one is a mistake (a pasted file), and it would swamp every message quoting it. */
 export const MAX_SETTING_LENGTH = 4096;
 const SHOWN_LENGTH = 80;
-/** Every variable loadConfig reads, checked for length before anything else looks at it. */
-const SETTINGS = [
-  'WEBEX_BOT_TOKEN', 'TOODLES_WEBEX_U2C_URL', 'TOODLES_WEBEX_HYDRA_URL', 'TOODLES_RECONNECT_INTERVAL_S',
-  'TOODLES_DRAIN_TIMEOUT_S', 'TOODLES_LOG_LEVEL', 'TOODLES_LOG_DIR', 'TOODLES_STATE_DIR', 'TOODLES_PROXY_URL',
-  'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy',
-];
+/** The variables loadConfig reads besides TOODLES_*, checked for length before anything else looks at it. */
+const SETTINGS = ['WEBEX_BOT_TOKEN', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
 
 function checkLengths(env: Env): void {
-  for (const name of SETTINGS) {
+  for (const name of [...SETTINGS, ...Object.keys(env).filter((n) => n.startsWith('TOODLES_'))]) {
     const length = env[name]?.length ?? 0;
     if (length > MAX_SETTING_LENGTH) throw new ConfigError(name, `is ${length} characters long; at most ${MAX_SETTING_LENGTH}`);
   }
@@ -62,7 +64,7 @@ export function shown(raw: string): string {
   return JSON.stringify(safe.length > SHOWN_LENGTH ? `${safe.slice(0, SHOWN_LENGTH)}...` : safe);
 }
 
-function seconds(env: Env, name: string, fallback: number, min: number): number {
+export function seconds(env: Env, name: string, fallback: number, min: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback * 1000;
   const value = Number(raw);
@@ -72,7 +74,7 @@ function seconds(env: Env, name: string, fallback: number, min: number): number 
   return Math.round(value * 1000);
 }
 
-function httpUrl(env: Env, name: string, fallback: string): string {
+export function httpUrl(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim() || fallback;
   let url: URL;
   try {
@@ -86,31 +88,34 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   return raw.replace(/\/+$/, '');
 }
 
-function readToken(env: Env): string {
-  const fromEnv = env.WEBEX_BOT_TOKEN?.trim();
+/**
+ * A Webex token: the systemd credential of that name, else the environment variable. Under systemd
+ * the credential is the token; one also left in the environment would be stale or a leak.
+ */
+export function readToken(env: Env, name = 'WEBEX_BOT_TOKEN', credential = 'webex-bot-token'): string {
+  const fromEnv = env[name]?.trim();
   const credentials = env.CREDENTIALS_DIRECTORY;
   if (credentials) {
-    const file = join(credentials, 'webex-bot-token');
+    const file = join(credentials, credential);
     let text: string | undefined;
     try {
       text = readFileSync(file, 'utf8').trim();
     } catch {
-      if (!fromEnv) throw new ConfigError('WEBEX_BOT_TOKEN', `not set and the credential file ${file} cannot be read`);
+      if (!fromEnv) throw new ConfigError(name, `not set and the credential file ${file} cannot be read`);
     }
     if (text !== undefined) {
-      // Under systemd the credential is the token; one left in the environment would be stale or a leak.
       if (fromEnv) {
         throw new ConfigError(
-          'WEBEX_BOT_TOKEN',
-          `set in the environment while the webex-bot-token credential (${file}) also provides a token; ` +
-            'remove WEBEX_BOT_TOKEN from the environment (/etc/toodles/toodles.env): the token belongs only in the credential',
+          name,
+          `set in the environment while the ${credential} credential (${file}) also provides a token; ` +
+            `remove ${name} from the environment (/etc/toodles/toodles.env): the token belongs only in the credential`,
         );
       }
       return validToken(`credential ${file}`, text);
     }
   }
-  if (fromEnv) return validToken('WEBEX_BOT_TOKEN', fromEnv);
-  throw new ConfigError('WEBEX_BOT_TOKEN', 'not set (set it, or provide the webex-bot-token credential)');
+  if (fromEnv) return validToken(name, fromEnv);
+  throw new ConfigError(name, `not set (set it, or provide the ${credential} credential)`);
 }
 
 function validToken(source: string, token: string): string {
@@ -124,14 +129,14 @@ function validToken(source: string, token: string): string {
   return token;
 }
 
-function optionalDir(env: Env, name: string): string | undefined {
+export function optionalDir(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
   if (!raw.startsWith('/')) throw new ConfigError(name, `must be an absolute path (got ${shown(raw)})`);
   return raw;
 }
 
-function logLevel(env: Env): LogLevel {
+export function logLevel(env: Env): LogLevel {
   const raw = (env.TOODLES_LOG_LEVEL?.trim() || 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
     throw new ConfigError('TOODLES_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')} (got ${shown(raw)})`);
@@ -139,7 +144,7 @@ function logLevel(env: Env): LogLevel {
   return raw as LogLevel;
 }
 
-function proxySettings(env: Env): ProxySettings {
+export function proxySettings(env: Env): ProxySettings {
   try {
     return resolveProxySettings(env);
   } catch (err) {
@@ -186,6 +191,21 @@ function days(env: Env, name: string, fallback: number): number {
   return Number(raw);
 }
 
+/** TOODLES_RUNTIME_DIR, else systemd's RUNTIME_DIRECTORY (its first entry). */
+export function runtimeDir(env: Env): string | undefined {
+  return optionalDir(env, 'TOODLES_RUNTIME_DIR') ?? (env.RUNTIME_DIRECTORY?.split(':')[0]?.trim() || undefined);
+}
+
+function metricsListen(env: Env): ListenAddress | undefined {
+  const raw = env.TOODLES_METRICS_LISTEN?.trim();
+  if (!raw) return undefined;
+  try {
+    return parseListenAddress(raw);
+  } catch (err) {
+    throw new ConfigError('TOODLES_METRICS_LISTEN', (err as Error).message);
+  }
+}
+
 /** Reads and validates the whole configuration up front, so a bad value fails at start, not at 3 a.m. */
 export function loadConfig(env: Env = process.env): Config {
   checkLengths(env);
@@ -210,6 +230,8 @@ export function loadConfig(env: Env = process.env): Config {
     access: accessSettings(env),
     commands: commandSettings(env),
     activityDays: days(env, 'TOODLES_ACTIVITY_DAYS', 365),
+    metricsListen: metricsListen(env),
+    runtimeDir: runtimeDir(env),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import { EXIT_AUTH } from './config.js';
+import { EXIT_AUTH, EXIT_RESTART } from './config.js';
 import { createLog, type Logger } from './log.js';
 import { Dispatcher } from './bot/dispatcher.js';
 import type { Command } from './bot/command.js';
@@ -15,6 +15,10 @@ import { createMercuryAgent, createRestAgent, describeProxy, installRestProxy } 
 import type { MercuryTuning } from './webex/sdk.js';
 import { packageVersion } from './version.js';
 import { errorText } from './util/error-text.js';
+import { DaemonStats } from './stats/stats.js';
+import { Metrics } from './metrics/metrics.js';
+import { expose } from './control/expose.js';
+import { statusDocument } from './control/status.js';
 
 /** Knobs tests turn to make minutes into milliseconds; production uses the defaults. */
 export interface DaemonTuning {
@@ -87,6 +91,8 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     proxy: describeProxy(config.proxy),
   });
 
+  const metrics = config.metricsListen ? new Metrics(() => supervisor.status()) : undefined;
+  const stats = new DaemonStats(metrics);
   const proxyErrors = proxyErrorReporter(logger);
   const restAgent = createRestAgent(config.proxy, proxyErrors.options);
   const link = new SdkWebexLink({
@@ -100,6 +106,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     log: logger,
     requestTimeoutMs: tuning.requestTimeoutMs,
     prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
+    observer: stats,
   });
   let ready = false;
   let lastState: { status: SupervisorStatus; detail: string } | undefined;
@@ -111,7 +118,10 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     link,
     log: logger,
     seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir, onPersistence: persistence.report }),
-    handle: (activity) => dispatcher.handle(activity),
+    handle: (activity) => {
+      if (activity.actorId !== connection().bot?.id) stats.activity(activity.kind);
+      return dispatcher.handle(activity);
+    },
     timings,
     backoff: new Backoff(tuning.backoff ?? DEFAULT_BACKOFF),
     onState: (status, detail) => {
@@ -123,7 +133,8 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
         logger.info({ event: 'daemon.ready', durationMs: Date.now() - startedAt });
       }
     },
-    onProgress: watchdogPinger(notifier),
+    onProgress: watchdogPinger(notifier, stats),
+    onReconnect: (r) => stats.reconnected(r),
   });
   const connection = () => supervisor.status();
   const storage = openStorage({ dir: config.stateDir, log: logger });
@@ -140,6 +151,29 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
     access: config.access,
     storage,
+    onCommand: (name, ms, ok) => stats.command(name, ms, ok),
+  });
+  let restartRequested = false;
+  const stop = (reason: string) => {
+    notifier.stopping();
+    supervisor.stop(reason);
+  };
+  const exposed = expose({
+    config,
+    log: logger,
+    stats,
+    metrics,
+    connection,
+    livenessMs: timings.livenessTimeoutMs,
+    status: () =>
+      statusDocument({ version, startedAt, now: Date.now(), connection: connection(), stats: stats.snapshot(), proxy: describeProxy(config.proxy) }),
+    heal: {
+      rebuild: (reason) => supervisor.rebuildLink(reason),
+      restart: (reason) => {
+        restartRequested = true; // exits non-zero: systemd's Restart=on-failure starts a fresh process
+        stop(reason);
+      },
+    },
   });
 
   const onRejection = (reason: unknown) => {
@@ -153,7 +187,8 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     process.off('unhandledRejection', onRejection);
     stopPruning();
     storage.close();
-    const code = outcome.kind === 'failed' ? EXIT_AUTH : 0;
+    await (await exposed).close();
+    const code = outcome.kind === 'failed' ? EXIT_AUTH : restartRequested ? EXIT_RESTART : 0;
     if (outcome.kind === 'failed') logger.error({ event: 'daemon.failed', reason: outcome.reason, exitCode: code });
     logger.info({ event: 'daemon.exit', exitCode: code, uptimeMs: Date.now() - startedAt });
     await ownLog.close();
@@ -161,22 +196,20 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   });
   return {
     status: connection,
-    stop(reason) {
-      notifier.stopping();
-      supervisor.stop(reason);
-    },
+    stop,
     done,
   };
 }
 
 /** The supervisor reports progress every tick; systemd wants WATCHDOG=1 every half WatchdogSec. */
-function watchdogPinger(notifier: Notifier): () => void {
+function watchdogPinger(notifier: Notifier, stats: DaemonStats): () => void {
   let lastPing = 0;
   return () => {
     const now = Date.now();
     if (notifier.watchdogIntervalMs > 0 && now - lastPing >= notifier.watchdogIntervalMs) {
       lastPing = now;
       notifier.watchdog();
+      stats.watchdogPing();
     }
   };
 }

@@ -19,6 +19,8 @@ export interface DispatcherDeps {
   handlerTimeoutMs: number;
   access: AccessSettings;
   storage: Storage;
+  /** Each command run, for stats and metrics. */
+  onCommand?: (name: string, durationMs: number, ok: boolean) => void;
 }
 
 /** One command run or card submit on its way through the dispatcher. */
@@ -226,9 +228,11 @@ export class Dispatcher {
     this.deps.log.info({ event: 'command.done', command: run.command, person: run.sender.email, kind: run.kind, outcome, durationMs: Date.now() - run.started, ref: run.ref });
   }
 
-  /** The one place a command run ends: recorded in the audit trail (never failing the run). */
+  /** The one place a command run ends: recorded in the audit trail (never failing the run) and the stats. */
   private finish(run: Run, outcome: Outcome): void {
     const durationMs = Date.now() - run.started;
+    // Only registered keywords reach the stats: their labels must stay a small, fixed set.
+    if (outcome !== 'denied' && this.byKeyword.has(run.command)) this.deps.onCommand?.(run.command, durationMs, outcome !== 'failed');
     this.deps.storage.recordActivity({
       at: run.started,
       personEmail: run.sender.email,

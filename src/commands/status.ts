@@ -1,4 +1,5 @@
 import { submitData, type Command, type Reply } from '../bot/command.js';
+import { duration } from '../util/duration.js';
 import type { CommandDeps } from './deps.js';
 
 export function status(deps: Pick<CommandDeps, 'version' | 'startedAt' | 'now' | 'connection'>): Command {
@@ -29,16 +30,4 @@ function statusReply(deps: Pick<CommandDeps, 'version' | 'startedAt' | 'now' | '
       actions: [{ type: 'Action.Submit', title: 'Refresh', data: submitData('status', 'refresh') }],
     },
   };
-}
-
-export function duration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const parts = [
-    [Math.floor(s / 86400), 'd'],
-    [Math.floor((s % 86400) / 3600), 'h'],
-    [Math.floor((s % 3600) / 60), 'm'],
-    [s % 60, 's'],
-  ] as const;
-  const shown = parts.filter(([n]) => n > 0).slice(0, 2);
-  return shown.length ? shown.map(([n, u]) => `${n}${u}`).join(' ') : '0s';
 }

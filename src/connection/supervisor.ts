@@ -57,6 +57,8 @@ export interface SupervisorStatus {
   lastReconnectMs?: number;
   lastReconnectReason?: string;
   bot?: BotIdentity;
+  /** When the receiving socket was last heard from (none while no socket receives). */
+  lastHeardAt?: number;
 }
 
 export interface SupervisorDeps {
@@ -70,6 +72,8 @@ export interface SupervisorDeps {
   onState?: (status: SupervisorStatus, detail: string) => void;
   /** Called from the supervisor's own loop, only while it is making progress. */
   onProgress?: () => void;
+  /** Called once per completed reconnect (stats and metrics). */
+  onReconnect?: (r: { graceful: boolean; reason?: string; durationMs: number; deafMs: number }) => void;
   now?: () => number;
 }
 
@@ -128,6 +132,7 @@ export class Supervisor {
       lastReconnectMs: this.lastReconnectMs,
       lastReconnectReason: this.lastReconnectReason,
       bot: this.bot,
+      lastHeardAt: this.active?.conn.lastHeardAt(),
     };
   }
 
@@ -156,6 +161,12 @@ export class Supervisor {
   /** Something in the SDK went wrong outside any call we made (an unhandled rejection): rebuild it. */
   sdkFault(reason: string): void {
     this.deps.link.renew(reason);
+  }
+
+  /** Rebuilds the Webex link from scratch (fresh SDK instance, new device) and moves onto it, make before break. */
+  rebuildLink(reason: string): void {
+    this.deps.link.rebuild(reason);
+    this.wake({ kind: 'rotate', reason });
   }
 
   private async step(): Promise<SupervisorOutcome | undefined> {
@@ -341,6 +352,7 @@ export class Supervisor {
         deafMs,
         connection: next.conn.id,
       });
+      this.deps.onReconnect?.({ graceful: state === 'draining', reason: this.lastReconnectReason, durationMs: this.lastReconnectMs, deafMs });
       this.reconnectStartedAt = undefined;
     }
     this.transition(state, reason, budgetMs ?? this.t.reconnectIntervalMs + this.t.connectTimeoutMs);

@@ -1,18 +1,8 @@
+import { duration } from '../util/duration.js';
 import type { Reconnect, Report, Thresholds } from './analyze.js';
 
 const clock = (at: number) => new Date(at).toISOString().slice(0, 19).replace('T', ' ');
 const ms = (v: number | undefined) => (v === undefined ? '-' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`);
-
-export function duration(msTotal: number): string {
-  const s = Math.floor(msTotal / 1000);
-  const d = Math.floor(s / 86_400);
-  const h = Math.floor((s % 86_400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d}d ${h}h ${m}m`;
-  if (h > 0) return `${h}h ${m}m`;
-  if (m > 0) return `${m}m ${s % 60}s`;
-  return `${s}s`;
-}
 
 /** Runs of at least this many healthy scheduled reconnects are shown as one line. */
 const RUN = 3;

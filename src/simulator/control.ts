@@ -4,6 +4,7 @@
  *
  *   GET  /_sim/state                      bot, people, rooms, devices, connections, faults
  *   POST /_sim/people                     {email, displayName?, type?: 'person'|'bot'}
+ *   POST /_sim/identities                 {email, displayName?, type?} -> {token, person}: a second identity with its own token
  *   POST /_sim/rooms/direct               {personEmail}
  *   POST /_sim/rooms/group                {title, memberEmails}
  *   POST /_sim/messages                   {from, roomId, text, parentId?, mentionBot?, files?}
@@ -36,6 +37,7 @@ const FAULT_NAMES: Array<keyof SimFaults> = [
   'oversizedFrame',
   'excessiveDeviceRegistrations',
   'replaceOnNewConnection',
+  'deafDevice',
 ];
 
 export class ControlApi {
@@ -82,6 +84,7 @@ export class ControlApi {
     }
     if (method === 'POST') {
       if (path === '/people') return sim.addPerson({ email: need('email'), displayName: body.displayName, type: body.type });
+      if (path === '/identities') return sim.addIdentity({ email: need('email'), displayName: body.displayName });
       if (path === '/rooms/direct') return sim.directRoom(need('personEmail'));
       if (path === '/rooms/group') return sim.groupRoom(need('title'), need('memberEmails'));
       if (path === '/messages')

@@ -39,6 +39,8 @@ export class FaultState {
   replaceOnNewConnection = false;
   /** WDM register fails with "User has excessive device registrations" (always, or at >= limit active devices). */
   excessiveRegistrations?: { limit?: number };
+  /** Devices Webex has gone deaf to: pings answered, events never delivered (not even queued) until a new device registers. */
+  readonly deafDevices = new Set<string>();
   readonly rest: RestFaultRule[] = [];
   private nextRuleId = 1;
 
@@ -80,6 +82,7 @@ export class FaultState {
     this.refuseUpgrades = undefined;
     this.replaceOnNewConnection = false;
     this.excessiveRegistrations = undefined;
+    this.deafDevices.clear();
     this.rest.length = 0;
   }
 
@@ -91,6 +94,7 @@ export class FaultState {
       refuseUpgrades: this.refuseUpgrades ?? null,
       replaceOnNewConnection: this.replaceOnNewConnection,
       excessiveRegistrations: this.excessiveRegistrations ?? null,
+      deafDevices: [...this.deafDevices],
       rest: this.rest,
     };
   }

@@ -69,6 +69,11 @@ export interface SimFaults {
   excessiveDeviceRegistrations(opts?: { limit?: number } | false): void;
   /** A new socket on a device closes the device's other sockets with 4000 "replaced", despite multipleConnections=true. */
   replaceOnNewConnection(on?: boolean): void;
+  /**
+   * Deaf but alive: Webex keeps answering pings on this device's sockets (default: every registered
+   * device) but delivers it no events, until the bot registers a new device. Returns devices hit.
+   */
+  deafDevice(deviceId?: string): number;
   /** Current switches, for logs and the control API. */
   snapshot(): Record<string, unknown>;
   clear(): void;
@@ -84,6 +89,8 @@ export interface Simulator {
   bot: { id: string; email: string; displayName: string };
   /** A person, or another bot with `type: 'bot'` (any domain: addresses are not checked). */
   addPerson(p: { email: string; displayName?: string; type?: 'person' | 'bot' }): SimPerson;
+  /** Another identity (a second bot, like a canary) with its own token: it can post to the bot over REST and read the replies. */
+  addIdentity(p: { email: string; displayName?: string }): { token: string; person: SimPerson };
   directRoom(personEmail: string): SimRoom;
   groupRoom(title: string, memberEmails: string[]): SimRoom;
   /** `files` attaches files (content URLs); with them `text` may be empty, and then the message has none. */
@@ -114,7 +121,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     // Filled in lazily: the port is known only after listen().
     '',
   );
-  const rest = new RestApi({ state, faults, baseUrl: () => baseUrl, botToken, orgId });
+  const identities = new Map<string, SimPerson>(); // token -> identity, besides the bot
+  const rest = new RestApi({ state, faults, baseUrl: () => baseUrl, botToken, orgId, identities });
   const mercury = new MercuryServer(state, faults, log, botToken);
 
   const server: Server = createServer((req, res) => {
@@ -174,6 +182,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     oversizedFrame: (bytes = 2 * 1024 * 1024, deviceId) => mercury.oversized(bytes, deviceId),
     excessiveDeviceRegistrations: (o = {}) => void (faults.excessiveRegistrations = o === false ? undefined : o),
     replaceOnNewConnection: (on = true) => void (faults.replaceOnNewConnection = on),
+    deafDevice: (deviceId) => {
+      const hit = [...state.devices.values()].filter((d) => !d.deleted && (!deviceId || d.uuid === deviceId));
+      for (const d of hit) faults.deafDevices.add(d.uuid);
+      return hit.length;
+    },
     snapshot: () => faults.snapshot(),
     clear: () => {
       const wasNotReading = faults.notReading;
@@ -199,6 +212,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     botToken,
     bot: { id: state.bot.id, email: state.bot.email, displayName: state.bot.displayName },
     addPerson: (p) => state.addPerson(p),
+    addIdentity: (p) => {
+      const person = state.addPerson(p);
+      person.type = 'bot';
+      const token = `${randomBytes(24).toString('hex')}_PF84_${orgId}`;
+      identities.set(token, person);
+      return { token, person };
+    },
     directRoom: (email) => state.directRoom(email),
     groupRoom: (title, members) => state.groupRoom(title, members),
     postMessage: (m) => {

@@ -172,7 +172,7 @@ export class MercuryServer {
       filterMessage: false,
     };
     for (const device of this.state.devices.values()) {
-      if (device.deleted) continue;
+      if (device.deleted || this.faults.deafDevices.has(device.uuid)) continue;
       let q = this.pending.get(device.uuid);
       if (!q) this.pending.set(device.uuid, (q = new Map()));
       const p: Pending = { frame, sentOn: new Set() };

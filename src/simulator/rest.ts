@@ -18,7 +18,11 @@ export interface RestContext {
   baseUrl: () => string;
   botToken: string;
   orgId: string;
+  /** Other identities' tokens (see Simulator.addIdentity); they may use hydra, not devices. */
+  identities: Map<string, SimPerson>;
 }
+
+type Route = { auth: boolean; botOnly?: boolean; run: (body: Record<string, any>, q: URLSearchParams, actor: SimPerson) => Reply };
 
 export class RestApi {
   constructor(private readonly ctx: RestContext) {}
@@ -38,13 +42,18 @@ export class RestApi {
       return true;
     }
 
-    if (route.auth && req.headers.authorization !== `Bearer ${this.ctx.botToken}`) {
+    const actor = this.actorFor(req.headers.authorization);
+    if (route.auth && !actor) {
       sendJson(res, 401, hydraError(401, 'The request requires a valid access token set in the Authorization request header.'));
+      return true;
+    }
+    if (route.botOnly && actor !== this.ctx.state.bot) {
+      sendJson(res, 403, hydraError(403, 'only the bot has devices in the simulator'));
       return true;
     }
     try {
       const body = method === 'GET' || method === 'DELETE' ? {} : await readJson(req);
-      const r = route.run(body, query);
+      const r = route.run(body, query, actor ?? this.ctx.state.bot);
       sendJson(res, r.status, r.body, r.headers);
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
@@ -53,7 +62,13 @@ export class RestApi {
     return true;
   }
 
-  private route(method: string, path: string): { auth: boolean; run: (body: Record<string, any>, q: URLSearchParams) => Reply } | undefined {
+  private actorFor(authorization: string | undefined): SimPerson | undefined {
+    const token = authorization?.replace(/^Bearer /, '');
+    if (!token) return undefined;
+    return token === this.ctx.botToken ? this.ctx.state.bot : this.ctx.identities.get(token);
+  }
+
+  private route(method: string, path: string): Route | undefined {
     const { state } = this.ctx;
     const seg = (re: RegExp) => re.exec(path);
     let m: RegExpExecArray | null;
@@ -68,10 +83,11 @@ export class RestApi {
     if (path.startsWith('/metrics/api/v1/')) return { auth: false, run: () => ({ status: 204 }) };
 
     // --- wdm: device registrations.
-    if (method === 'POST' && path === '/wdm/api/v1/devices') return { auth: true, run: (b) => this.registerDevice(b) };
+    if (method === 'POST' && path === '/wdm/api/v1/devices') return { auth: true, botOnly: true, run: (b) => this.registerDevice(b) };
     if (method === 'GET' && path === '/wdm/api/v1/devices')
       return {
         auth: true,
+        botOnly: true,
         run: () => ({ status: 200, body: { devices: [...state.devices.values()].filter((d) => !d.deleted).map((d) => this.deviceDto(d)) } }),
       };
     if ((m = seg(/^\/wdm\/api\/v1\/devices\/([^/]+)$/))) {
@@ -84,6 +100,7 @@ export class RestApi {
       if (method === 'PUT')
         return {
           auth: true,
+          botOnly: true,
           run: (b) => {
             const d = live();
             d.refreshes++;
@@ -92,10 +109,11 @@ export class RestApi {
             return { status: 200, body: this.deviceDto(d) };
           },
         };
-      if (method === 'GET') return { auth: true, run: () => ({ status: 200, body: this.deviceDto(live()) }) };
+      if (method === 'GET') return { auth: true, botOnly: true, run: () => ({ status: 200, body: this.deviceDto(live()) }) };
       if (method === 'DELETE')
         return {
           auth: true,
+          botOnly: true,
           run: () => {
             live().deleted = true;
             return { status: 204 };
@@ -110,14 +128,15 @@ export class RestApi {
       const id = m[1]!;
       return {
         auth: true,
-        run: () => {
-          const person = id === 'me' ? state.bot : state.personById(id);
+        run: (_b, _q, actor) => {
+          const person = id === 'me' ? actor : state.personById(id);
           if (!person) throw new HttpError(404, 'person not found');
           return { status: 200, body: this.personDto(person) };
         },
       };
     }
-    if (method === 'POST' && p === '/messages') return { auth: true, run: (b) => this.createMessage(b) };
+    if (method === 'POST' && p === '/messages') return { auth: true, run: (b, _q, actor) => this.createMessage(b, actor) };
+    if (method === 'GET' && p === '/messages/direct') return { auth: true, run: (_b, q, actor) => this.directMessages(q, actor) };
     if ((m = /^\/messages\/([^/]+)$/.exec(p))) {
       const id = m[1]!;
       const find = () => {
@@ -204,8 +223,31 @@ export class RestApi {
     };
   }
 
-  private createMessage(b: Record<string, any>): Reply {
+  /** The 1:1 space between the actor and a person; anyone but the bot has one only with the bot. */
+  private directRoomWith(actor: SimPerson, person: SimPerson | undefined): SimRoom | undefined {
     const { state } = this.ctx;
+    if (!person) return undefined;
+    if (actor === state.bot) return state.directRoom(person.email);
+    if (person !== state.bot) throw new HttpError(403, 'in the simulator, identities other than the bot only talk to the bot');
+    return state.directRoom(actor.email);
+  }
+
+  private directMessages(q: URLSearchParams, actor: SimPerson): Reply {
+    const { state } = this.ctx;
+    const email = q.get('personEmail');
+    const room = this.directRoomWith(actor, email ? state.personByEmail(email) : state.personById(q.get('personId') ?? ''));
+    if (!room) throw new HttpError(404, 'person not found');
+    const parentId = q.get('parentId');
+    const items = [...state.messages.values()]
+      .filter((m) => m.roomId === room.id && !m.deleted && (!parentId || m.parentId === parentId))
+      .reverse()
+      .map((m) => this.messageDto(m));
+    return { status: 200, body: { items } };
+  }
+
+  private createMessage(b: Record<string, any>, actor: SimPerson): Reply {
+    const { state } = this.ctx;
+    if (actor !== state.bot) return this.createMessageAs(actor, b);
     let room: SimRoom | undefined;
     if (typeof b.roomId === 'string') room = state.roomById(b.roomId);
     else if (typeof b.toPersonEmail === 'string') room = state.directRoom(b.toPersonEmail);
@@ -228,6 +270,17 @@ export class RestApi {
       parentId: typeof b.parentId === 'string' ? b.parentId : undefined,
       attachments: b.attachments,
     });
+    return { status: 200, body: this.messageDto(msg) };
+  }
+
+  /** Another identity posts: only into its 1:1 space with the bot (by roomId, toPersonEmail or toPersonId). */
+  private createMessageAs(actor: SimPerson, b: Record<string, any>): Reply {
+    const { state } = this.ctx;
+    const target = typeof b.toPersonEmail === 'string' ? state.personByEmail(b.toPersonEmail) : typeof b.toPersonId === 'string' ? state.personById(b.toPersonId) : undefined;
+    const room = typeof b.roomId === 'string' ? state.roomById(b.roomId) : this.directRoomWith(actor, target);
+    if (!room || !room.memberEmails.includes(actor.email)) throw new HttpError(404, 'Could not find a room with provided ID.');
+    if (typeof b.text !== 'string' && typeof b.markdown !== 'string') throw new HttpError(400, 'Message must contain text or markdown');
+    const msg = state.addMessage({ author: actor, room, text: b.text ?? b.markdown, markdown: b.markdown, parentId: typeof b.parentId === 'string' ? b.parentId : undefined });
     return { status: 200, body: this.messageDto(msg) };
   }
 

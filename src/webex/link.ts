@@ -22,6 +22,8 @@ export interface LinkOptions {
   requestTimeoutMs?: number;
   /** Called on every fresh SDK instance, before it makes a request (e.g. to route REST through a proxy). */
   prepareSdk?: (sdk: WebexSdk) => void;
+  /** Told of REST retries (status undefined: a network error) and of each device registration, for stats. */
+  observer?: { restRetry(status: number | undefined): void; device(d: { url?: string; reused: boolean }): void };
 }
 
 /** A REST call Webex answered with 404: the thing is gone; retrying will not bring it back. */
@@ -50,6 +52,8 @@ interface Generation {
   retired: boolean;
   /** Settles once the device is registered (or refreshed) on this instance. */
   registered: Promise<void>;
+  /** Rebuilt away from: its device is deleted when the instance is disposed. */
+  dropDevice?: boolean;
 }
 
 const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' }; // the one close the SDK never reconnects after
@@ -105,6 +109,13 @@ export class SdkWebexLink implements WebexLink {
     gen.retired = true;
     this.generation = undefined;
     if (gen.sockets === 0) this.dispose(gen);
+  }
+
+  rebuild(reason: string): void {
+    this.opts.log.warn({ event: 'webex.link_rebuild', reason });
+    if (this.generation) this.generation.dropDevice = true;
+    this.device = undefined; // the next instance registers anew
+    this.renew(reason);
   }
 
   async shutdown(signal: AbortSignal): Promise<void> {
@@ -197,8 +208,9 @@ export class SdkWebexLink implements WebexLink {
       this.renew(`device registration failed: ${errorText(err)}`);
       throw err;
     }
-    this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
+    if (!gen.dropDevice) this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
     this.opts.log.info({ event: 'webex.device', reused, url: device.url });
+    this.opts.observer?.device({ url: device.url, reused });
     if (gen.retired) this.dispose(gen); // renewed while registering: its refresh timer must not live on
   }
 
@@ -233,6 +245,19 @@ export class SdkWebexLink implements WebexLink {
     // Stop the retired instance's device refresh timer without deleting the shared registration.
     clearTimeout((gen.sdk.internal.device as unknown as { refreshTimer?: NodeJS.Timeout }).refreshTimer);
     void gen.sdk.internal.mercury.disconnectAll(PERMANENT_CLOSE).catch(() => undefined);
+    if (gen.dropDevice) void this.dropDevice(gen);
+  }
+
+  /** Deletes the device a rebuild left behind; Webex allows only ~100 registrations per bot. */
+  private async dropDevice(gen: Generation): Promise<void> {
+    const device = gen.sdk.internal.device;
+    const url = device.url;
+    try {
+      await bounded('old device unregister', () => device.unregister(), { timeoutMs: this.requestTimeoutMs });
+      this.opts.log.info({ event: 'webex.device_dropped', url });
+    } catch (err) {
+      this.opts.log.warn({ event: 'webex.device_drop_failed', url, err: errorText(err) });
+    }
   }
 
   /**
@@ -256,6 +281,7 @@ export class SdkWebexLink implements WebexLink {
         if (!retryable(status) || attempt >= attempts || signal?.aborted) throw err;
         const waitMs = status === 429 ? retryAfterMs(err as SdkHttpError) : 250 * 2 ** attempt;
         this.opts.log.warn({ event: 'webex.rest_retry', what, status, attempt, waitMs, err: errorText(err) });
+        this.opts.observer?.restRetry(status);
         await sleep(waitMs, signal);
       }
     }

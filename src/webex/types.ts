@@ -87,6 +87,8 @@ export interface WebexLink extends WebexApi {
   connect(signal: AbortSignal): Promise<LinkConnection>;
   /** The next connect() uses a fresh SDK instance on the same device; the old one retires with its sockets. */
   renew(reason: string): void;
+  /** Like renew(), but the fresh instance registers a new device; the old one is deleted once its sockets are gone. */
+  rebuild(reason: string): void;
   /** Closes every socket, unregisters the device and releases the SDK. */
   shutdown(signal: AbortSignal): Promise<void>;
 }

@@ -7,7 +7,8 @@ import { CLI, ensureBuilt } from '../support/spawn-daemon.js';
 import { Analyzer, DEFAULT_THRESHOLDS } from '../../src/monitor/analyze.js';
 import { fromJournalLine, fromJsonLine } from '../../src/monitor/records.js';
 import { parseArgs, parseSince, progressReporter } from '../../src/monitor/cli.js';
-import { duration, renderText } from '../../src/monitor/render.js';
+import { renderText } from '../../src/monitor/render.js';
+import { duration } from '../../src/util/duration.js';
 import { pruneRolledFiles } from '../../src/log/retention.js';
 
 /** Recorded rolling-log lines (a real daemon against the simulator), moved in time so the last is `lagMs` ago. */
@@ -114,7 +115,7 @@ t.test('--since: durations and timestamps', async (t) => {
   t.equal(parseSince('2026-11-29T08:00:00Z', now), Date.parse('2026-11-29T08:00:00Z'));
   t.throws(() => parseSince('soon', now));
   t.match(parseArgs(['--unit=bot', '--json', '--since', '90m'], now), { unit: 'bot', json: true, since: now - 90 * 60_000 });
-  t.equal(duration(90_061_000), '1d 1h 1m');
+  t.equal(duration(90_061_000), '1d 1h');
   t.equal(duration(3_725_000), '1h 2m');
   t.equal(duration(65_000), '1m 5s');
 });

@@ -606,6 +606,102 @@ async function main(): Promise<void> {
     t.equal(failures.stdout.trim(), '', 'the database never failed');
   });
 
+  // Issue 10: the control socket, `toodles status` and the canary under the real systemd.
+  const toodles = 'toodles'; // /usr/local/bin/toodles, put on the PATH by install.sh
+  const canaryIdentity = s.addIdentity({ email: 'canary@webex.bot', displayName: 'Canary' });
+
+  await t.test('toodles status reads /run/toodles/control.sock; exit 3 and one line when the daemon is stopped', async (t) => {
+    const sock = await sh('stat -c "%a %U:%G %F" /run/toodles/control.sock');
+    t.match(sock.stdout, /^660 toodles:toodles socket$/m, 'the socket is toodles:toodles 0660');
+    const st = await sh(`${toodles} status`);
+    t.equal(st.code, 0, 'exit 0');
+    t.comment(`\n${st.stdout}`);
+    t.match(st.stdout, /^connection +online for /m);
+    t.match(st.stdout, /^watchdog +last ping \d+s ago$/m, 'the watchdog is being pinged');
+    const doc = JSON.parse((await sh(`${toodles} status --json`)).stdout) as { pid: number; connection: { state: string } };
+    t.equal(String(doc.pid), (await show('MainPID')).MainPID, '--json: the main pid');
+    t.equal(doc.connection.state, 'online');
+    await sh(`systemctl stop ${UNIT}`, { timeoutMs: 60_000 });
+    const none = await sh(`${toodles} status`);
+    t.equal(none.code, 3, 'exit 3 with no daemon');
+    t.equal(none.stdout.trim().split('\n').length, 1, 'one line');
+    t.match(none.stdout, /see `systemctl status toodles`/);
+    t.equal((await sh(`systemctl start ${UNIT}`, { timeoutMs: 120_000 })).code, 0, 'started again');
+    await answersPing(t);
+  });
+
+  await t.test('install.sh --canary-token-file installs the canary timer; a run passes and shows in toodles status', async (t) => {
+    const before = await sh('ls /etc/systemd/system | grep -c canary; ls /etc/toodles');
+    t.match(before.stdout, /^0$/m, 'no canary unit before the option');
+    t.notMatch(before.stdout, /webex-canary-token/, 'no canary token before the option');
+    const prep = await sh(
+      `umask 077; printf '%s\\n' '${canaryIdentity.token}' > /root/canary-token; printf 'TOODLES_CANARY_TIMEOUT_S=4\\n' >> /etc/toodles/toodles.env; ` +
+        // Access control from here on: people of example.com, and the canary (a bot) by its address.
+        `printf 'TOODLES_ALLOWED_DOMAINS=example.com\\nTOODLES_ALLOWED_EMAILS=${canaryIdentity.person.email}\\n' >> /etc/toodles/toodles.env`,
+    );
+    t.equal(prep.code, 0);
+    const r = await sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC} --canary-token-file /root/canary-token`, { timeoutMs: 600_000 });
+    t.equal(r.code, 0, 'install.sh exits 0');
+    if (r.code !== 0) t.comment(r.stdout + r.stderr);
+    t.match(r.stdout, /the canary runs every 5 minutes/);
+    t.notMatch(r.stdout + r.stderr, canaryIdentity.token, 'the canary token is never printed');
+    const files = await sh('stat -c "%a %U:%G" /etc/toodles/webex-canary-token; systemctl is-enabled toodles-canary.timer; systemctl is-active toodles-canary.timer');
+    t.match(files.stdout, /^600 root:root$/m, 'canary token root:root 0600');
+    t.match(files.stdout, /^enabled\nactive$/m, 'timer enabled and active');
+    const timer = await sh('systemctl show toodles-canary.timer -p TimersMonotonic --value');
+    t.match(timer.stdout, /OnUnitActiveUSec=5min/, 'every 5 minutes');
+    const sec = await sh('systemd-analyze security toodles-canary.service --no-pager');
+    const exposure = Number(/Overall exposure level for toodles-canary\.service: ([\d.]+)/.exec(sec.stdout)?.[1] ?? 99);
+    figure(`systemd-analyze security toodles-canary: exposure ${exposure}`);
+    t.ok(exposure <= 2.0, `hardened like the main unit: exposure ${exposure} <= 2.0`);
+    const v = await sh('systemd-analyze verify /etc/systemd/system/toodles-canary.service /etc/systemd/system/toodles-canary.timer 2>&1');
+    t.equal(v.stdout.trim(), '', 'systemd-analyze verify prints nothing');
+
+    await sh('systemctl stop toodles-canary.timer'); // the runs below are ours, not the timer's
+    const since = nowS();
+    const run = await sh('systemctl start toodles-canary.service', { timeoutMs: 120_000 });
+    t.equal(run.code, 0, 'the canary passes');
+    const j = (await sh(`journalctl -u toodles-canary.service --no-pager -o json --all --since @${Math.floor(since)}`)).stdout;
+    const ok = j.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, string>).find((e) => e.EVENT === 'canary.ok');
+    t.ok(ok, 'EVENT=canary.ok in the journal');
+    t.match(ok?.ROUND_TRIP_MS ?? '', /^\d+$/, 'with its round trip as a field');
+    figure(`canary round trip under systemd: ${ok?.ROUND_TRIP_MS} ms`);
+    t.notMatch(j, canaryIdentity.token, 'no token in the journal');
+    t.match((await sh(`${toodles} status`)).stdout, /^canary +ok, round trip \d+ ms/m, 'toodles status shows it');
+  });
+
+  await t.test('deaf device: two canary failures rebuild the link, a third restarts the daemon through systemd', async (t) => {
+    const canary = () => sh('systemctl start toodles-canary.service', { timeoutMs: 120_000 });
+    const since = nowS();
+    s.faults.deafDevice();
+    t.not((await canary()).code, 0, 'first run fails');
+    t.equal((await sh('systemctl show toodles-canary.service -p ExecMainStatus --value')).stdout.trim(), '2', 'exit 2');
+    const deaf = s.devices().filter((d) => !d.deleted).map((d) => d.id);
+    t.not((await canary()).code, 0, 'second run fails and asks for a rebuild');
+    let fresh: string | undefined;
+    for (let i = 0; i < 100 && !fresh; i++, await sleep(100)) fresh = s.devices().find((d) => !d.deleted && !deaf.includes(d.id))?.id;
+    t.ok(fresh, 'the daemon registered a new device');
+    const heal = await sh(`journalctl -u ${UNIT} --no-pager -o cat --since @${Math.floor(since)} EVENT=daemon.heal ACTION=rebuild`);
+    t.match(heal.stdout, /\S/, 'the daemon logged the rebuild (EVENT=daemon.heal ACTION=rebuild)');
+    t.match((await sh(`${toodles} status`)).stdout, /^healing +rebuild /m, 'toodles status shows the rebuild');
+
+    s.faults.deafDevice(); // Webex is deaf to the new device too: the rebuild was not enough
+    const before = await show('MainPID,NRestarts');
+    t.not((await canary()).code, 0, 'third run fails and asks for a restart');
+    let after: Record<string, string> = {};
+    for (let i = 0; i < 300; i++, await sleep(100)) {
+      after = await show('MainPID,NRestarts,ActiveState,SubState');
+      if (Number(after.NRestarts) > Number(before.NRestarts) && after.SubState === 'running') break;
+    }
+    t.ok(Number(after.NRestarts) > Number(before.NRestarts), `systemd restarted it (NRestarts ${before.NRestarts} -> ${after.NRestarts})`);
+    t.not(after.MainPID, before.MainPID, 'a new main process');
+    t.match(await sh(`journalctl -u ${UNIT} --no-pager --since @${Math.floor(since)}`).then((r) => r.stdout), /status=75/, 'it exited 75');
+    s.faults.clear();
+    t.equal((await canary()).code, 0, 'the canary passes against the restarted daemon');
+    await answersPing(t);
+    await sh('systemctl start toodles-canary.timer');
+  });
+
   await t.test('install.sh --uninstall keeps config; --purge removes it', async (t) => {
     const exists = async (paths: string[]) => {
       const r = await sh(paths.map((p) => `if [ -e ${p} ]; then echo "present ${p}"; else echo "absent ${p}"; fi`).join('; ') + '; getent passwd toodles >/dev/null && echo "present user" || echo "absent user"');
@@ -619,6 +715,11 @@ async function main(): Promise<void> {
     for (const p of ['/etc/toodles/toodles.env', '/etc/toodles/webex-bot-token', '/var/lib/toodles', '/var/log/toodles', 'user'])
       t.match(left, `present ${p}`, `${p} kept`);
     t.equal((await sh('test -e /usr/local/bin/toodles; echo $?')).stdout.trim(), '1', '/usr/local/bin/toodles removed');
+    t.match(r.stdout, /removed toodles-canary.timer/, 'the canary units are removed');
+    const canaryLeft = await sh('ls /etc/systemd/system | grep -c canary; ls /etc/toodles; systemctl list-timers --all --no-pager | grep -c toodles-canary');
+    t.match(canaryLeft.stdout, /^0\n/, 'no canary unit left');
+    t.match(canaryLeft.stdout, /webex-canary-token/, 'the canary token is kept until --purge');
+    t.match(canaryLeft.stdout, /\n0\n?$/, 'no canary timer listed');
     t.equal(latestDevice()?.deleted, true, 'the stop unregistered the device');
     r = await sh(`bash ${ROOT}/install.sh --uninstall --purge`, { timeoutMs: 120_000 });
     t.equal(r.code, 0, '--uninstall --purge exits 0');

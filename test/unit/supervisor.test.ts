@@ -28,6 +28,7 @@ function scriptedLink(connect: (n: number) => Promise<LinkConnection>, start: ()
     start: async () => (await start(), { id: 'bot', displayName: 'Toodles', emails: [] }),
     connect: () => connect(++n),
     renew: (reason) => void renewals.push(reason),
+    rebuild: (reason) => void renewals.push(`rebuild: ${reason}`),
     shutdown: async () => undefined,
     getMessage: () => Promise.reject(new Error('unused')),
     getCardAction: () => Promise.reject(new Error('unused')),

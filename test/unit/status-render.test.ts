@@ -1,0 +1,49 @@
+import t from 'tap';
+import { renderStatus, statusDocument } from '../../src/control/status.js';
+import { DaemonStats } from '../../src/stats/stats.js';
+
+t.test('the status screen, with every line filled in', async (t) => {
+  let now = Date.parse('2026-11-30T12:00:00Z');
+  const stats = new DaemonStats(undefined, () => now);
+  stats.reconnected({ graceful: false, reason: 'connection closed (1006 )', durationMs: 812, deafMs: 640 });
+  stats.reconnected({ graceful: true, reason: 'scheduled', durationMs: 41, deafMs: 0 });
+  stats.activity('message');
+  stats.activity('cardAction');
+  stats.command('deploy', 30_000, false);
+  stats.restRetry(503);
+  stats.restRetry(undefined);
+  stats.watchdogPing();
+  stats.device({ url: 'https://wdm/devices/1', reused: true });
+  t.equal(stats.canary({ ok: false, stage: 'no_reply' }), 1);
+  t.equal(stats.canary({ ok: false, stage: 'no_reply' }), 2);
+  stats.heal('rebuild', 'canary failed 2 times in a row');
+  now += 65_000;
+  const doc = statusDocument({
+    version: '1.2.3',
+    startedAt: now - 3_600_000 * 26,
+    now,
+    connection: { state: 'online', since: now - 125_000, reconnects: 2, bot: { id: 'b', displayName: 'Toodles', emails: ['toodles@webex.bot'] } },
+    stats: stats.snapshot(),
+    proxy: 'proxy http://proxy:3128 (from HTTPS_PROXY)',
+  });
+  const screen = renderStatus(doc, now);
+  t.equal(
+    screen,
+    [
+      `toodles         1.2.3, pid ${process.pid}, up 1d 2h`,
+      'connection      online for 2m 5s (as Toodles)',
+      'reconnects      1 graceful, 1 after faults',
+      'last reconnect  1m 5s ago, graceful (scheduled), took 41 ms, deaf 0 ms',
+      'deaf in total   0.6 s',
+      'messages        1 handled (last 1m 5s ago), 1 card submits, 1 command failures',
+      'last command    deploy, FAILED 1m 5s ago',
+      'watchdog        last ping 1m 5s ago',
+      'proxy           proxy http://proxy:3128 (from HTTPS_PROXY)',
+      'device          registered (refreshed) 1m 5s ago',
+      'canary          FAILED at no_reply 1m 5s ago; 2 failures in a row',
+      'healing         rebuild 1m 5s ago (canary failed 2 times in a row)',
+    ].join('\n'),
+  );
+  t.equal(stats.canary({ ok: true, roundTripMs: 300 }), 0, 'a pass resets the count');
+  t.match(renderStatus(statusDocument({ version: '1', startedAt: now, now, connection: { state: 'starting', since: now, reconnects: 0 }, stats: stats.snapshot(), proxy: 'x' }), now), /^canary +ok, round trip 300 ms 0s ago; 0 failures in a row$/m);
+});
