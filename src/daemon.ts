@@ -6,9 +6,10 @@ import { Dispatcher } from './bot/dispatcher.js';
 import type { Command } from './bot/command.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from './connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities } from './connection/seen-activities.js';
-import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from './connection/backoff.js';
+import { Pacer, type RetryPolicy } from './connection/recovery.js';
 import { systemdNotifier, type Notifier } from './systemd/notifier.js';
 import { SdkWebexLink } from './webex/link.js';
+import { DeviceStore } from './webex/device-record.js';
 import { createMercuryAgent, createRestAgent, describeProxy, installRestProxy } from './webex/proxy.js';
 import type { MercuryTuning } from './webex/sdk.js';
 import { packageVersion } from './version.js';
@@ -21,9 +22,12 @@ export interface DaemonTuning {
   handlerTimeoutMs?: number;
   /** Each Webex REST attempt is abandoned after this long. */
   requestTimeoutMs?: number;
-  backoff?: BackoffPolicy;
+  /** Builds the retry policy (default: paced recovery; bench:recovery passes the old backoff as its baseline). */
+  retry?: () => RetryPolicy;
   extraCommands?: Command[];
   notifier?: Notifier;
+  /** The supervisor's clock (tests jump it to stand for a long outage). */
+  now?: () => number;
   /** Use this logger instead of building one from the config (in-process tests). */
   logger?: Logger;
 }
@@ -92,12 +96,15 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       token: config.token,
       u2cUrl: config.u2cUrl,
       hydraUrl: config.hydraUrl,
-      mercury: { pingInterval: 15_000, pongTimeout: 14_000, maxRetries: 1, ...tuning.mercury },
-      wsOptions: { handshakeTimeout: timings.connectTimeoutMs, agent: createMercuryAgent(config.proxy, proxyErrors.options) },
+      // A ping every 5 s, given up after 4 s: a silently cut socket is noticed within 9-10 s.
+      mercury: { pingInterval: 5_000, pongTimeout: 4_000, maxRetries: 1, ...tuning.mercury },
+      // One hanging upgrade is given up after 10 s; hedged attempts beside it keep the pace meanwhile.
+      wsOptions: { handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000), agent: createMercuryAgent(config.proxy, proxyErrors.options) },
     },
     log: logger,
     requestTimeoutMs: tuning.requestTimeoutMs,
     prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
+    deviceStore: config.stateDir ? new DeviceStore(config.stateDir) : undefined,
   });
   let ready = false;
   const supervisor: Supervisor = new Supervisor({
@@ -106,7 +113,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir }),
     handle: (activity) => dispatcher.handle(activity),
     timings,
-    backoff: new Backoff(tuning.backoff ?? DEFAULT_BACKOFF),
+    backoff: tuning.retry?.() ?? new Pacer(),
     onState: (status, detail) => {
       notifier.status(statusLine(status, detail, ready, proxyErrors.recent()));
       if (status.state === 'online' && !ready) {
@@ -116,6 +123,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       }
     },
     onProgress: watchdogPinger(notifier),
+    now: tuning.now,
   });
   const connection = () => supervisor.status();
   const dispatcher: Dispatcher = new Dispatcher({

@@ -48,6 +48,7 @@ export const MERCURY_PATH = '/mercury/api/v1/apps/wx2/registrations';
 export class MercuryServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   private readonly conns = new Map<string, Conn>();
+  private readonly hung = new Set<Duplex>();
   /** deviceUuid -> eventId -> pending (un-acked) event, in insertion order. */
   private readonly pending = new Map<string, Map<string, Pending>>();
 
@@ -65,6 +66,13 @@ export class MercuryServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = new RegExp(`^${MERCURY_PATH}/([^/]+)/messages$`).exec(url.pathname);
     const device = m ? this.state.devices.get(m[1]!) : undefined;
+    this.log.log('ws-upgrade', { path: url.pathname });
+    if (this.faults.hangUpgrades) {
+      // Read and never answered, like a server that is up but wedged; held until stop().
+      this.hung.add(socket);
+      socket.once('close', () => this.hung.delete(socket));
+      return;
+    }
     const refusal = this.faults.takeUpgradeRefusal();
     const status = refusal ?? (!device ? 404 : device.deleted ? 404 : undefined);
     if (status) {
@@ -286,6 +294,7 @@ export class MercuryServer {
 
   async stop(): Promise<void> {
     for (const c of this.conns.values()) if (c.open) c.ws.terminate();
+    for (const socket of this.hung) socket.destroy();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

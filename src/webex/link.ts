@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { bounded, sleep, waitForEvent, type OnceEmitter } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
+import type { DeviceRecord, DeviceStore } from './device-record.js';
 import { createWebexSdk, hydraIdsFor, type CreateWebexSdkOptions, type WebexSdk } from './sdk.js';
 import {
   FatalWebexError,
@@ -20,6 +21,8 @@ export interface LinkOptions {
   requestTimeoutMs?: number;
   /** Called on every fresh SDK instance, before it makes a request (e.g. to route REST through a proxy). */
   prepareSdk?: (sdk: WebexSdk) => void;
+  /** Where the device registration is recorded across restarts (TOODLES_STATE_DIR); none: not recorded. */
+  deviceStore?: DeviceStore;
 }
 
 /** A REST call Webex answered with 404: the thing is gone; retrying will not bring it back. */
@@ -33,6 +36,9 @@ export class NotFoundError extends Error {
 // Mercury internals the adapter overrides; kept here so nothing else knows they exist.
 interface MercuryInternals {
   _reconnect: (...args: unknown[]) => Promise<void>;
+  _attemptConnection: (url: string, sessionId: string, callback: (err?: unknown) => void, options?: unknown) => unknown;
+  backoffCalls: Map<string, { abort(): void }>;
+  trigger(event: string, ...args: unknown[]): void;
   _handleImminentShutdown: (...args: unknown[]) => void;
   getSocket(sessionId: string): { on(event: string, listener: () => void): void } | undefined;
 }
@@ -59,7 +65,7 @@ const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' }; // the one c
  */
 export class SdkWebexLink implements WebexLink {
   private generation?: Generation;
-  private device?: Record<string, unknown>;
+  private device?: DeviceRecord;
   private sessions = 0;
   private lastRegistration: Promise<void> = Promise.resolve();
   private readonly requestTimeoutMs: number;
@@ -80,7 +86,11 @@ export class SdkWebexLink implements WebexLink {
     const sessionId = `toodles-${++this.sessions}`;
     const connection = new MercuryConnection(gen, sessionId, () => this.released(gen), this.opts.log);
     gen.sockets += 1;
-    const connected = mercury.connect(undefined, sessionId);
+    // The SDK's first failed attempt ends the connect (tameMercury): its error, not the abort's.
+    const settled = new AbortController();
+    const failure = waitForEvent<unknown>(mercury as unknown as OnceEmitter, attemptFailed(sessionId), { timeoutMs: Infinity, signal: settled.signal });
+    failure.catch(() => undefined);
+    const connected = Promise.race([mercury.connect(undefined, sessionId), failure.then((err) => Promise.reject(err))]);
     connected.catch(() => undefined); // an abort below rejects it; the outcome is read through `bounded`
     const onAbort = () => void connection.close();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -91,6 +101,7 @@ export class SdkWebexLink implements WebexLink {
       throw classifyConnectError(err);
     } finally {
       signal.removeEventListener('abort', onAbort);
+      settled.abort();
     }
     connection.attach();
     return connection;
@@ -112,6 +123,7 @@ export class SdkWebexLink implements WebexLink {
     this.generation = undefined;
     await gen.sdk.internal.mercury.disconnectAll(PERMANENT_CLOSE).catch(() => undefined);
     await bounded('device unregister', () => gen.sdk.internal.device.unregister(), { timeoutMs: this.requestTimeoutMs, signal });
+    this.opts.deviceStore?.clear();
     this.dispose(gen);
   }
 
@@ -171,18 +183,22 @@ export class SdkWebexLink implements WebexLink {
       await waitForEvent(sdk as unknown as OnceEmitter, 'ready', { timeoutMs: this.requestTimeoutMs, what: 'sdk ready' });
     }
     const device = sdk.internal.device;
-    const reused = this.device !== undefined;
-    // Same registration as before: Webex allows ~100 per bot, a new one per reconnect would exhaust it.
-    if (this.device) device.set(this.device);
+    // Same registration as before, even one a killed process left behind: Webex allows ~100 per
+    // bot, a new one per reconnect or restart would exhaust it. One Webex no longer knows (404) is
+    // registered anew by the SDK's refresh.
+    const known = this.device ?? this.opts.deviceStore?.load();
+    const reused = known !== undefined;
+    if (known) device.set({ ...known });
     try {
-      await this.rest(reused ? 'device refresh' : 'device register', () => device.register());
+      // One try: the supervisor paces the retries.
+      await this.rest(reused ? 'device refresh' : 'device register', () => device.register(), undefined, retryableRead, 1);
     } catch (err) {
       this.watchLateRegistration(gen);
       this.renew(`device registration failed: ${errorText(err)}`);
       throw err;
     }
-    this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
-    this.opts.log.info({ event: 'webex.device', reused, url: device.url });
+    this.keepDevice({ url: device.url ?? '', webSocketUrl: device.webSocketUrl ?? '' });
+    this.opts.log.info({ event: 'webex.device', reused: reused && device.url === known?.url, url: device.url });
     if (gen.retired) this.dispose(gen); // renewed while registering: its refresh timer must not live on
   }
 
@@ -195,13 +211,23 @@ export class SdkWebexLink implements WebexLink {
     device.once('registration:success', () => {
       if (!device.url || device.url === this.device?.url) return;
       if (!this.device) {
-        this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
+        this.keepDevice({ url: device.url, webSocketUrl: device.webSocketUrl ?? '' });
         this.opts.log.info({ event: 'webex.device_adopted', url: device.url });
         return;
       }
       this.opts.log.warn({ event: 'webex.device_orphan_removed', url: device.url });
       void bounded('orphan device unregister', () => device.unregister(), { timeoutMs: this.requestTimeoutMs }).catch(() => undefined);
     });
+  }
+
+  private keepDevice(record: DeviceRecord): void {
+    this.device = record;
+    try {
+      this.opts.deviceStore?.save(record);
+    } catch (err) {
+      // Not fatal: without the record a restart after a crash registers a second device.
+      this.opts.log.warn({ event: 'webex.device_record_failed', err: errorText(err) });
+    }
   }
 
   private async sdkForRest(signal?: AbortSignal): Promise<WebexSdk> {
@@ -228,8 +254,8 @@ export class SdkWebexLink implements WebexLink {
     call: () => Promise<T>,
     signal?: AbortSignal,
     retryable: (status: number | undefined) => boolean = retryableRead,
+    attempts = 4,
   ): Promise<T> {
-    const attempts = 4;
     for (let attempt = 1; ; attempt++) {
       try {
         return await bounded(what, call(), { timeoutMs: this.requestTimeoutMs, signal });
@@ -365,7 +391,21 @@ function tameMercury(sdk: WebexSdk): void {
   mercury._reconnect = () => Promise.resolve();
   // A server `shutdown` frame makes the SDK switch sockets by itself; we let the close reach the supervisor instead.
   mercury._handleImminentShutdown = () => undefined;
+  // One try per connect: the SDK's own retries (at least one, whatever maxRetries says) would double
+  // the upgrades the supervisor's pacing allows.
+  const attempt = mercury._attemptConnection;
+  mercury._attemptConnection = function (this: MercuryInternals, url, sessionId, callback, options) {
+    return attempt.call(this, url, sessionId, (err?: unknown) => {
+      if (err) {
+        this.backoffCalls.get(sessionId)?.abort();
+        this.trigger(attemptFailed(sessionId), err);
+      }
+      callback(err);
+    }, options);
+  };
 }
+
+const attemptFailed = (sessionId: string) => `toodles:attempt_failed:${sessionId}`;
 
 function classifyConnectError(err: unknown): unknown {
   const code = (err as { code?: number }).code;
