@@ -80,7 +80,8 @@ export interface OutageResult {
   detectMs?: number;
   /** Lift to the reply to a ping posted at the lift. */
   answerMs: number;
-  /** Upgrades, device and catalog requests, and connections the fault swallowed, during the outage. */
+  /** Upgrades, device registrations/refreshes, and connections the fault swallowed, during the outage
+   * (each device attempt on a fresh SDK instance also fetches its catalog: not counted). */
   attempts: number;
   perMinute: number;
   /** The most attempts in any 60 s window of the outage. */
@@ -99,7 +100,7 @@ function attemptTimes(sim: Simulator, proxy: CuttingProxy | undefined, from: num
       (l) =>
         l.kind === 'ws-upgrade' ||
         l.kind === 'blackholed' ||
-        (l.kind === 'http' && (/catalog/.test(String(l.path)) || (/\/wdm\/api\/v1\/devices/.test(String(l.path)) && l.method !== 'GET'))),
+        (l.kind === 'http' && /\/wdm\/api\/v1\/devices/.test(String(l.path)) && l.method !== 'GET'),
     )
     .map((l) => l.t);
   const viaProxy = (proxy?.records ?? []).filter((r) => r.at >= from && r.at < to && r.outcome !== 'tunnel' && r.outcome !== 'forwarded').map((r) => r.at);
