@@ -366,7 +366,7 @@ async function main(): Promise<void> {
 
   await t.test('2 minutes of stress-ng on every core with messages flowing: no watchdog kill', async (t) => {
     const before = await show('MainPID,NRestarts');
-    const stress = run('stress-ng', ['--cpu', '0', '--timeout', '120s', '--quiet']);
+    const stress = run('stress-ng', ['--cpu', '0', '--timeout', '120s', '--quiet'], { timeoutMs: 150_000 });
     const started = Date.now();
     let asked = 0;
     const slow: number[] = [];
