@@ -10,6 +10,8 @@ export interface RetryPolicy {
   readonly hedgeAfterMs?: number;
   /** How long to wait before the next attempt; the attempt counts as made from then. */
   nextDelayMs(now: number): number;
+  /** An attempt no delay was asked for (the very first one) started now. */
+  attemptStarted?(now: number): void;
   /** Called while online; a stable connection ends the outage. */
   noteStable(onlineForMs: number): void;
 }
@@ -23,13 +25,12 @@ export interface PacingPolicy {
   stableResetMs: number;
 }
 
-// 2.5-3 s apart: with the odd SDK renewal (a catalog fetch and a device refresh) still under one per 2 s.
-export const DEFAULT_PACING: PacingPolicy = { spacingMs: 2_500, jitterMs: 500, stableResetMs: 5_000 };
+export const DEFAULT_PACING: PacingPolicy = { spacingMs: 2_000, jitterMs: 500, stableResetMs: 5_000 };
 
 /**
- * Paced retries for one bot: an attempt every 2.5-3 s, for as long as the outage lasts,
+ * Paced retries for one bot: an attempt every 2-2.5 s, for as long as the outage lasts,
  * and the first one at once when the previous attempt is long past. There is no growing delay: a
- * single client's steady 20-24 attempts a minute are polite, and a path that comes back after ten
+ * single client's steady 24-30 attempts a minute are polite, and a path that comes back after ten
  * minutes is found as quickly as one that comes back after ten seconds.
  */
 export class Pacer implements RetryPolicy {
@@ -58,6 +59,10 @@ export class Pacer implements RetryPolicy {
     return delay;
   }
 
+  attemptStarted(now: number): void {
+    this.lastStart = now;
+  }
+
   noteStable(onlineForMs: number): void {
     if (onlineForMs >= this.policy.stableResetMs) this.attempt = 0;
   }
@@ -71,7 +76,14 @@ export class Pacer implements RetryPolicy {
  */
 export function hedged<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
-  opts: { policy: RetryPolicy; now: () => number; signal: AbortSignal; release: (late: T) => void },
+  opts: {
+    policy: RetryPolicy;
+    now: () => number;
+    signal: AbortSignal;
+    release: (late: T) => void;
+    /** A sibling will start in this many ms (for the log and STATUS=). */
+    onHedge?: (delayMs: number) => void;
+  },
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const running = new Set<AbortController>();
@@ -91,7 +103,9 @@ export function hedged<T>(
       if (after === undefined) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
-        timer = setTimeout(launch, opts.policy.nextDelayMs(opts.now()));
+        const delayMs = opts.policy.nextDelayMs(opts.now());
+        opts.onHedge?.(delayMs);
+        timer = setTimeout(launch, delayMs);
       }, after);
     };
     const launch = () => {

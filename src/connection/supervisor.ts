@@ -142,6 +142,7 @@ export class Supervisor {
   async run(): Promise<SupervisorOutcome> {
     this.ticker = setInterval(() => this.tick(), this.t.tickMs);
     this.transition('starting', 'process start', this.t.startTimeoutMs);
+    this.backoff.attemptStarted?.(this.now()); // a failed start is retried one spacing later, not at once
     try {
       for (;;) {
         const outcome = await this.step();
@@ -183,6 +184,7 @@ export class Supervisor {
             now: this.now,
             signal,
             release: (late) => void late.close(),
+            onHedge: (delayMs) => this.waiting('connect attempt hanging', delayMs),
           });
           this.goOnline(this.adopt(conn), 'connected');
         }, this.t.connectTimeoutMs, 'connect');
@@ -285,12 +287,9 @@ export class Supervisor {
   }
 
   private async backOff(why: string): Promise<SupervisorOutcome | undefined> {
-    const now = this.now();
-    const delayMs = this.backoff.nextDelayMs(now);
-    const outageMs = now - (this.deafSince ?? now);
-    this.deadline = now + delayMs;
-    this.deps.log.info({ event: 'reconnect.wait', reason: why, outageMs, delayMs, attempt: this.backoff.attempts });
-    this.announce(`${why}; ${waitingText(outageMs, delayMs, this.backoff.attempts)}`);
+    const delayMs = this.backoff.nextDelayMs(this.now());
+    this.deadline = this.now() + delayMs;
+    this.waiting(why, delayMs);
     try {
       await sleep(delayMs, this.lifetime.signal);
     } catch {
@@ -298,6 +297,13 @@ export class Supervisor {
     }
     this.transition(this.bot ? 'connecting' : 'starting', 'backoff elapsed', this.bot ? this.t.connectTimeoutMs : this.t.startTimeoutMs);
     return undefined;
+  }
+
+  /** Says what the next attempt waits for, in the log and in STATUS=. */
+  private waiting(why: string, delayMs: number): void {
+    const outageMs = this.now() - (this.deafSince ?? this.now());
+    this.deps.log.info({ event: 'reconnect.wait', reason: why, outageMs, delayMs, attempt: this.backoff.attempts });
+    this.announce(`${why}; ${waitingText(outageMs, delayMs, this.backoff.attempts)}`);
   }
 
   private async connectionLost(reason: string): Promise<void> {

@@ -6,11 +6,12 @@
  *      ?outboundWireFormat=text&bufferStates=true&aliasHttpStatus=true&multipleConnections=true.
  *   2. Client sends {"type":"authorization","data":{"token":"Bearer ..."}}.
  *   3. Server sends a frame whose data.eventType is "mercury.buffer_state" (no top-level type).
- *      Only then does the SDK consider itself connected ("online") and start pinging.
+ *      Only then does the SDK consider itself connected ("online") and start pinging; events go
+ *      only to sockets past this point.
  *   4. Client pings {"id","type":"ping"}; server answers {"id":<same id>,"type":"pong"}.
  *   5. Server frames carry an id and a per-socket sequenceNumber; the client acks each id.
  * Delivery: an event stays un-acked per device until some socket acks it; un-acked events whose
- * sockets all died are delivered again when the device's next socket is authorized.
+ * sockets all died are delivered again when the device's next socket gets its buffer_state.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -34,6 +35,8 @@ export interface SimConnection {
 interface Conn extends SimConnection {
   ws: WebSocket;
   seq: number;
+  /** buffer_state sent: events flow only from then on, as on Webex. */
+  ready: boolean;
 }
 
 interface Pending {
@@ -94,6 +97,7 @@ export class MercuryServer {
       openedAt: Date.now(),
       multipleConnections: url.searchParams.get('multipleConnections') === 'true',
       seq: 0,
+      ready: false,
     };
     this.conns.set(conn.id, conn);
     this.log.log('ws-open', { conn: conn.id, device: deviceId, query: Object.fromEntries(url.searchParams) });
@@ -149,6 +153,7 @@ export class MercuryServer {
       }
     }
     if (this.faults.withholdBufferState) return;
+    conn.ready = true;
     this.send(conn, {
       id: newUuid(),
       data: { eventType: 'mercury.buffer_state', fastPath: false, conversation: 'UNKNOWN', locus: 'UNKNOWN' },
@@ -187,7 +192,7 @@ export class MercuryServer {
       q.set(id, p);
       if (this.faults.silent) continue; // stays pending; re-delivered on the next socket
       for (const c of this.conns.values()) {
-        if (c.deviceId === device.uuid && c.open && c.authorized && c.ws.readyState === c.ws.OPEN) {
+        if (c.deviceId === device.uuid && c.open && c.ready && c.ws.readyState === c.ws.OPEN) {
           p.sentOn.add(c.id);
           this.send(c, frame);
         }
@@ -284,7 +289,7 @@ export class MercuryServer {
   }
 
   connections(): SimConnection[] {
-    return [...this.conns.values()].map(({ ws: _ws, seq: _seq, ...rest }) => ({ ...rest }));
+    return [...this.conns.values()].map(({ ws: _ws, seq: _seq, ready: _ready, ...rest }) => ({ ...rest }));
   }
 
   /** Number of events waiting for an ack, per device. */

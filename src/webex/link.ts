@@ -42,6 +42,12 @@ interface MercuryInternals {
   _handleImminentShutdown: (...args: unknown[]) => void;
   getSocket(sessionId: string): { on(event: string, listener: () => void): void } | undefined;
 }
+interface CatalogServices {
+  initFailed?: boolean;
+  _getCatalog(): { status: { postauth: { ready: boolean } } };
+}
+/** The SDK says "catalog ready" by an event only on success, and "failed" only by a flag. */
+const CATALOG_POLL_MS = 25;
 interface SdkHttpError {
   statusCode?: number;
   headers?: Record<string, string | undefined>;
@@ -190,6 +196,7 @@ export class SdkWebexLink implements WebexLink {
     const reused = known !== undefined;
     if (known) device.set({ ...known });
     try {
+      await this.catalogReady(sdk);
       // One try: the supervisor paces the retries.
       await this.rest(reused ? 'device refresh' : 'device register', () => device.register(), undefined, retryableRead, 1);
     } catch (err) {
@@ -200,6 +207,26 @@ export class SdkWebexLink implements WebexLink {
     this.keepDevice({ url: device.url ?? '', webSocketUrl: device.webSocketUrl ?? '' });
     this.opts.log.info({ event: 'webex.device', reused: reused && device.url === known?.url, url: device.url });
     if (gen.retired) this.dispose(gen); // renewed while registering: its refresh timer must not live on
+  }
+
+  /**
+   * The device plugin waits 10 s for a service catalog, even one whose fetch has already failed:
+   * wait here instead, and fail as soon as the SDK gives up on it, so the supervisor's pacing, not
+   * the SDK's timer, decides when to try again.
+   */
+  private async catalogReady(sdk: WebexSdk): Promise<void> {
+    const services = (sdk.internal as unknown as { services: CatalogServices }).services;
+    await bounded(
+      'service catalog',
+      async (signal) => {
+        for (;;) {
+          if (services._getCatalog().status.postauth.ready) return;
+          if (services.initFailed) throw new Error('service catalog unavailable');
+          await sleep(CATALOG_POLL_MS, signal);
+        }
+      },
+      { timeoutMs: this.requestTimeoutMs },
+    );
   }
 
   /**
@@ -397,8 +424,8 @@ function tameMercury(sdk: WebexSdk): void {
   mercury._attemptConnection = function (this: MercuryInternals, url, sessionId, callback, options) {
     return attempt.call(this, url, sessionId, (err?: unknown) => {
       if (err) {
+        this.trigger(attemptFailed(sessionId), err); // first: the abort below rejects the connect too
         this.backoffCalls.get(sessionId)?.abort();
-        this.trigger(attemptFailed(sessionId), err);
       }
       callback(err);
     }, options);

@@ -3,9 +3,12 @@
  * - ten kills (no close frame), 5 s apart: the first retry is immediate every time (no escalation),
  *   answering again in <= 100 ms p50;
  * - a tunnel silently cut at the proxy (TCP open, nothing moves): noticed within 12 s, answering
- *   within 2 s after that.
+ *   within 2 s after that;
+ * - graceful rotations more often than the stability period no longer keep the retry policy from
+ *   forgetting past failures (the bug: every rotation restarted the "online since" clock).
  */
 import t from 'tap';
+import { Backoff } from '../../src/connection/backoff.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
 import { startHarness } from '../support/daemon-harness.js';
 import { ALICE } from '../support/recovery.js';
@@ -66,4 +69,24 @@ t.test('a silently cut tunnel is noticed within 12 s and answering within 2 s af
   await sleep(10_000);
   const pings = h.sim.traffic().slice(pingsFrom).filter((l) => l.kind === 'ws-in' && (l.frame as { type?: string })?.type === 'ping').length;
   t.ok(pings >= 1 && pings <= 3, `${pings} pings in 10 s (one per 5 s)`);
+});
+
+t.test('graceful rotations every 0.4 s do not keep the retry policy from resetting', async (t) => {
+  // The old policy, whose reset needs 2 s online here: with rotations every 0.4 s it never came.
+  const h = await startHarness({
+    env: { TOODLES_RECONNECT_INTERVAL_S: '0.4', TOODLES_DRAIN_TIMEOUT_S: '0.1' },
+    tuning: { retry: () => new Backoff({ baseMs: 1_000, capMs: 60_000, stableResetMs: 2_000 }) },
+  });
+  t.teardown(() => h.stop());
+  h.sim.faults.refuseUpgrades({ count: 4 });
+  h.sim.faults.killSockets();
+  await h.waitForLog('reconnect.done', undefined, 60_000);
+  const rotationsFrom = h.logs.length;
+  await sleep(3_000);
+  const rotations = h.logs.slice(rotationsFrom).filter((l) => l.event === 'reconnect.done').length;
+  t.ok(rotations >= 4, `${rotations} graceful rotations in 3 s`);
+  const from = h.logs.length;
+  h.sim.faults.killSockets();
+  const wait = await h.waitForLog('reconnect.wait', (l) => h.logs.indexOf(l) >= from, 10_000);
+  t.equal(wait.attempt, 1, 'the failures before were forgotten: attempt 1 again, not 6');
 });

@@ -80,19 +80,21 @@ export interface OutageResult {
   detectMs?: number;
   /** Lift to the reply to a ping posted at the lift. */
   answerMs: number;
-  /** Upgrades, device registrations/refreshes, and connections the fault swallowed, during the outage
-   * (each device attempt on a fresh SDK instance also fetches its catalog: not counted). */
+  /** The daemon's tries during the outage (a start, a connect, a hedged sibling). */
   attempts: number;
   perMinute: number;
-  /** The most attempts in any 60 s window of the outage. */
+  /** The most tries in any 60 s window of the outage. */
   peakPerMinute: number;
+  /** What Webex saw meanwhile: upgrades, catalog and device requests, swallowed connections (a try on
+   * a fresh SDK instance is a catalog fetch, a device request and an upgrade). */
+  requests: number;
   statuses: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What the sim (or the proxy) saw of the daemon's attempts between `from` and `to`. */
-function attemptTimes(sim: Simulator, proxy: CuttingProxy | undefined, from: number, to: number): number[] {
+/** Upgrades, catalog and device requests and swallowed connections Webex (or the proxy) saw between `from` and `to`. */
+function requestsSeen(sim: Simulator, proxy: CuttingProxy | undefined, from: number, to: number): number {
   const seen = sim
     .traffic()
     .filter((l) => l.t >= from && l.t < to)
@@ -100,11 +102,10 @@ function attemptTimes(sim: Simulator, proxy: CuttingProxy | undefined, from: num
       (l) =>
         l.kind === 'ws-upgrade' ||
         l.kind === 'blackholed' ||
-        (l.kind === 'http' && /\/wdm\/api\/v1\/devices/.test(String(l.path)) && l.method !== 'GET'),
-    )
-    .map((l) => l.t);
-  const viaProxy = (proxy?.records ?? []).filter((r) => r.at >= from && r.at < to && r.outcome !== 'tunnel' && r.outcome !== 'forwarded').map((r) => r.at);
-  return [...seen, ...viaProxy].sort((a, b) => a - b);
+        (l.kind === 'http' && (/catalog/.test(String(l.path)) || (/\/wdm\/api\/v1\/devices/.test(String(l.path)) && l.method !== 'GET'))),
+    ).length;
+  const refusedByProxy = (proxy?.records ?? []).filter((r) => r.at >= from && r.at < to && r.outcome !== 'tunnel' && r.outcome !== 'forwarded').length;
+  return seen + refusedByProxy;
 }
 
 function peak(times: number[]): number {
@@ -141,8 +142,6 @@ export async function runOutage(run: OutageRun): Promise<OutageResult> {
   try {
     let began: number;
     let lifted = 0;
-    let logsAtBegin = 0;
-    let logsAtLift = 0;
     let detectMs: number | undefined;
     let asked: { id: string } | undefined;
     if (kind.phase === 'start') {
@@ -151,7 +150,6 @@ export async function runOutage(run: OutageRun): Promise<OutageResult> {
       jump();
       const lift = sleep(outageMs).then(async () => {
         lifted = Date.now();
-        logsAtLift = h?.logs.length ?? 0;
         await kind.end(sim, proxy);
       });
       h = await startHarness({ sim, env, tuning, readyTimeoutMs: outageMs + (run.answerTimeoutMs ?? 60_000) });
@@ -159,7 +157,6 @@ export async function runOutage(run: OutageRun): Promise<OutageResult> {
     } else {
       h = await startHarness({ sim, env, tuning });
       const from = h.logs.length;
-      logsAtBegin = h.logs.length;
       await kind.begin(sim, proxy);
       began = Date.now();
       jump();
@@ -169,25 +166,26 @@ export async function runOutage(run: OutageRun): Promise<OutageResult> {
       );
       await sleep(outageMs);
       lifted = Date.now();
-      logsAtLift = h.logs.length;
       await kind.end(sim, proxy);
     }
     const room = sim.directRoom(ALICE);
     asked = sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' });
     await sim.waitForBotMessage((m) => m.parentId === asked!.id, run.answerTimeoutMs ?? 60_000);
     const answerMs = Date.now() - lifted;
-    const times = attemptTimes(sim, proxy, began, lifted);
-    // A down proxy refuses the TCP connection and keeps no record: the daemon's proxy.error lines count those.
-    const downAttempts = kind.name === 'proxy down' ? h.logs.slice(logsAtBegin, logsAtLift).filter((l) => l.event === 'proxy.error').length : 0;
-    const attempts = times.length + downAttempts;
+    // The daemon's tries: one reconnect.wait before each (hedged siblings too), plus the first start.
+    const tries = h.logs
+      .filter((l) => l.event === 'reconnect.wait' && Number(l.time) >= began && Number(l.time) < lifted)
+      .map((l) => Number(l.time) + Number(l.delayMs));
+    if (kind.phase === 'start') tries.unshift(began);
     return {
       kind: kind.name,
       outageMs,
       detectMs,
       answerMs,
-      attempts,
-      perMinute: (attempts * 60_000) / outageMs,
-      peakPerMinute: Math.max(peak(times), Math.min(attempts, downAttempts)),
+      attempts: tries.length,
+      perMinute: (tries.length * 60_000) / outageMs,
+      peakPerMinute: peak(tries),
+      requests: requestsSeen(sim, proxy, began, lifted),
       statuses: h.notices.filter((n) => n.startsWith('STATUS=')),
     };
   } finally {

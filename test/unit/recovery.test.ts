@@ -14,6 +14,8 @@ t.test('paced: first attempt at once after a quiet spell, then 2.5-3 s apart, ne
   t.equal(p.attempts, 0, 'stable: the outage is over');
   t.equal(p.nextDelayMs(1_000_000), 0, 'a kill long after the last attempt is retried at once');
   t.equal(p.hedgeAfterMs, 2_500);
+  p.attemptStarted(2_000_000);
+  t.equal(p.nextDelayMs(2_000_100), 2_650, 'the first start counts: a failed start waits one spacing');
 });
 
 t.test('hedged: a hanging attempt gets a sibling; the first success wins, the rest are aborted or released', async (t) => {
