@@ -52,7 +52,7 @@ export const DEFAULT_TIMINGS: Omit<SupervisorTimings, 'reconnectIntervalMs' | 'd
   watchdogGraceMs: 30_000,
 };
 
-/** In an outage without timeouts, every this many failed attempts runs on a fresh SDK instance. */
+/** In an outage where Webex answers with errors, every this many failed attempts runs on a fresh SDK instance. */
 const RENEW_EVERY = 20;
 
 export interface SupervisorStatus {
@@ -221,12 +221,14 @@ export class Supervisor {
     if (err instanceof AbortedError && this.lifetime.signal.aborted) return undefined; // stop() takes over
     if (err instanceof FatalWebexError) return this.fail(err.message);
     const reason = `${what} failed: ${errorText(err)}`;
-    // A wait that timed out means the SDK may be wedged inside: never trust that instance again. A
-    // fresh one costs a catalog fetch and a device refresh, so otherwise only when the device may be
-    // gone (404) and now and then in a long outage, to stay inside the attempt budget.
-    if (err instanceof TimeoutError || /\b404\b/.test(reason) || (this.backoff.attempts + 1) % RENEW_EVERY === 0) {
-      this.deps.link.renew(reason);
-    }
+    // A start that timed out means the SDK may be wedged inside: never trust that instance again. A
+    // connect that timed out had hedged siblings on fresh sockets, so it says more about the path
+    // than the instance, and a fresh instance's catalog fetch and device refresh would hang on that
+    // path too. Otherwise a fresh one only when the device may be gone (404), and now and then in an
+    // outage where Webex answers (with errors), in case the instance is at fault after all.
+    const timedOut = err instanceof TimeoutError;
+    const nowAndThen = !timedOut && (this.backoff.attempts + 1) % RENEW_EVERY === 0;
+    if ((timedOut && what !== 'connect') || /\b404\b/.test(reason) || nowAndThen) this.deps.link.renew(reason);
     this.transition('backing_off', reason, 0);
     return undefined;
   }
@@ -311,7 +313,9 @@ export class Supervisor {
     this.active = undefined;
     this.deafSince ??= this.now();
     this.startReconnect(reason);
-    if (lost) await this.teardown(lost, reason);
+    // A dead socket's close can take its whole timeout (nothing answers on a black-holed path): the
+    // next attempt does not wait for it.
+    if (lost) void this.teardown(lost, reason);
     this.transition('backing_off', reason, 0);
   }
 

@@ -11,7 +11,8 @@
  *   4. Client pings {"id","type":"ping"}; server answers {"id":<same id>,"type":"pong"}.
  *   5. Server frames carry an id and a per-socket sequenceNumber; the client acks each id.
  * Delivery: an event stays un-acked per device until some socket acks it; un-acked events whose
- * sockets all died are delivered again when the device's next socket gets its buffer_state.
+ * sockets all died are delivered again on another live socket of the device, or on its next one
+ * once that gets its buffer_state.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -107,8 +108,11 @@ export class MercuryServer {
       conn.open = false;
       conn.closedAt = Date.now();
       conn.closeCode = code;
-      // Events written to this socket but not acked become eligible for re-delivery.
-      for (const p of this.pending.get(deviceId)?.values() ?? []) p.sentOn.delete(conn.id);
+      // Events written to this socket but not acked go to another live socket of the device, or to
+      // its next one.
+      const heldOnlyHere = [...(this.pending.get(deviceId)?.values() ?? [])].filter((p) => p.sentOn.delete(conn.id) && p.sentOn.size === 0);
+      const other = this.openConns(deviceId).find((c) => c.ready);
+      if (other && !this.faults.silent) this.redeliver(other, heldOnlyHere);
       this.log.log('ws-close', { conn: conn.id, code, reason: reason.toString() });
     });
     ws.on('error', (err) => this.log.log('ws-error', { conn: conn.id, error: String(err) }));
@@ -161,10 +165,10 @@ export class MercuryServer {
     this.redeliver(conn);
   }
 
-  /** Send un-acked events that no open socket of this device is currently holding. */
-  private redeliver(conn: Conn): void {
+  /** Send un-acked events (of `events`, or all) that no open socket of this device is currently holding. */
+  private redeliver(conn: Conn, events?: Pending[]): void {
     if (this.faults.silent) return;
-    for (const p of this.pending.get(conn.deviceId)?.values() ?? []) {
+    for (const p of events ?? this.pending.get(conn.deviceId)?.values() ?? []) {
       const holders = [...p.sentOn].filter((id) => this.conns.get(id)?.open);
       if (holders.length) continue;
       p.sentOn.add(conn.id);

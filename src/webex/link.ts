@@ -60,6 +60,8 @@ interface Generation {
   retired: boolean;
   /** Settles once the device is registered (or refreshed) on this instance. */
   registered: Promise<void>;
+  /** Webex answered the last registration with an error: the next caller tries again on this instance. */
+  refused?: boolean;
 }
 
 const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' }; // the one close the SDK never reconnects after
@@ -162,6 +164,7 @@ export class SdkWebexLink implements WebexLink {
   /** The SDK instance new work goes to, once its device registration is in place. */
   private async current(signal?: AbortSignal): Promise<Generation> {
     const gen = this.generation ?? this.newGeneration();
+    if (gen.refused) this.scheduleRegistration(gen);
     // Callers bound this wait themselves; the registration is bounded inside.
     await bounded('sdk ready', gen.registered, { timeoutMs: Infinity, signal });
     return gen;
@@ -173,13 +176,18 @@ export class SdkWebexLink implements WebexLink {
     this.opts.prepareSdk?.(sdk);
     tameMercury(sdk);
     const gen: Generation = { sdk, sockets: 0, retired: false, registered: Promise.resolve() };
+    this.scheduleRegistration(gen);
+    this.generation = gen;
+    return gen;
+  }
+
+  private scheduleRegistration(gen: Generation): void {
+    gen.refused = false;
     // One registration at a time: one still running for a renewed instance finishes first, so this
     // one refreshes the same device instead of registering a second.
     gen.registered = this.lastRegistration.catch(() => undefined).then(() => this.register(gen));
     gen.registered.catch(() => undefined); // read by every caller of current()
     this.lastRegistration = gen.registered;
-    this.generation = gen;
-    return gen;
   }
 
   private async register(gen: Generation): Promise<void> {
@@ -196,12 +204,18 @@ export class SdkWebexLink implements WebexLink {
     const reused = known !== undefined;
     if (known) device.set({ ...known });
     try {
-      await this.catalogReady(sdk);
+      await this.catalogSettled(sdk);
       // One try: the supervisor paces the retries.
       await this.rest(reused ? 'device refresh' : 'device register', () => device.register(), undefined, retryableRead, 1);
     } catch (err) {
-      this.watchLateRegistration(gen);
-      this.renew(`device registration failed: ${errorText(err)}`);
+      if ((err as SdkHttpError).statusCode && !(err instanceof FatalWebexError)) {
+        // Webex answered (5xx, 429...): nothing is left running, and this instance has its catalog;
+        // a fresh one would fetch it again on every try.
+        gen.refused = true;
+      } else {
+        this.watchLateRegistration(gen);
+        this.renew(`device registration failed: ${errorText(err)}`);
+      }
       throw err;
     }
     this.keepDevice({ url: device.url ?? '', webSocketUrl: device.webSocketUrl ?? '' });
@@ -210,20 +224,17 @@ export class SdkWebexLink implements WebexLink {
   }
 
   /**
-   * The device plugin waits 10 s for a service catalog, even one whose fetch has already failed:
-   * wait here instead, and fail as soon as the SDK gives up on it, so the supervisor's pacing, not
-   * the SDK's timer, decides when to try again.
+   * The device plugin waits 10 s for a service catalog whose first fetch is still running, even once
+   * that fetch has failed. Wait for it here instead, until it is ready or has failed: then the
+   * registration asks for the catalog again itself and fails at once with Webex's answer (a 401 is
+   * still fatal), so the supervisor's pacing, not the SDK's timer, decides when to try again.
    */
-  private async catalogReady(sdk: WebexSdk): Promise<void> {
+  private async catalogSettled(sdk: WebexSdk): Promise<void> {
     const services = (sdk.internal as unknown as { services: CatalogServices }).services;
     await bounded(
       'service catalog',
       async (signal) => {
-        for (;;) {
-          if (services._getCatalog().status.postauth.ready) return;
-          if (services.initFailed) throw new Error('service catalog unavailable');
-          await sleep(CATALOG_POLL_MS, signal);
-        }
+        while (!services._getCatalog().status.postauth.ready && !services.initFailed) await sleep(CATALOG_POLL_MS, signal);
       },
       { timeoutMs: this.requestTimeoutMs },
     );
