@@ -4,7 +4,7 @@
  * process, so Webex ends up with exactly one, and each restart answers within the cold-start time.
  * A recorded device Webex has forgotten (404) is replaced by a new one, without a crash or a loop.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,13 +32,19 @@ async function startAndAnswer(sim: Simulator, stateDir: string): Promise<{ d: Sp
   return { d, ms: Date.now() - d.startedAt };
 }
 
-t.test('ten kill -9 and restarts on one state dir leave exactly one device at Webex', async (t) => {
+/** A simulator and an empty state dir, both gone after the test. */
+async function simAndStateDir(t: Test): Promise<{ sim: Simulator; stateDir: string }> {
   const sim = await startSimulator({ port: 0 });
   const stateDir = mkdtempSync(join(tmpdir(), 'toodles-kill9-'));
   t.teardown(async () => {
     await sim.stop();
     rmSync(stateDir, { recursive: true, force: true });
   });
+  return { sim, stateDir };
+}
+
+t.test('ten kill -9 and restarts on one state dir leave exactly one device at Webex', async (t) => {
+  const { sim, stateDir } = await simAndStateDir(t);
   const cold = await startAndAnswer(sim, stateDir);
   const firstDevice = live(sim)[0]!.id;
   t.comment(`cold start: answering ${cold.ms} ms after spawn`);
@@ -65,12 +71,7 @@ t.test('ten kill -9 and restarts on one state dir leave exactly one device at We
 });
 
 t.test('a recorded device Webex no longer knows (404) is replaced, once', async (t) => {
-  const sim = await startSimulator({ port: 0 });
-  const stateDir = mkdtempSync(join(tmpdir(), 'toodles-kill9-'));
-  t.teardown(async () => {
-    await sim.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
+  const { sim, stateDir } = await simAndStateDir(t);
   const first = await startAndAnswer(sim, stateDir);
   await first.d.signal('SIGKILL');
   const gone = live(sim)[0]!;
