@@ -8,9 +8,10 @@ import { allCommands } from './commands/index.js';
 import { openStorage, schedulePruning } from './storage/index.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from './connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities, type PersistenceReport } from './connection/seen-activities.js';
-import { Backoff, DEFAULT_BACKOFF, type BackoffPolicy } from './connection/backoff.js';
+import { Pacer, type RetryPolicy } from './connection/recovery.js';
 import { systemdNotifier, type Notifier } from './systemd/notifier.js';
 import { SdkWebexLink } from './webex/link.js';
+import { DeviceStore } from './webex/device-record.js';
 import { createMercuryAgent, createRestAgent, describeProxy, installRestProxy } from './webex/proxy.js';
 import type { MercuryTuning } from './webex/sdk.js';
 import { packageVersion } from './version.js';
@@ -27,9 +28,12 @@ export interface DaemonTuning {
   handlerTimeoutMs?: number;
   /** Each Webex REST attempt is abandoned after this long. */
   requestTimeoutMs?: number;
-  backoff?: BackoffPolicy;
+  /** Builds the retry policy (default: paced recovery; bench:recovery passes the old backoff as its baseline). */
+  retry?: () => RetryPolicy;
   extraCommands?: Command[];
   notifier?: Notifier;
+  /** The supervisor's clock (tests jump it to stand for a long outage). */
+  now?: () => number;
   /** Use this logger instead of building one from the config (in-process tests). */
   logger?: Logger;
 }
@@ -100,13 +104,16 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       token: config.token,
       u2cUrl: config.u2cUrl,
       hydraUrl: config.hydraUrl,
-      mercury: { pingInterval: 15_000, pongTimeout: 14_000, maxRetries: 1, ...tuning.mercury },
-      wsOptions: { handshakeTimeout: timings.connectTimeoutMs, agent: createMercuryAgent(config.proxy, proxyErrors.options) },
+      // A ping every 5 s, given up after 4 s: a silently cut socket is noticed within 9-10 s.
+      mercury: { pingInterval: 5_000, pongTimeout: 4_000, maxRetries: 1, ...tuning.mercury },
+      // One hanging upgrade is given up after 10 s; hedged attempts beside it keep the pace meanwhile.
+      wsOptions: { handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000), agent: createMercuryAgent(config.proxy, proxyErrors.options) },
     },
     log: logger,
     requestTimeoutMs: tuning.requestTimeoutMs,
     prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
     observer: stats,
+    deviceStore: config.stateDir ? new DeviceStore(config.stateDir) : undefined,
   });
   let ready = false;
   let lastState: { status: SupervisorStatus; detail: string } | undefined;
@@ -123,7 +130,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       return dispatcher.handle(activity);
     },
     timings,
-    backoff: new Backoff(tuning.backoff ?? DEFAULT_BACKOFF),
+    backoff: tuning.retry?.() ?? new Pacer(),
     onState: (status, detail) => {
       lastState = { status, detail };
       announce();
@@ -135,6 +142,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     },
     onProgress: watchdogPinger(notifier, stats),
     onReconnect: (r) => stats.reconnected(r),
+    now: tuning.now,
   });
   const connection = () => supervisor.status();
   const storage = openStorage({ dir: config.stateDir, log: logger });

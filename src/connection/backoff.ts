@@ -1,3 +1,5 @@
+import type { RetryPolicy } from './recovery.js';
+
 /**
  * Exponential backoff with full jitter: each delay is uniform in [0, min(cap, base * 2^attempt)],
  * so a fleet of restarts never retries in lock-step and the first retry comes within `baseMs`.
@@ -11,7 +13,8 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 60_000, stableResetMs: 60_000 };
 
-export class Backoff {
+/** The policy toodles had before paced recovery; kept as the baseline bench:recovery compares against. */
+export class Backoff implements RetryPolicy {
   private attempt = 0;
   constructor(
     private readonly policy: BackoffPolicy = DEFAULT_BACKOFF,

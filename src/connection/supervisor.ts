@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { AbortedError, TimeoutError, bounded, sleep } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
-import { Backoff } from './backoff.js';
+import { Pacer, hedged, waitingText, type RetryPolicy } from './recovery.js';
 import type { SeenActivities } from './seen-activities.js';
 import {
   FatalWebexError,
@@ -43,12 +43,17 @@ export interface SupervisorTimings {
 
 export const DEFAULT_TIMINGS: Omit<SupervisorTimings, 'reconnectIntervalMs' | 'drainTimeoutMs'> = {
   startTimeoutMs: 30_000,
-  connectTimeoutMs: 20_000,
+  // With hedged attempts a hanging connect costs one spacing; this only bounds how long one SDK instance gets.
+  connectTimeoutMs: 30_000,
   closeTimeoutMs: 5_000,
-  livenessTimeoutMs: 25_000,
+  // The SDK pings every 5 s and gives up 4 s later; this catches a socket even its ping misses.
+  livenessTimeoutMs: 11_000,
   tickMs: 1_000,
   watchdogGraceMs: 30_000,
 };
+
+/** In an outage where Webex answers with errors, every this many failed attempts runs on a fresh SDK instance. */
+const RENEW_EVERY = 20;
 
 export interface SupervisorStatus {
   state: ConnectionState;
@@ -68,7 +73,8 @@ export interface SupervisorDeps {
   /** Handles one activity (fetch, command, reply); the supervisor only tracks it for draining. */
   handle: (activity: IncomingActivity) => Promise<void>;
   timings: SupervisorTimings;
-  backoff?: Backoff;
+  /** When to retry after a failure; paced (Pacer) unless a test or the baseline bench says otherwise. */
+  backoff?: RetryPolicy;
   onState?: (status: SupervisorStatus, detail: string) => void;
   /** Called from the supervisor's own loop, only while it is making progress. */
   onProgress?: () => void;
@@ -105,19 +111,20 @@ export class Supervisor {
   private reconnectStartedAt?: number;
   /** When no socket was receiving since; undefined while one is. */
   private deafSince?: number;
+  /** Since when the connection has been up without a failure; graceful rotations do not restart it. */
   private onlineSince?: number;
   private rotateAt = Infinity;
   private pendingWake?: Wake;
   private wakeUp?: () => void;
   private readonly lifetime = new AbortController();
   private ticker?: NodeJS.Timeout;
-  private readonly backoff: Backoff;
+  private readonly backoff: RetryPolicy;
   private readonly now: () => number;
   private readonly t: SupervisorTimings;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.now = deps.now ?? Date.now;
-    this.backoff = deps.backoff ?? new Backoff();
+    this.backoff = deps.backoff ?? new Pacer();
     this.t = deps.timings;
     this.stateSince = this.now();
     this.deadline = this.stateSince + this.t.startTimeoutMs;
@@ -140,6 +147,7 @@ export class Supervisor {
   async run(): Promise<SupervisorOutcome> {
     this.ticker = setInterval(() => this.tick(), this.t.tickMs);
     this.transition('starting', 'process start', this.t.startTimeoutMs);
+    this.backoff.attemptStarted?.(this.now()); // a failed start is retried one spacing later, not at once
     try {
       for (;;) {
         const outcome = await this.step();
@@ -182,7 +190,14 @@ export class Supervisor {
         }, this.t.startTimeoutMs, 'start');
       case 'connecting':
         return this.attempt(async (signal) => {
-          this.goOnline(this.adopt(await this.deps.link.connect(signal)), 'connected');
+          const conn = await hedged((s) => this.deps.link.connect(s), {
+            policy: this.backoff,
+            now: this.now,
+            signal,
+            release: (late) => void late.close(),
+            onHedge: (delayMs) => this.waiting('connect attempt hanging', delayMs),
+          });
+          this.goOnline(this.adopt(conn), 'connected');
         }, this.t.connectTimeoutMs, 'connect');
       case 'online':
         return this.online();
@@ -217,8 +232,14 @@ export class Supervisor {
     if (err instanceof AbortedError && this.lifetime.signal.aborted) return undefined; // stop() takes over
     if (err instanceof FatalWebexError) return this.fail(err.message);
     const reason = `${what} failed: ${errorText(err)}`;
-    // A wait that timed out means the SDK may be wedged inside: never trust that instance again.
-    if (err instanceof TimeoutError || this.backoff.attempts >= 1) this.deps.link.renew(reason);
+    // A start that timed out means the SDK may be wedged inside: never trust that instance again. A
+    // connect that timed out had hedged siblings on fresh sockets, so it says more about the path
+    // than the instance, and a fresh instance's catalog fetch and device refresh would hang on that
+    // path too. Otherwise a fresh one only when the device may be gone (404), and now and then in an
+    // outage where Webex answers (with errors), in case the instance is at fault after all.
+    const timedOut = err instanceof TimeoutError;
+    const nowAndThen = !timedOut && (this.backoff.attempts + 1) % RENEW_EVERY === 0;
+    if ((timedOut && what !== 'connect') || /\b404\b/.test(reason) || nowAndThen) this.deps.link.renew(reason);
     this.transition('backing_off', reason, 0);
     return undefined;
   }
@@ -259,7 +280,7 @@ export class Supervisor {
         // The current socket still works: keep it, and try again after a backoff-sized pause.
         this.deps.log.warn({ event: 'reconnect.failed', reason });
         this.reconnectStartedAt = undefined;
-        this.rotateAt = this.now() + this.backoff.nextDelayMs();
+        this.rotateAt = this.now() + this.backoff.nextDelayMs(this.now());
         this.transition('online', reason, this.rotateAt - this.now() + this.t.connectTimeoutMs);
         return undefined;
       }
@@ -279,9 +300,9 @@ export class Supervisor {
   }
 
   private async backOff(why: string): Promise<SupervisorOutcome | undefined> {
-    const delayMs = this.backoff.nextDelayMs();
+    const delayMs = this.backoff.nextDelayMs(this.now());
     this.deadline = this.now() + delayMs;
-    this.announce(`${why}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${this.backoff.attempts})`);
+    this.waiting(why, delayMs);
     try {
       await sleep(delayMs, this.lifetime.signal);
     } catch {
@@ -291,12 +312,21 @@ export class Supervisor {
     return undefined;
   }
 
+  /** Says what the next attempt waits for, in the log and in STATUS=. */
+  private waiting(why: string, delayMs: number): void {
+    const outageMs = this.now() - (this.deafSince ?? this.now());
+    this.deps.log.info({ event: 'reconnect.wait', reason: why, outageMs, delayMs, attempt: this.backoff.attempts });
+    this.announce(`${why}; ${waitingText(outageMs, delayMs, this.backoff.attempts)}`);
+  }
+
   private async connectionLost(reason: string): Promise<void> {
     const lost = this.active;
     this.active = undefined;
     this.deafSince ??= this.now();
     this.startReconnect(reason);
-    if (lost) await this.teardown(lost, reason);
+    // A dead socket's close can take its whole timeout (nothing answers on a black-holed path): the
+    // next attempt does not wait for it.
+    if (lost) void this.teardown(lost, reason);
     this.transition('backing_off', reason, 0);
   }
 
@@ -336,7 +366,7 @@ export class Supervisor {
   private goOnline(next: Tracked, reason: string, state: ConnectionState = 'online', budgetMs?: number): void {
     this.active = next;
     const now = this.now();
-    this.onlineSince = now;
+    if (this.state === 'connecting') this.onlineSince = now;
     this.rotateAt = now + this.t.reconnectIntervalMs;
     // A loss reported before this point was the previous socket's; the new one is fine.
     if (this.pendingWake?.kind === 'lost' || this.pendingWake?.kind === 'rotate') this.pendingWake = undefined;

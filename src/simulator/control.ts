@@ -31,6 +31,8 @@ const FAULT_NAMES: Array<keyof SimFaults> = [
   'stopReading',
   'refuseUpgrades',
   'withholdBufferState',
+  'zombie',
+  'blackhole',
   'failRest',
   'slowRest',
   'malformedFrame',

@@ -33,6 +33,10 @@ export class FaultState {
   notReading = false;
   /** Mercury: accept sockets and the authorization frame but never send buffer_state. */
   withholdBufferState = false;
+  /** Mercury: upgrade requests are read and never answered (a zombie server: new sockets hang). */
+  hangUpgrades = false;
+  /** The network path: new TCP connections are accepted and never read or answered (REST and upgrades hang). */
+  blackhole = false;
   /** Mercury upgrades answered with this HTTP status until the deadline / count runs out. */
   refuseUpgrades?: { status: number; until?: number; remaining?: number };
   /** New socket on a device replaces its other sockets (close 4000) even with multipleConnections=true. */
@@ -79,6 +83,8 @@ export class FaultState {
     this.silent = false;
     this.notReading = false;
     this.withholdBufferState = false;
+    this.hangUpgrades = false;
+    this.blackhole = false;
     this.refuseUpgrades = undefined;
     this.replaceOnNewConnection = false;
     this.excessiveRegistrations = undefined;
@@ -91,6 +97,8 @@ export class FaultState {
       silent: this.silent,
       notReading: this.notReading,
       withholdBufferState: this.withholdBufferState,
+      hangUpgrades: this.hangUpgrades,
+      blackhole: this.blackhole,
       refuseUpgrades: this.refuseUpgrades ?? null,
       replaceOnNewConnection: this.replaceOnNewConnection,
       excessiveRegistrations: this.excessiveRegistrations ?? null,

@@ -11,6 +11,7 @@
  * mercury.ts (websocket + delivery) · faults.ts (switches) · control.ts (/_sim/ HTTP API) · cli.ts.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { serviceUrls } from './catalog.js';
@@ -57,6 +58,10 @@ export interface SimFaults {
   refuseUpgrades(opts?: { forMs?: number; count?: number; status?: number } | false): void;
   /** Accept sockets and authorization but never send mercury.buffer_state. */
   withholdBufferState(on?: boolean): void;
+  /** A zombie server: open sockets fall silent and new upgrade requests are never answered (REST still works). */
+  zombie(on?: boolean): void;
+  /** A black-holed path: open sockets go quiet both ways, new TCP connections are accepted and never answered. */
+  blackhole(on?: boolean): void;
   /** Fail REST requests whose path contains `path` (or matches it when it starts with '^'). Returns a rule id. */
   failRest(opts: { path: string; status: number; method?: string; retryAfterSec?: number; count?: number }): number;
   /** Delay REST responses. Returns a rule id. */
@@ -147,11 +152,20 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   // Keep-alive sockets would hold stop() open; tests stop the simulator while the SDK still idles.
   server.keepAliveTimeout = 1000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
+  // Connections arrive here first, so a black-holed path can swallow them before HTTP sees a byte.
+  const held = new Set<Socket>();
+  const listener = createTcpServer((socket) => {
+    if (!faults.blackhole) return void server.emit('connection', socket);
+    log.log('blackholed', { remotePort: socket.remotePort });
+    socket.pause();
+    held.add(socket);
+    socket.once('close', () => held.delete(socket));
   });
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (listener.address() as AddressInfo).port;
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const urls = serviceUrls(baseUrl);
   state.conversationUrl = urls.conversation;
@@ -176,6 +190,17 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           : { status: o.status ?? 503, ...(o.forMs !== undefined ? { until: Date.now() + o.forMs } : {}), ...(o.count !== undefined ? { remaining: o.count } : {}) };
     },
     withholdBufferState: (on = true) => void (faults.withholdBufferState = on),
+    zombie: (on = true) => {
+      faults.silent = on;
+      faults.hangUpgrades = on;
+    },
+    blackhole: (on = true) => {
+      // Open sockets go quiet both ways; new connections are swallowed (those already held stay so).
+      faults.blackhole = on;
+      faults.silent = on;
+      faults.notReading = on;
+      mercury.setReading(!on);
+    },
     failRest: (o) => faults.addRestRule({ path: o.path, status: o.status, method: o.method, retryAfterSec: o.retryAfterSec, remaining: o.count }),
     slowRest: (o) => faults.addRestRule({ path: o.path, delayMs: o.delayMs, method: o.method, remaining: o.count }),
     malformedFrame: (kind = 'not-json', deviceId) => mercury.malformed(kind, deviceId),
@@ -276,7 +301,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stop: async () => {
       await mercury.stop();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
     },
   };
   const control = new ControlApi(sim);

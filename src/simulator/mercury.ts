@@ -6,11 +6,13 @@
  *      ?outboundWireFormat=text&bufferStates=true&aliasHttpStatus=true&multipleConnections=true.
  *   2. Client sends {"type":"authorization","data":{"token":"Bearer ..."}}.
  *   3. Server sends a frame whose data.eventType is "mercury.buffer_state" (no top-level type).
- *      Only then does the SDK consider itself connected ("online") and start pinging.
+ *      Only then does the SDK consider itself connected ("online") and start pinging; events go
+ *      only to sockets past this point.
  *   4. Client pings {"id","type":"ping"}; server answers {"id":<same id>,"type":"pong"}.
  *   5. Server frames carry an id and a per-socket sequenceNumber; the client acks each id.
  * Delivery: an event stays un-acked per device until some socket acks it; un-acked events whose
- * sockets all died are delivered again when the device's next socket is authorized.
+ * sockets all died are delivered again on another live socket of the device, or on its next one
+ * once that gets its buffer_state.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -34,6 +36,8 @@ export interface SimConnection {
 interface Conn extends SimConnection {
   ws: WebSocket;
   seq: number;
+  /** buffer_state sent: events flow only from then on, as on Webex. */
+  ready: boolean;
 }
 
 interface Pending {
@@ -48,6 +52,7 @@ export const MERCURY_PATH = '/mercury/api/v1/apps/wx2/registrations';
 export class MercuryServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   private readonly conns = new Map<string, Conn>();
+  private readonly hung = new Set<Duplex>();
   /** deviceUuid -> eventId -> pending (un-acked) event, in insertion order. */
   private readonly pending = new Map<string, Map<string, Pending>>();
 
@@ -65,6 +70,13 @@ export class MercuryServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const m = new RegExp(`^${MERCURY_PATH}/([^/]+)/messages$`).exec(url.pathname);
     const device = m ? this.state.devices.get(m[1]!) : undefined;
+    this.log.log('ws-upgrade', { path: url.pathname });
+    if (this.faults.hangUpgrades) {
+      // Read and never answered, like a server that is up but wedged; held until stop().
+      this.hung.add(socket);
+      socket.once('close', () => this.hung.delete(socket));
+      return;
+    }
     const refusal = this.faults.takeUpgradeRefusal();
     const status = refusal ?? (!device ? 404 : device.deleted ? 404 : undefined);
     if (status) {
@@ -86,6 +98,7 @@ export class MercuryServer {
       openedAt: Date.now(),
       multipleConnections: url.searchParams.get('multipleConnections') === 'true',
       seq: 0,
+      ready: false,
     };
     this.conns.set(conn.id, conn);
     this.log.log('ws-open', { conn: conn.id, device: deviceId, query: Object.fromEntries(url.searchParams) });
@@ -95,8 +108,11 @@ export class MercuryServer {
       conn.open = false;
       conn.closedAt = Date.now();
       conn.closeCode = code;
-      // Events written to this socket but not acked become eligible for re-delivery.
-      for (const p of this.pending.get(deviceId)?.values() ?? []) p.sentOn.delete(conn.id);
+      // Events written to this socket but not acked go to another live socket of the device, or to
+      // its next one.
+      const heldOnlyHere = [...(this.pending.get(deviceId)?.values() ?? [])].filter((p) => p.sentOn.delete(conn.id) && p.sentOn.size === 0);
+      const other = this.openConns(deviceId).find((c) => c.ready);
+      if (other && !this.faults.silent) this.redeliver(other, heldOnlyHere);
       this.log.log('ws-close', { conn: conn.id, code, reason: reason.toString() });
     });
     ws.on('error', (err) => this.log.log('ws-error', { conn: conn.id, error: String(err) }));
@@ -141,6 +157,7 @@ export class MercuryServer {
       }
     }
     if (this.faults.withholdBufferState) return;
+    conn.ready = true;
     this.send(conn, {
       id: newUuid(),
       data: { eventType: 'mercury.buffer_state', fastPath: false, conversation: 'UNKNOWN', locus: 'UNKNOWN' },
@@ -148,10 +165,10 @@ export class MercuryServer {
     this.redeliver(conn);
   }
 
-  /** Send un-acked events that no open socket of this device is currently holding. */
-  private redeliver(conn: Conn): void {
+  /** Send un-acked events (of `events`, or all) that no open socket of this device is currently holding. */
+  private redeliver(conn: Conn, events?: Pending[]): void {
     if (this.faults.silent) return;
-    for (const p of this.pending.get(conn.deviceId)?.values() ?? []) {
+    for (const p of events ?? this.pending.get(conn.deviceId)?.values() ?? []) {
       const holders = [...p.sentOn].filter((id) => this.conns.get(id)?.open);
       if (holders.length) continue;
       p.sentOn.add(conn.id);
@@ -179,7 +196,7 @@ export class MercuryServer {
       q.set(id, p);
       if (this.faults.silent) continue; // stays pending; re-delivered on the next socket
       for (const c of this.conns.values()) {
-        if (c.deviceId === device.uuid && c.open && c.authorized && c.ws.readyState === c.ws.OPEN) {
+        if (c.deviceId === device.uuid && c.open && c.ready && c.ws.readyState === c.ws.OPEN) {
           p.sentOn.add(c.id);
           this.send(c, frame);
         }
@@ -276,7 +293,7 @@ export class MercuryServer {
   }
 
   connections(): SimConnection[] {
-    return [...this.conns.values()].map(({ ws: _ws, seq: _seq, ...rest }) => ({ ...rest }));
+    return [...this.conns.values()].map(({ ws: _ws, seq: _seq, ready: _ready, ...rest }) => ({ ...rest }));
   }
 
   /** Number of events waiting for an ack, per device. */
@@ -286,6 +303,7 @@ export class MercuryServer {
 
   async stop(): Promise<void> {
     for (const c of this.conns.values()) if (c.open) c.ws.terminate();
+    for (const socket of this.hung) socket.destroy();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

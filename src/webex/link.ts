@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { bounded, sleep, waitForEvent, type OnceEmitter } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
+import type { DeviceRecord, DeviceStore } from './device-record.js';
 import { createWebexSdk, hydraIdsFor, type CreateWebexSdkOptions, type WebexSdk } from './sdk.js';
 import type { HydraPerson } from './sdk-types.js';
 import {
@@ -24,6 +25,8 @@ export interface LinkOptions {
   prepareSdk?: (sdk: WebexSdk) => void;
   /** Told of REST retries (status undefined: a network error) and of each device registration, for stats. */
   observer?: { restRetry(status: number | undefined): void; device(d: { url?: string; reused: boolean }): void };
+  /** Where the device registration is recorded across restarts (TOODLES_STATE_DIR); none: not recorded. */
+  deviceStore?: DeviceStore;
 }
 
 /** A REST call Webex answered with 404: the thing is gone; retrying will not bring it back. */
@@ -37,9 +40,18 @@ export class NotFoundError extends Error {
 // Mercury internals the adapter overrides; kept here so nothing else knows they exist.
 interface MercuryInternals {
   _reconnect: (...args: unknown[]) => Promise<void>;
+  _attemptConnection: (url: string, sessionId: string, callback: (err?: unknown) => void, options?: unknown) => unknown;
+  backoffCalls: Map<string, { abort(): void }>;
+  trigger(event: string, ...args: unknown[]): void;
   _handleImminentShutdown: (...args: unknown[]) => void;
   getSocket(sessionId: string): { on(event: string, listener: () => void): void } | undefined;
 }
+interface CatalogServices {
+  initFailed?: boolean;
+  _getCatalog(): { status: { postauth: { ready: boolean } } };
+}
+/** The SDK says "catalog ready" by an event only on success, and "failed" only by a flag. */
+const CATALOG_POLL_MS = 25;
 interface SdkHttpError {
   statusCode?: number;
   headers?: Record<string, string | undefined>;
@@ -54,6 +66,8 @@ interface Generation {
   registered: Promise<void>;
   /** Rebuilt away from: its device is deleted when the instance is disposed. */
   dropDevice?: boolean;
+  /** Webex answered the last registration with an error: the next caller tries again on this instance. */
+  refused?: boolean;
 }
 
 const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' }; // the one close the SDK never reconnects after
@@ -65,7 +79,7 @@ const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' }; // the one c
  */
 export class SdkWebexLink implements WebexLink {
   private generation?: Generation;
-  private device?: Record<string, unknown>;
+  private device?: DeviceRecord;
   private sessions = 0;
   private lastRegistration: Promise<void> = Promise.resolve();
   private readonly requestTimeoutMs: number;
@@ -86,7 +100,11 @@ export class SdkWebexLink implements WebexLink {
     const sessionId = `toodles-${++this.sessions}`;
     const connection = new MercuryConnection(gen, sessionId, () => this.released(gen), this.opts.log);
     gen.sockets += 1;
-    const connected = mercury.connect(undefined, sessionId);
+    // The SDK's first failed attempt ends the connect (tameMercury): its error, not the abort's.
+    const settled = new AbortController();
+    const failure = waitForEvent<unknown>(mercury as unknown as OnceEmitter, attemptFailed(sessionId), { timeoutMs: Infinity, signal: settled.signal });
+    failure.catch(() => undefined);
+    const connected = Promise.race([mercury.connect(undefined, sessionId), failure.then((err) => Promise.reject(err))]);
     connected.catch(() => undefined); // an abort below rejects it; the outcome is read through `bounded`
     const onAbort = () => void connection.close();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -97,6 +115,7 @@ export class SdkWebexLink implements WebexLink {
       throw classifyConnectError(err);
     } finally {
       signal.removeEventListener('abort', onAbort);
+      settled.abort();
     }
     connection.attach();
     return connection;
@@ -114,7 +133,8 @@ export class SdkWebexLink implements WebexLink {
   rebuild(reason: string): void {
     this.opts.log.warn({ event: 'webex.link_rebuild', reason });
     if (this.generation) this.generation.dropDevice = true;
-    this.device = undefined; // the next instance registers anew
+    this.device = undefined; // the next instance registers anew, not from the record either
+    this.opts.deviceStore?.clear();
     this.renew(reason);
   }
 
@@ -125,6 +145,7 @@ export class SdkWebexLink implements WebexLink {
     this.generation = undefined;
     await gen.sdk.internal.mercury.disconnectAll(PERMANENT_CLOSE).catch(() => undefined);
     await bounded('device unregister', () => gen.sdk.internal.device.unregister(), { timeoutMs: this.requestTimeoutMs, signal });
+    this.opts.deviceStore?.clear();
     this.dispose(gen);
   }
 
@@ -171,6 +192,7 @@ export class SdkWebexLink implements WebexLink {
   /** The SDK instance new work goes to, once its device registration is in place. */
   private async current(signal?: AbortSignal): Promise<Generation> {
     const gen = this.generation ?? this.newGeneration();
+    if (gen.refused) this.scheduleRegistration(gen);
     // Callers bound this wait themselves; the registration is bounded inside.
     await bounded('sdk ready', gen.registered, { timeoutMs: Infinity, signal });
     return gen;
@@ -182,13 +204,18 @@ export class SdkWebexLink implements WebexLink {
     this.opts.prepareSdk?.(sdk);
     tameMercury(sdk);
     const gen: Generation = { sdk, sockets: 0, retired: false, registered: Promise.resolve() };
+    this.scheduleRegistration(gen);
+    this.generation = gen;
+    return gen;
+  }
+
+  private scheduleRegistration(gen: Generation): void {
+    gen.refused = false;
     // One registration at a time: one still running for a renewed instance finishes first, so this
     // one refreshes the same device instead of registering a second.
     gen.registered = this.lastRegistration.catch(() => undefined).then(() => this.register(gen));
     gen.registered.catch(() => undefined); // read by every caller of current()
     this.lastRegistration = gen.registered;
-    this.generation = gen;
-    return gen;
   }
 
   private async register(gen: Generation): Promise<void> {
@@ -198,20 +225,50 @@ export class SdkWebexLink implements WebexLink {
       await waitForEvent(sdk as unknown as OnceEmitter, 'ready', { timeoutMs: this.requestTimeoutMs, what: 'sdk ready' });
     }
     const device = sdk.internal.device;
-    const reused = this.device !== undefined;
-    // Same registration as before: Webex allows ~100 per bot, a new one per reconnect would exhaust it.
-    if (this.device) device.set(this.device);
+    // Same registration as before, even one a killed process left behind: Webex allows ~100 per
+    // bot, a new one per reconnect or restart would exhaust it. One Webex no longer knows (404) is
+    // registered anew by the SDK's refresh.
+    const known = this.device ?? this.opts.deviceStore?.load();
+    const reused = known !== undefined;
+    if (known) device.set({ ...known });
     try {
-      await this.rest(reused ? 'device refresh' : 'device register', () => device.register());
+      await this.catalogSettled(sdk);
+      // One try: the supervisor paces the retries.
+      await this.rest(reused ? 'device refresh' : 'device register', () => device.register(), undefined, retryableRead, 1);
     } catch (err) {
-      this.watchLateRegistration(gen);
-      this.renew(`device registration failed: ${errorText(err)}`);
+      if ((err as SdkHttpError).statusCode && !(err instanceof FatalWebexError)) {
+        // Webex answered (5xx, 429...): nothing is left running, and this instance has its catalog;
+        // a fresh one would fetch it again on every try.
+        gen.refused = true;
+      } else {
+        this.watchLateRegistration(gen);
+        this.renew(`device registration failed: ${errorText(err)}`);
+      }
       throw err;
     }
-    if (!gen.dropDevice) this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
-    this.opts.log.info({ event: 'webex.device', reused, url: device.url });
-    this.opts.observer?.device({ url: device.url, reused });
+    // A rebuild while this instance registered: the device it got is the one being left behind.
+    if (!gen.dropDevice) this.keepDevice({ url: device.url ?? '', webSocketUrl: device.webSocketUrl ?? '' });
+    const refreshed = reused && device.url === known?.url;
+    this.opts.log.info({ event: 'webex.device', reused: refreshed, url: device.url });
+    this.opts.observer?.device({ url: device.url, reused: refreshed });
     if (gen.retired) this.dispose(gen); // renewed while registering: its refresh timer must not live on
+  }
+
+  /**
+   * The device plugin waits 10 s for a service catalog whose first fetch is still running, even once
+   * that fetch has failed. Wait for it here instead, until it is ready or has failed: then the
+   * registration asks for the catalog again itself and fails at once with Webex's answer (a 401 is
+   * still fatal), so the supervisor's pacing, not the SDK's timer, decides when to try again.
+   */
+  private async catalogSettled(sdk: WebexSdk): Promise<void> {
+    const services = (sdk.internal as unknown as { services: CatalogServices }).services;
+    await bounded(
+      'service catalog',
+      async (signal) => {
+        while (!services._getCatalog().status.postauth.ready && !services.initFailed) await sleep(CATALOG_POLL_MS, signal);
+      },
+      { timeoutMs: this.requestTimeoutMs },
+    );
   }
 
   /**
@@ -223,13 +280,23 @@ export class SdkWebexLink implements WebexLink {
     device.once('registration:success', () => {
       if (!device.url || device.url === this.device?.url) return;
       if (!this.device) {
-        this.device = { url: device.url, webSocketUrl: device.webSocketUrl };
+        this.keepDevice({ url: device.url, webSocketUrl: device.webSocketUrl ?? '' });
         this.opts.log.info({ event: 'webex.device_adopted', url: device.url });
         return;
       }
       this.opts.log.warn({ event: 'webex.device_orphan_removed', url: device.url });
       void bounded('orphan device unregister', () => device.unregister(), { timeoutMs: this.requestTimeoutMs }).catch(() => undefined);
     });
+  }
+
+  private keepDevice(record: DeviceRecord): void {
+    this.device = record;
+    try {
+      this.opts.deviceStore?.save(record);
+    } catch (err) {
+      // Not fatal: without the record a restart after a crash registers a second device.
+      this.opts.log.warn({ event: 'webex.device_record_failed', err: errorText(err) });
+    }
   }
 
   private async sdkForRest(signal?: AbortSignal): Promise<WebexSdk> {
@@ -269,8 +336,8 @@ export class SdkWebexLink implements WebexLink {
     call: () => Promise<T>,
     signal?: AbortSignal,
     retryable: (status: number | undefined) => boolean = retryableRead,
+    attempts = 4,
   ): Promise<T> {
-    const attempts = 4;
     for (let attempt = 1; ; attempt++) {
       try {
         return await bounded(what, call(), { timeoutMs: this.requestTimeoutMs, signal });
@@ -407,7 +474,21 @@ function tameMercury(sdk: WebexSdk): void {
   mercury._reconnect = () => Promise.resolve();
   // A server `shutdown` frame makes the SDK switch sockets by itself; we let the close reach the supervisor instead.
   mercury._handleImminentShutdown = () => undefined;
+  // One try per connect: the SDK's own retries (at least one, whatever maxRetries says) would double
+  // the upgrades the supervisor's pacing allows.
+  const attempt = mercury._attemptConnection;
+  mercury._attemptConnection = function (this: MercuryInternals, url, sessionId, callback, options) {
+    return attempt.call(this, url, sessionId, (err?: unknown) => {
+      if (err) {
+        this.trigger(attemptFailed(sessionId), err); // first: the abort below rejects the connect too
+        this.backoffCalls.get(sessionId)?.abort();
+      }
+      callback(err);
+    }, options);
+  };
 }
+
+const attemptFailed = (sessionId: string) => `toodles:attempt_failed:${sessionId}`;
 
 function classifyConnectError(err: unknown): unknown {
   const code = (err as { code?: number }).code;

@@ -1,4 +1,5 @@
 import { loadConfig, type Config } from '../../src/config.js';
+import { Pacer } from '../../src/connection/recovery.js';
 import { startDaemon, type DaemonTuning, type RunningDaemon } from '../../src/daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { Notifier } from '../../src/systemd/notifier.js';
@@ -22,8 +23,8 @@ export const FAST: DaemonTuning = {
   timings: { startTimeoutMs: 15_000, connectTimeoutMs: 3_000, closeTimeoutMs: 1_000, livenessTimeoutMs: 2_500, tickMs: 100, watchdogGraceMs: 3_000 },
   mercury: { pingInterval: 800, pongTimeout: 700 },
   handlerTimeoutMs: 10_000,
-  // Same shape as production (first retry within 1 s), but a short memory of past failures.
-  backoff: { baseMs: 1_000, capMs: 4_000, stableResetMs: 2_000 },
+  // Same shape as production (paced, first retry at once), at a faster pace.
+  retry: () => new Pacer({ spacingMs: 1_000, jitterMs: 200, stableResetMs: 2_000 }),
 };
 
 /** The simulator and the daemon, in this process, talking over real HTTP and websockets on loopback. */
