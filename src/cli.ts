@@ -16,7 +16,7 @@ async function run(): Promise<number> {
   let config;
   try {
     config = loadConfig();
-    checkDirectories(config);
+    for (const full of checkDirectories(config)) process.stderr.write(`toodles: warning: ${full}\n`);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`toodles: bad configuration: ${err.message}\n`);

@@ -237,12 +237,17 @@ export function loadConfig(env: Env = process.env): Config {
 
 /**
  * The directories the daemon writes, checked at start (after loadConfig): created if missing, and a
- * probe written, so an unwritable or full one is a one-line configuration error instead of a stack
- * trace (logs) or a bot that silently stops answering (state).
+ * probe written, so an unwritable one is a one-line configuration error instead of a stack trace
+ * (logs) or a bot that silently stops answering (state). A full one is not a configuration error:
+ * refusing to start would leave the bot deaf until someone frees space, so the daemon starts and
+ * degrades (state.write_failed, log.files_failed); the returned lines say so.
  */
-export function checkDirectories(config: Pick<Config, 'logDir' | 'stateDir'>): void {
+export function checkDirectories(config: Pick<Config, 'logDir' | 'stateDir'>): string[] {
+  const full: string[] = [];
   for (const [setting, dir] of [['TOODLES_LOG_DIR', config.logDir], ['TOODLES_STATE_DIR', config.stateDir]] as const) {
     const problem = dir === undefined ? undefined : unwritableReason(dir);
-    if (problem) throw new ConfigError(setting, `cannot write to ${dir} (${problem})`);
+    if (problem && /^E(NOSPC|DQUOT)\b/.test(problem)) full.push(`${setting}: ${dir} is full (${problem}); starting anyway, without saving there`);
+    else if (problem) throw new ConfigError(setting, `cannot write to ${dir} (${problem})`);
   }
+  return full;
 }

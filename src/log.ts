@@ -61,7 +61,7 @@ export function createLog(opts: LogOptions): DaemonLog {
         options: { file: `${opts.dir}/toodles.log`, frequency: 'daily', size: roll.size, mkdir: true, limit: { count: roll.count, removeOtherLogFiles: true } },
       })
     : undefined;
-  if (files) streams.push({ level: opts.level, stream: files });
+  const destinations = pino.multistream(streams);
   const logger = pino(
     {
       level: opts.level,
@@ -69,8 +69,17 @@ export function createLog(opts: LogOptions): DaemonLog {
       timestamp: pino.stdTimeFunctions.isoTime,
       hooks: { streamWrite: scrubber(opts.secrets) },
     },
-    pino.multistream(streams),
+    destinations,
   );
+  if (files) {
+    destinations.add({ level: opts.level, stream: files });
+    // A full or broken log disk costs the files, never the bot: an unhandled 'error' would end the process.
+    files.once('error', (err: Error) => {
+      const entry = destinations.streams.find((s) => s.stream === files) as { id?: number } | undefined;
+      if (entry?.id !== undefined) destinations.remove(entry.id);
+      logger.warn({ event: 'log.files_failed', dir: opts.dir, err: err.message });
+    });
+  }
   return {
     logger,
     async close() {

@@ -78,6 +78,7 @@ const SENTENCES: Record<string, Sentence> = {
   'canary.heal': (f) => `Canary: ${text(f.consecutiveFailures)} failures in a row, asking the daemon to ${f.action === 'restart' ? 'restart' : 'rebuild its Webex link'}`,
   'canary.heal_failed': (f) => `Canary could not ask the daemon to ${text(f.action)}: ${text(f.err)}`,
   'canary.report_failed': (f) => `Canary could not report its result to the daemon: ${text(f.err)}`,
+  'log.files_failed': (f) => `Cannot write the log files in ${text(f.dir)} (${text(f.err)}): logging to the journal only until the next start`,
   'journal.degraded': (f) => `The journal socket refused entries: ${text(f.fallback)} written to stdout instead, ${text(f.dropped)} dropped (${text(f.lastError)})`,
 };
 

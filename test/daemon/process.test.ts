@@ -5,7 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
@@ -338,7 +338,7 @@ function fill(dir: string): string {
   return filler;
 }
 
-t.test('a full state directory: still answering, one warning a minute, STATUS says so; a full one at start is exit 78', async (t) => {
+t.test('a full disk: still answering, one warning a minute, STATUS says so; a start on a full disk answers too', async (t) => {
   const full = tinyTmpfs(t);
   if (!full) {
     t.comment('skipped: needs root and tmpfs to make a real ENOSPC');
@@ -381,8 +381,19 @@ t.test('a full state directory: still answering, one warning a minute, STATUS sa
   t.ok(readFileSync(join(full, 'seen-activities.log'), 'utf8').split('\n').length >= 6, 'the record on disk has every id again');
   t.equal((await daemon.signal('SIGTERM', 30_000)).code, 0);
 
+  // A full disk at start (state and log files on it) is no configuration error: refusing to start
+  // would leave the bot deaf until someone frees space. It starts, says so, and answers.
+  const logs = join(full, 'logs');
+  mkdirSync(logs);
   fill(full);
-  const atStart = await runToExit({ WEBEX_BOT_TOKEN: run.token, TOODLES_WEBEX_U2C_URL: sim.u2cUrl, TOODLES_WEBEX_HYDRA_URL: sim.hydraUrl, TOODLES_STATE_DIR: full });
-  t.equal(atStart.code, 78, 'a full state directory at start: exit 78');
-  t.match(atStart.stderr, /^toodles: bad configuration: TOODLES_STATE_DIR: cannot write to .*ENOSPC.*\n$/, atStart.stderr);
+  const again = await launch(t, { sim, env: { TOODLES_STATE_DIR: full, TOODLES_LOG_DIR: logs } });
+  await again.notify.waitFor(/^READY=1$/, 30_000);
+  t.match(again.daemon.stderr(), /^toodles: warning: TOODLES_LOG_DIR: .* is full \(ENOSPC/m, 'the full log directory is named on stderr');
+  t.match(again.daemon.stderr(), /^toodles: warning: TOODLES_STATE_DIR: .* is full \(ENOSPC/m, 'and the full state directory');
+  t.match((await ping()).markdown, /^pong/, 'a ping is answered after a start on a full disk');
+  const filesFailed = await again.daemon.waitForLog('log.files_failed', undefined, 10_000);
+  t.match(String(filesFailed.err), /ENOSPC/, 'the log files are given up (log.files_failed), the bot stays up');
+  t.equal(again.daemon.child.exitCode, null, 'still running');
+  t.match((await ping()).markdown, /^pong/, 'and answering');
+  t.equal((await again.daemon.signal('SIGTERM', 30_000)).code, 0, 'stops cleanly (before the tmpfs goes)');
 });
