@@ -312,10 +312,10 @@ export class Supervisor {
     return undefined;
   }
 
-  /** Says what the next attempt waits for, in the log and in STATUS=. */
+  /** Says what the next attempt waits for, in the log (a warning: the bot is deaf meanwhile) and in STATUS=. */
   private waiting(why: string, delayMs: number): void {
     const outageMs = this.now() - (this.deafSince ?? this.now());
-    this.deps.log.info({ event: 'reconnect.wait', reason: why, outageMs, delayMs, attempt: this.backoff.attempts });
+    this.deps.log.warn({ event: 'reconnect.wait', reason: why, outageMs, delayMs, attempt: this.backoff.attempts });
     this.announce(`${why}; ${waitingText(outageMs, delayMs, this.backoff.attempts)}`);
   }
 

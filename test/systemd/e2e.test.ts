@@ -518,7 +518,7 @@ async function main(): Promise<void> {
 
   await t.test('journal: a sentence per event, priority per level, EVENT= selects, the token in no field', async (t) => {
     const since = nowS();
-    // refused upgrades after a cut: the bot logs warnings (SDK renewed) while it reconnects
+    // refused upgrades after a cut: the bot is deaf, and says so at warning level (reconnect.wait) until it is back
     s.faults.refuseUpgrades({ count: 3 });
     s.faults.killSockets();
     await answersPing(t);
