@@ -75,11 +75,14 @@ export interface UnitState {
   since?: number;
 }
 
-/** What systemd says about the unit now, or undefined when systemctl cannot say. */
+const SYSTEMCTL_TIMEOUT_MS = 5_000;
+
+/** What systemd says about the unit now, or undefined when systemctl cannot say (or not within 5 s). */
 export async function unitState(unit: string): Promise<UnitState | undefined> {
   return new Promise((resolve) => {
     const args = ['show', '--timestamp=unix', '-p', 'ActiveState,MainPID,ExecMainStartTimestamp', unit];
-    const child = spawn('systemctl', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    // Bounded like every wait: a wedged systemd must not hang a monitoring check (it then reads as unknown).
+    const child = spawn('systemctl', args, { stdio: ['ignore', 'pipe', 'ignore'], timeout: SYSTEMCTL_TIMEOUT_MS });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', () => resolve(undefined));

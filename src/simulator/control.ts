@@ -4,7 +4,7 @@
  *
  *   GET  /_sim/state                      bot, people, rooms, devices, connections, faults
  *   POST /_sim/people                     {email, displayName?, type?: 'person'|'bot'}
- *   POST /_sim/identities                 {email, displayName?, type?} -> {token, person}: a second identity with its own token
+ *   POST /_sim/identities                 {email, displayName?} -> {token, person}: a second identity (a bot) with its own token
  *   POST /_sim/rooms/direct               {personEmail}
  *   POST /_sim/rooms/group                {title, memberEmails}
  *   POST /_sim/messages                   {from, roomId, text, parentId?, mentionBot?, files?}
