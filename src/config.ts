@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './webex/proxy.js';
 import { unwritableReason } from './util/writable-dir.js';
@@ -30,6 +31,17 @@ export interface Config {
   metricsListen?: ListenAddress;
   /** The control socket's directory: TOODLES_RUNTIME_DIR, else systemd's RUNTIME_DIRECTORY; no socket without either. */
   runtimeDir?: string;
+  /** Set when several instances share PostgreSQL (the database-url credential or TOODLES_DATABASE_URL). */
+  cluster?: ClusterSettings;
+}
+
+export interface ClusterSettings {
+  /** A secret: it may hold the database password. */
+  databaseUrl: string;
+  /** This instance's name among its peers: TOODLES_INSTANCE, else the host name. */
+  instance: string;
+  /** The instance that answers alone while the database cannot be reached (TOODLES_PREFERRED_INSTANCE). */
+  preferredInstance: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -89,10 +101,10 @@ export function httpUrl(env: Env, name: string, fallback: string): string {
 }
 
 /**
- * A Webex token: the systemd credential of that name, else the environment variable. Under systemd
- * the credential is the token; one also left in the environment would be stale or a leak.
+ * A secret: the systemd credential of that name, else the environment variable. Under systemd the
+ * credential is the secret; one also left in the environment would be stale or a leak.
  */
-export function readToken(env: Env, name = 'WEBEX_BOT_TOKEN', credential = 'webex-bot-token'): string {
+function readSecret(env: Env, name: string, credential: string): { value: string; source: string } | undefined {
   const fromEnv = env[name]?.trim();
   const credentials = env.CREDENTIALS_DIRECTORY;
   if (credentials) {
@@ -101,21 +113,66 @@ export function readToken(env: Env, name = 'WEBEX_BOT_TOKEN', credential = 'webe
     try {
       text = readFileSync(file, 'utf8').trim();
     } catch {
-      if (!fromEnv) throw new ConfigError(name, `not set and the credential file ${file} cannot be read`);
+      // no such credential: the environment may still provide it
     }
     if (text !== undefined) {
       if (fromEnv) {
         throw new ConfigError(
           name,
-          `set in the environment while the ${credential} credential (${file}) also provides a token; ` +
-            `remove ${name} from the environment (/etc/toodles/toodles.env): the token belongs only in the credential`,
+          `set in the environment while the ${credential} credential (${file}) also provides it; ` +
+            `remove ${name} from the environment (/etc/toodles/toodles.env): it belongs only in the credential`,
         );
       }
-      return validToken(`credential ${file}`, text);
+      return { value: text, source: `credential ${file}` };
     }
   }
-  if (fromEnv) return validToken(name, fromEnv);
-  throw new ConfigError(name, `not set (set it, or provide the ${credential} credential)`);
+  return fromEnv ? { value: fromEnv, source: name } : undefined;
+}
+
+/** A Webex token, from the credential or the environment (see readSecret). */
+export function readToken(env: Env, name = 'WEBEX_BOT_TOKEN', credential = 'webex-bot-token'): string {
+  const secret = readSecret(env, name, credential);
+  if (!secret) {
+    const dir = env.CREDENTIALS_DIRECTORY;
+    if (dir) throw new ConfigError(name, `not set and the credential file ${join(dir, credential)} cannot be read`);
+    throw new ConfigError(name, `not set (set it, or provide the ${credential} credential)`);
+  }
+  return validToken(secret.source, secret.value);
+}
+
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+const isInstanceName = (i: string) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(i);
+
+function instanceName(env: Env, name: string, fallback?: string): string {
+  const raw = env[name]?.trim() || fallback;
+  if (!raw) throw new ConfigError(name, 'not set; with a database every instance must know which one answers while it is away');
+  if (!isInstanceName(raw)) throw new ConfigError(name, `must be letters, digits, '.', '_' or '-', at most 63 (got ${shown(raw)})`);
+  return raw;
+}
+
+/** The cluster settings, when a database URL is configured; the URL itself is never quoted (it may hold a password). */
+export function clusterSettings(env: Env): ClusterSettings | undefined {
+  const secret = readSecret(env, 'TOODLES_DATABASE_URL', 'database-url');
+  if (!secret) return undefined;
+  const source = secret.source;
+  let url: URL;
+  try {
+    url = new URL(secret.value);
+  } catch {
+    throw new ConfigError(source, 'is not a URL (expected postgresql://user:password@host:port/database)');
+  }
+  if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
+    throw new ConfigError(source, `must be a postgresql:// URL (got ${url.protocol}//...)`);
+  }
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+    throw new ConfigError(source, `sslmode must be one of ${SSL_MODES.join(', ')} (got ${shown(sslmode)})`);
+  }
+  return {
+    databaseUrl: secret.value,
+    instance: instanceName(env, 'TOODLES_INSTANCE', hostname().split('.')[0]),
+    preferredInstance: instanceName(env, 'TOODLES_PREFERRED_INSTANCE'),
+  };
 }
 
 function validToken(source: string, token: string): string {
@@ -232,6 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
     activityDays: days(env, 'TOODLES_ACTIVITY_DAYS', 365),
     metricsListen: metricsListen(env),
     runtimeDir: runtimeDir(env),
+    cluster: clusterSettings(env),
   };
 }
 
