@@ -20,6 +20,7 @@ import { DaemonStats } from './stats/stats.js';
 import { Metrics } from './metrics/metrics.js';
 import { expose } from './control/expose.js';
 import { statusDocument } from './control/status.js';
+import { Database } from './database/database.js';
 
 /** Knobs tests turn to make minutes into milliseconds; production uses the defaults. */
 export interface DaemonTuning {
@@ -145,6 +146,9 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     now: tuning.now,
   });
   const connection = () => supervisor.status();
+  const database = config.cluster
+    ? new Database({ url: config.cluster.databaseUrl, log: logger, applicationName: `toodles/${config.cluster.instance}` })
+    : undefined;
   const storage = openStorage({ dir: config.stateDir, log: logger });
   const stopPruning = schedulePruning(storage, config.activityDays, logger);
   if (isOpen(config.access)) {
@@ -195,6 +199,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     process.off('unhandledRejection', onRejection);
     stopPruning();
     storage.close();
+    await database?.close();
     await (await exposed).close();
     const code = outcome.kind === 'failed' ? EXIT_AUTH : restartRequested ? EXIT_RESTART : 0;
     if (outcome.kind === 'failed') logger.error({ event: 'daemon.failed', reason: outcome.reason, exitCode: code });
@@ -254,6 +259,12 @@ function persistenceReporter(logger: Logger, stateDir: string | undefined, chang
 function createOwnLog(config: Config, tuning: DaemonTuning) {
   if (tuning.logger) return { logger: tuning.logger, close: async () => undefined };
   // The proxy's password is a secret too: scrub it wherever an error message might quote the proxy URL.
-  const secrets = [config.token, config.proxy.proxyUrl?.password ?? ''];
+  const secrets = [config.token, config.proxy.proxyUrl?.password ?? '', databasePassword(config)];
   return createLog({ level: config.logLevel, dir: config.logDir, secrets });
+}
+
+function databasePassword(config: Config): string {
+  if (!config.cluster) return '';
+  const url = new URL(config.cluster.databaseUrl);
+  return decodeURIComponent(url.password) || url.searchParams.get('password') || '';
 }
