@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Database } from '../../src/database/database.js';
+import { sentence } from '../../src/journal/messages.js';
 import { openStorage, schedulePruning, StorageUnavailableError, type ActivityRecord, type Storage } from '../../src/storage/index.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
 import { startPostgres } from '../support/postgres.js';
@@ -165,6 +166,8 @@ t.test('postgres: two instances starting at once make one schema', async (t) => 
   const applied = log.lines.filter((l) => l.event === 'storage.open').map((l) => l.applied as string[]);
   t.same(applied.flat(), ['storage-1'], 'applied by exactly one');
   t.equal(applied.length, 3, 'every instance opened');
+  const sentences = log.lines.filter((l) => l.event === 'storage.open').map(sentence).sort();
+  t.match(sentences, [/^Records in PostgreSQL 127\.0\.0\.1:\d+\/t\w+$/, /^Records in PostgreSQL 127\.0\.0\.1:\d+\/t\w+$/, /^Records in PostgreSQL .*; schema steps applied: storage-1$/], 'the journal says where the records are');
 });
 
 t.test('postgres down: every call fails at once, recording is dropped and logged, all back with the server', async (t) => {
@@ -204,7 +207,9 @@ t.test('postgres: a schema that cannot be made is logged as storage.open_failed 
   await database.query('squat', 'CREATE TABLE testing (x int)'); // a table of that name, not ours
   const storage = openStorage({ database, log: log.logger });
   await t.rejects(storage.testingEntriesOpenAt(now), /already exists/);
-  t.ok(log.lines.some((l) => l.event === 'storage.open_failed' && l.database === database.target));
+  const failed = log.lines.find((l) => l.event === 'storage.open_failed');
+  t.equal(failed?.database, database.target);
+  t.match(sentence(failed!), /^Cannot open the database in 127\.0\.0\.1:\d+\/t\w+: relation "testing" already exists; commands still run/);
   await database.query('unsquat', 'DROP TABLE testing');
   t.same(await storage.testingEntriesOpenAt(now), [], 'the next call makes the schema');
 });
