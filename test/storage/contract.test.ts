@@ -8,6 +8,7 @@ import t from 'tap';
 import { Database } from '../../src/database/database.js';
 import { sentence } from '../../src/journal/messages.js';
 import { openStorage, schedulePruning, StorageUnavailableError, type ActivityRecord, type Storage } from '../../src/storage/index.js';
+import { activityRecord, NOW } from '../support/storage.js';
 import { captureLog, type CapturedLog } from '../support/log-capture.js';
 import { startPostgres } from '../support/postgres.js';
 
@@ -15,7 +16,7 @@ const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());
 
 const DAY = 86_400_000;
-const now = Date.parse('2026-11-30T12:00:00Z');
+const now = NOW;
 type Test = { teardown(fn: () => unknown): void };
 
 interface Opened {
@@ -58,17 +59,7 @@ const kinds: Array<{ name: string; open(t: Test, count?: number): Promise<Opened
   },
 ];
 
-const record = (over: Partial<ActivityRecord>): ActivityRecord => ({
-  at: now,
-  personEmail: 'alice@example.com',
-  roomId: 'R1',
-  command: 'ping',
-  kind: 'message',
-  outcome: 'ok',
-  durationMs: 12,
-  ref: 'abcd0001',
-  ...over,
-});
+const record = activityRecord;
 
 /** recordActivity does not wait: its records show up shortly after. */
 async function recorded(storage: Storage, count: number): Promise<ActivityRecord[]> {

@@ -5,10 +5,11 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { runActivity } from '../../src/activity/cli.js';
 import { openStorage, storageExists, type ActivityRecord } from '../../src/storage/index.js';
+import { activityRecord, NOW } from '../support/storage.js';
 import { captureLog } from '../support/log-capture.js';
 
 const DAY = 86_400_000;
-const now = Date.parse('2026-11-30T12:00:00Z');
+const now = NOW;
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'toodles-storage-'));
@@ -16,17 +17,7 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-const record = (over: Partial<ActivityRecord>): ActivityRecord => ({
-  at: now,
-  personEmail: 'alice@example.com',
-  roomId: 'R1',
-  command: 'ping',
-  kind: 'message',
-  outcome: 'ok',
-  durationMs: 12,
-  ref: 'abcd0001',
-  ...over,
-});
+const record = activityRecord;
 
 t.test('toodles activity reads the state directory: a table, JSON and CSV', async (t) => {
   const dir = tempDir(t);
