@@ -10,9 +10,12 @@ import { errorText } from '../util/error-text.js';
 export const ACTIVITY_USAGE = `usage: toodles activity [--since 7d] [--person EMAIL] [--command NAME] [--json | --csv] [--state-dir DIR]
   --since     how far back: 30m, 12h, 7d, or a date (2026-11-01); default 7d
   --state-dir where the database is; default $TOODLES_STATE_DIR, else /var/lib/toodles
-  With a database URL (the database-url credential or $TOODLES_DATABASE_URL) and no --state-dir,
-  the audit trail is read from that PostgreSQL, which every instance shares.`;
+  With a database URL ($TOODLES_DATABASE_URL, else the database-url credential: $CREDENTIALS_DIRECTORY
+  or /etc/toodles) and no --state-dir, the audit trail is read from that PostgreSQL, which every
+  instance shares.`;
 
+/** Where install.sh keeps the service's credentials (database-url among them). */
+const CONF_DIR = '/etc/toodles';
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 const COLUMNS = ['time', 'person', 'room', 'command', 'kind', 'outcome', 'durationMs', 'ref'] as const;
 
@@ -73,7 +76,8 @@ function openSource(stateDir: string | undefined, err: (text: string) => void, e
   const log = pino({ enabled: false });
   let url: string | undefined;
   try {
-    url = readDatabaseUrl(env);
+    // Outside the service there is no $CREDENTIALS_DIRECTORY: the credential file install.sh keeps stands in for it.
+    url = readDatabaseUrl(env.CREDENTIALS_DIRECTORY || env.TOODLES_DATABASE_URL ? env : { ...env, CREDENTIALS_DIRECTORY: CONF_DIR });
   } catch (e) {
     err(`toodles activity: ${errorText(e)}\n`);
     return undefined;

@@ -2,10 +2,12 @@
 // testing register are the database's, so a card submitted to both instances at once is recorded once.
 // Until the cluster's claims decide which instance answers, each instance handles every activity:
 // the assertions hold either way (exactly one "Submitted", every other answer "Already recorded").
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { submitData, type Command } from '../../src/bot/command.js';
 import { startSimulator, type SimMessage } from '../../src/simulator/index.js';
-import { ask, auditFrom, text } from '../support/commands.js';
+import { ask, auditFrom, tempStateDir, text } from '../support/commands.js';
 import { FAST, startHarness, type Harness } from '../support/daemon-harness.js';
 import { startPostgres } from '../support/postgres.js';
 
@@ -89,6 +91,9 @@ t.test('two instances, one database', async (t) => {
     t.ok(rows.some((r) => r.kind === 'card' && r.outcome === 'ok'), 'the submit that went through');
     t.ok(rows.some((r) => r.kind === 'message' && r.outcome === 'ok'), 'the command that sent the form');
     t.ok(rows.every((r) => r.personEmail === ALICE));
+    const credentials = tempStateDir(t);
+    writeFileSync(join(credentials, 'database-url'), `${url}\n`, { mode: 0o600 });
+    t.same(await auditFrom({ CREDENTIALS_DIRECTORY: credentials }, ['--json', '--command', 'slow']), rows, 'from the database-url credential too');
     const empty = pgServer.url(await pgServer.createDatabase());
     await t.rejects(auditFrom({ TOODLES_DATABASE_URL: empty }, ['--json']), /no audit trail in that database yet/);
   });
