@@ -9,7 +9,7 @@ import { submitData, type Command } from '../../src/bot/command.js';
 import { startSimulator, type SimMessage } from '../../src/simulator/index.js';
 import { ask, auditFrom, tempStateDir, text } from '../support/commands.js';
 import { FAST, startHarness, type Harness } from '../support/daemon-harness.js';
-import { startPostgres } from '../support/postgres.js';
+import { PG_PASSWORD, startPostgres } from '../support/postgres.js';
 
 const ALICE = 'alice@example.com';
 const pgServer = await startPostgres();
@@ -114,7 +114,10 @@ t.test('two instances, one database', async (t) => {
     t.ok(one!.logs.some((l) => l.event === 'storage.failed' && l.op === 'claim submission'), 'the claim could not be made: the submit ran on local memory');
     const failed = await one!.waitForLog('storage.failed', (l) => l.op === 'record activity');
     t.match(failed.err, /unavailable/);
-    await t.rejects(auditFrom({ TOODLES_DATABASE_URL: url }, ['--json']), /storage unavailable: database unavailable/, 'toodles activity says why');
+    const why = await auditFrom({ TOODLES_DATABASE_URL: url }, ['--json']).catch((e: Error) => e.message);
+    t.match(why, /exited 1: toodles activity: storage unavailable: database unavailable: /, 'toodles activity says why');
+    t.notOk(String(why).includes(PG_PASSWORD), 'never with the password');
+    t.notOk(JSON.stringify([...one!.logs, ...two!.logs]).includes(PG_PASSWORD), 'nor the daemons\' logs');
     await pgServer.start();
     restarted = true;
     await Promise.all([one!, two!].map((h) => h.waitForLog('database.up')));
