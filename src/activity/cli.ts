@@ -83,7 +83,7 @@ function openSource(stateDir: string | undefined, err: (text: string) => void, e
     return undefined;
   }
   if (url && stateDir === undefined) {
-    // One quick attempt: a person is waiting, and a database that is down will not be up in 2 s either.
+    // One attempt, bounded like every query (2 s): a person is waiting.
     const database = new Database({ url, log, applicationName: 'toodles activity' });
     const storage = openStorage({ database, readonly: true, log });
     return { storage, close: async () => (await storage.close(), await database.close()) };

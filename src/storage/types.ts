@@ -58,7 +58,7 @@ export type NewTestingEntry = Omit<TestingEntry, 'number' | 'endedEarlyAt' | 'en
  * promises; a call that cannot reach its database rejects with StorageUnavailableError at once.
  */
 export interface Storage {
-  /** Fire and forget: never throws and never makes the caller wait; a failure is logged and dropped. */
+  /** Fire and forget: never throws, never waits for a server (SQLite's write is brief and local); a failure is logged and dropped. */
   recordActivity(record: ActivityRecord): void;
   activity(query: ActivityQuery): Promise<ActivityRecord[]>;
   /** Deletes activity older than `before`; resolves to how many records went. */
