@@ -152,6 +152,17 @@ function instanceName(env: Env, name: string, fallback?: string): string {
 
 /** The cluster settings, when a database URL is configured; the URL itself is never quoted (it may hold a password). */
 export function clusterSettings(env: Env): ClusterSettings | undefined {
+  const databaseUrl = readDatabaseUrl(env);
+  if (databaseUrl === undefined) return undefined;
+  return {
+    databaseUrl,
+    instance: instanceName(env, 'TOODLES_INSTANCE', hostname().split('.')[0]),
+    preferredInstance: instanceName(env, 'TOODLES_PREFERRED_INSTANCE'),
+  };
+}
+
+/** The database URL alone (the database-url credential, else TOODLES_DATABASE_URL), checked; for tools like `toodles activity`. */
+export function readDatabaseUrl(env: Env): string | undefined {
   const secret = readSecret(env, 'TOODLES_DATABASE_URL', 'database-url');
   if (!secret) return undefined;
   const source = secret.source;
@@ -168,11 +179,7 @@ export function clusterSettings(env: Env): ClusterSettings | undefined {
   if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
     throw new ConfigError(source, `sslmode must be one of ${SSL_MODES.join(', ')} (got ${shown(sslmode)})`);
   }
-  return {
-    databaseUrl: secret.value,
-    instance: instanceName(env, 'TOODLES_INSTANCE', hostname().split('.')[0]),
-    preferredInstance: instanceName(env, 'TOODLES_PREFERRED_INSTANCE'),
-  };
+  return secret.value;
 }
 
 function validToken(source: string, token: string): string {

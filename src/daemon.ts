@@ -149,7 +149,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   const database = config.cluster
     ? new Database({ url: config.cluster.databaseUrl, log: logger, applicationName: `toodles/${config.cluster.instance}` })
     : undefined;
-  const storage = openStorage({ dir: config.stateDir, log: logger });
+  const storage = openStorage({ dir: config.stateDir, log: logger, database });
   const stopPruning = schedulePruning(storage, config.activityDays, logger);
   if (isOpen(config.access)) {
     logger.warn({ event: 'access.open', hint: 'everyone may use the bot: set TOODLES_ALLOWED_EMAILS, TOODLES_ALLOWED_DOMAINS or TOODLES_ALLOWED_ROOMS' });
@@ -198,7 +198,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   const done = supervisor.run().then(async (outcome) => {
     process.off('unhandledRejection', onRejection);
     stopPruning();
-    storage.close();
+    await storage.close();
     await database?.close();
     await (await exposed).close();
     const code = outcome.kind === 'failed' ? EXIT_AUTH : restartRequested ? EXIT_RESTART : 0;

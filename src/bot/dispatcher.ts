@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Outcome, Storage, Submission } from '../storage/index.js';
-import { bounded } from '../util/bounded.js';
+import { StorageUnavailableError } from '../storage/index.js';
+import { bounded, sleep } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import type { BotIdentity, CardAction, IncomingActivity, WebexApi } from '../webex/types.js';
 import { NotFoundError } from '../webex/link.js';
@@ -38,6 +39,8 @@ interface Run {
 const REFUSAL = "Sorry, I can't help you with that.";
 const MAX_INPUT_CHARS = 4000;
 const REMEMBERED_SUBMISSIONS = 1000;
+/** How often a submit that lost its card to one still running elsewhere looks for that one's result. */
+const CLAIM_POLL_MS = 100;
 
 /** Turns one incoming activity into at most one command run and its replies, and records it. */
 export class Dispatcher {
@@ -101,7 +104,7 @@ export class Dispatcher {
     const command = this.byKeyword.get(keyword.toLowerCase());
     // Checked on the person who clicked, not on whoever the card was sent to.
     const sender = await this.people.sender(action.personId);
-    const earlier = command?.form && actionName === undefined ? this.earlierSubmission(action.messageId) : undefined;
+    const earlier = command?.form && actionName === undefined ? await this.earlierSubmission(action.messageId) : undefined;
     const place = earlier ? placeOf(earlier) : await this.cardPlace(action);
     const run = this.newRun('card', command?.keyword ?? shorten(keyword || '(none)'), sender, place.room, place.threadId, started);
     this.deps.log.info({ event: 'card.received', id, command: command?.keyword, action: actionName, ref: run.ref });
@@ -131,10 +134,7 @@ export class Dispatcher {
     action: CardAction,
     earlier: Submission | undefined,
   ): Promise<Outcome> {
-    if (earlier) {
-      await ctx.reply({ markdown: `Already recorded as ${earlier.recordedAs} (submitted by ${earlier.byName}); nothing changed.` });
-      return 'invalid';
-    }
+    if (earlier?.recordedAs !== undefined) return alreadyRecorded(ctx, earlier);
     const { values, malformed, extra } = readInputs(action.inputs, form.fields);
     if (extra.length) this.deps.log.info({ event: 'card.extra_inputs', command: command.keyword, inputs: extra.slice(0, 10), ref: run.ref });
     if (malformed.length) {
@@ -146,14 +146,26 @@ export class Dispatcher {
       await ctx.reply({ markdown: `Please fill in: ${missing.map((f) => `**${f}**`).join(', ')}. Nothing was recorded.` });
       return 'invalid';
     }
-    const result = await form.submit({ ...ctx, inputs: values });
+    const { room, threadId } = run;
+    const claim = { cardMessageId: action.messageId, command: command.keyword, byName: run.sender.displayName, at: Date.now(), roomId: room.id, roomType: room.type, ...(threadId ? { threadId } : {}) };
+    const standing = await this.claimCard(claim, run, ctx.signal);
+    if (standing) {
+      Object.assign(run, placeOf(standing)); // the first submit may have deleted the card: answer beside its answer
+      return alreadyRecorded(ctx, standing);
+    }
+    let result;
+    try {
+      result = await form.submit({ ...ctx, inputs: values });
+    } catch (err) {
+      this.release(claim.cardMessageId, run);
+      throw err;
+    }
     if ('invalid' in result) {
+      this.release(claim.cardMessageId, run);
       await ctx.reply({ markdown: `${result.invalid} Nothing was recorded.` });
       return 'invalid';
     }
-    const { room, threadId } = run;
-    const submission = { cardMessageId: action.messageId, command: command.keyword, recordedAs: result.recordedAs, byName: run.sender.displayName };
-    this.remember({ ...submission, at: Date.now(), roomId: room.id, roomType: room.type, ...(threadId ? { threadId } : {}) }, run);
+    await this.remember({ ...claim, recordedAs: result.recordedAs }, run);
     // The form goes, so it cannot be submitted again; the answer says who submitted it, as what.
     await this.deps.api.deleteMessage(action.messageId, ctx.signal).catch((err: unknown) => {
       this.deps.log.warn({ event: 'card.delete_failed', ref: run.ref, err: errorText(err) });
@@ -220,7 +232,7 @@ export class Dispatcher {
     } catch (err) {
       const replyInFlight = sending > 0;
       this.deps.log.error({ event: 'command.failed', command: run.command, ref: run.ref, durationMs: Date.now() - run.started, replyInFlight, err: errorText(err) });
-      if (!replyInFlight) await this.reply(run, { markdown: `Sorry, \`${run.command}\` failed. Reference: ${run.ref}` });
+      if (!replyInFlight) await this.reply(run, { markdown: failureText(run, err) });
       this.finish(run, 'failed');
       return;
     }
@@ -260,22 +272,48 @@ export class Dispatcher {
     }
   }
 
-  private earlierSubmission(cardMessageId: string): Submission | undefined {
+  private async earlierSubmission(cardMessageId: string): Promise<Submission | undefined> {
     const known = this.submitted.get(cardMessageId);
     if (known) return known;
     try {
-      return this.deps.storage.submission(cardMessageId);
+      return await this.deps.storage.submission(cardMessageId);
     } catch (err) {
       this.deps.log.error({ event: 'storage.failed', op: 'read submission', err: errorText(err) });
       return undefined;
     }
   }
 
-  private remember(submission: Submission, run: Run): void {
+  /**
+   * Takes the card for this submit, so that of two submits at once (on two instances sharing the
+   * database) exactly one runs. Undefined: go ahead. Otherwise the submission that stands, once the
+   * submit running elsewhere has gone through; one that did not go through leaves the card to us.
+   * Without the database the local memory is all there is, as with a single instance.
+   */
+  private async claimCard(claim: Omit<Submission, 'recordedAs'>, run: Run, signal: AbortSignal): Promise<Submission | undefined> {
+    for (;;) {
+      try {
+        if (await this.deps.storage.claimSubmission(claim, Date.now() - 2 * this.deps.handlerTimeoutMs)) return undefined;
+        const standing = await this.deps.storage.submission(claim.cardMessageId);
+        if (standing?.recordedAs !== undefined) return standing;
+      } catch (err) {
+        this.deps.log.error({ event: 'storage.failed', op: 'claim submission', ref: run.ref, err: errorText(err) });
+        return undefined;
+      }
+      await sleep(CLAIM_POLL_MS, signal);
+    }
+  }
+
+  private release(cardMessageId: string, run: Run): void {
+    this.deps.storage.releaseSubmission(cardMessageId).catch((err: unknown) => {
+      this.deps.log.error({ event: 'storage.failed', op: 'release submission', ref: run.ref, err: errorText(err) });
+    });
+  }
+
+  private async remember(submission: Submission & { recordedAs: string }, run: Run): Promise<void> {
     this.submitted.set(submission.cardMessageId, submission);
     if (this.submitted.size > REMEMBERED_SUBMISSIONS) this.submitted.delete(this.submitted.keys().next().value!);
     try {
-      this.deps.storage.recordSubmission(submission);
+      await this.deps.storage.recordSubmission(submission);
     } catch (err) {
       this.deps.log.error({ event: 'storage.failed', op: 'record submission', ref: run.ref, err: errorText(err) });
     }
@@ -318,6 +356,11 @@ interface SubmissionPlace {
   threadId?: string;
 }
 
+async function alreadyRecorded(ctx: CardContext, s: Submission): Promise<Outcome> {
+  await ctx.reply({ markdown: `Already recorded as ${s.recordedAs} (submitted by ${s.byName}); nothing changed.` });
+  return 'invalid';
+}
+
 function placeOf(s: Submission): SubmissionPlace {
   return { room: { id: s.roomId, type: s.roomType }, threadId: s.threadId };
 }
@@ -343,6 +386,13 @@ function readInputs(inputs: Record<string, unknown>, fields: readonly string[]) 
 
 function stringInputs(inputs: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(inputs).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function failureText(run: Run, err: unknown): string {
+  if (err instanceof StorageUnavailableError) {
+    return `Sorry, \`${run.command}\` cannot reach its records right now; try again in a minute. Reference: ${run.ref}`;
+  }
+  return `Sorry, \`${run.command}\` failed. Reference: ${run.ref}`;
 }
 
 function shorten(word: string): string {

@@ -60,8 +60,11 @@ const SENTENCES: Record<string, Sentence> = {
   'access.open': () => 'No access rule is set: everyone may use the bot (set TOODLES_ALLOWED_EMAILS, _DOMAINS or _ROOMS)',
   'access.denied': (f) => `Refused ${text(f.command, 'a message')} from ${text(f.person, 'someone')} in a ${text(f.roomType, '?')} space${because(f.reason)}`,
   'person.lookup_failed': (f) => `Could not look up who sent a message: ${text(f.err)}`,
-  'storage.open': (f) => `Database open${f.dir ? ` in ${text(f.dir)}` : ' in memory'}${f.readonly ? ' (read-only)' : ''}`,
-  'storage.open_failed': (f) => `Cannot open the database in ${text(f.dir)}: ${text(f.err)}; commands still run, nothing is recorded`,
+  'storage.open': (f) =>
+    f.database
+      ? `Records in PostgreSQL ${text(f.database)}${Array.isArray(f.applied) && f.applied.length ? `; schema steps applied: ${f.applied.join(', ')}` : ''}`
+      : `Database open${f.dir ? ` in ${text(f.dir)}` : ' in memory'}${f.readonly ? ' (read-only)' : ''}`,
+  'storage.open_failed': (f) => `Cannot open the database in ${text(f.database ?? f.dir)}: ${text(f.err)}; commands still run, nothing is recorded`,
   'storage.failed': (f) => `Database ${text(f.op, 'operation')} failed: ${text(f.err)}; the command still ran`,
   'storage.pruned': (f) => `Pruned ${text(f.removed)} audit record(s) older than ${text(f.days)} days`,
   'testing.announce_failed': (f) => `Could not announce testing entry #${text(f.entry)}: ${text(f.err)}`,

@@ -2,14 +2,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Database } from '../database/database.js';
 import { errorText } from '../util/error-text.js';
+import { PostgresStorage } from './postgres.js';
 import { DB_FILE, SqliteStorage, type SqliteOptions } from './sqlite.js';
 import type { Storage } from './types.js';
 
 export * from './types.js';
 
-export function openStorage(opts: SqliteOptions): Storage {
-  return new SqliteStorage(opts);
+/** The shared PostgreSQL when the instances have one (a cluster), else SQLite in the state directory. */
+export function openStorage(opts: SqliteOptions & { database?: Database }): Storage {
+  const { database, ...sqlite } = opts;
+  return database ? new PostgresStorage({ database, log: opts.log, readonly: opts.readonly }) : new SqliteStorage(sqlite);
 }
 
 /** Has the daemon stored anything in this state directory yet? */
@@ -21,16 +25,13 @@ const DAY_MS = 86_400_000;
 
 /** Prunes activity older than `days` now and then once a day; returns the stop function. */
 export function schedulePruning(storage: Storage, days: number, log: Logger, now: () => number = Date.now): () => void {
-  const prune = () => {
-    try {
-      const removed = storage.pruneActivity(now() - days * DAY_MS);
-      log.info({ event: 'storage.pruned', removed, days });
-    } catch (err) {
-      log.error({ event: 'storage.failed', op: 'prune activity', err: errorText(err) });
-    }
-  };
-  prune();
-  const timer = setInterval(prune, DAY_MS);
+  const prune = () =>
+    storage.pruneActivity(now() - days * DAY_MS).then(
+      (removed) => log.info({ event: 'storage.pruned', removed, days }),
+      (err: unknown) => log.error({ event: 'storage.failed', op: 'prune activity', err: errorText(err) }),
+    );
+  void prune();
+  const timer = setInterval(() => void prune(), DAY_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

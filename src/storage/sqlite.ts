@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { errorText } from '../util/error-text.js';
+import { toActivity, toEntry, toSubmission, type ActivityRow, type SubmissionRow, type TestingRow } from './rows.js';
 import {
   StorageUnavailableError,
   type ActivityQuery,
@@ -39,13 +40,20 @@ const MIGRATIONS = [
      what TEXT NOT NULL, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, ticket TEXT,
      created_by_email TEXT NOT NULL, created_by_name TEXT NOT NULL, created_at INTEGER NOT NULL,
      ended_early_at INTEGER, ended_by TEXT);`,
+  // recorded_as may be NULL: a submit that claimed its card and is still running (SQLite cannot drop NOT NULL in place).
+  `CREATE TABLE submissions_new (
+     card_message_id TEXT PRIMARY KEY, command TEXT NOT NULL, recorded_as TEXT,
+     by_name TEXT NOT NULL, at INTEGER NOT NULL, room_id TEXT NOT NULL, room_type TEXT NOT NULL, thread_id TEXT);
+   INSERT INTO submissions_new SELECT * FROM submissions;
+   DROP TABLE submissions;
+   ALTER TABLE submissions_new RENAME TO submissions;`,
 ];
 
 /**
  * SQLite in WAL mode. A committed record is in the WAL file (the kernel's page cache) before the call
  * returns, so it survives a kill -9; synchronous=NORMAL skips the fsync per commit (2 ms each here,
- * on the event loop), at the price of the last records before a power loss. Calls are synchronous
- * and short; a lock held elsewhere is waited for at most 200 ms, then the call fails rather than
+ * on the event loop), at the price of the last records before a power loss. Calls run synchronously
+ * (their promises are settled when they return) and are short; a lock held elsewhere is waited for at most 200 ms, then the call fails rather than
  * stall the bot.
  */
 export class SqliteStorage implements Storage {
@@ -67,7 +75,7 @@ export class SqliteStorage implements Storage {
     }
   }
 
-  activity(q: ActivityQuery): ActivityRecord[] {
+  async activity(q: ActivityQuery): Promise<ActivityRecord[]> {
     const rows = this.use()
       .prepare(
         `SELECT at, person_email, room_id, command, kind, outcome, duration_ms, ref FROM activity
@@ -75,48 +83,46 @@ export class SqliteStorage implements Storage {
          ORDER BY at, rowid`,
       )
       .all(q.since ?? 0, q.personEmail ?? null, q.personEmail ?? null, q.command ?? null, q.command ?? null) as ActivityRow[];
-    return rows.map((row) => ({
-      at: row.at,
-      personEmail: row.person_email,
-      roomId: row.room_id,
-      command: row.command,
-      kind: row.kind,
-      outcome: row.outcome,
-      durationMs: row.duration_ms,
-      ref: row.ref,
-    }));
+    return rows.map(toActivity);
   }
 
-  pruneActivity(before: number): number {
+  async pruneActivity(before: number): Promise<number> {
     return this.use().prepare('DELETE FROM activity WHERE at < ?').run(before).changes;
   }
 
-  submission(cardMessageId: string): Submission | undefined {
+  async submission(cardMessageId: string): Promise<Submission | undefined> {
     const row = this.use().prepare('SELECT * FROM submissions WHERE card_message_id = ?').get(cardMessageId) as SubmissionRow | undefined;
-    return (
-      row && {
-        cardMessageId: row.card_message_id,
-        command: row.command,
-        recordedAs: row.recorded_as,
-        byName: row.by_name,
-        at: row.at,
-        roomId: row.room_id,
-        roomType: row.room_type,
-        ...(row.thread_id ? { threadId: row.thread_id } : {}),
-      }
-    );
+    return row && toSubmission(row);
   }
 
-  recordSubmission(s: Submission): void {
+  async claimSubmission(s: Omit<Submission, 'recordedAs'>, staleBefore: number): Promise<boolean> {
+    const { changes } = this.use()
+      .prepare(
+        `INSERT INTO submissions (card_message_id, command, recorded_as, by_name, at, room_id, room_type, thread_id)
+         VALUES (?, ?, NULL, ?, ?, ?, ?, ?)
+         ON CONFLICT (card_message_id) DO UPDATE SET command = excluded.command, by_name = excluded.by_name, at = excluded.at,
+           room_id = excluded.room_id, room_type = excluded.room_type, thread_id = excluded.thread_id
+         WHERE submissions.recorded_as IS NULL AND submissions.at < ?`,
+      )
+      .run(s.cardMessageId, s.command, s.byName, s.at, s.roomId, s.roomType, s.threadId ?? null, staleBefore);
+    return changes === 1;
+  }
+
+  async recordSubmission(s: Submission & { recordedAs: string }): Promise<void> {
     this.use()
       .prepare(
-        `INSERT OR IGNORE INTO submissions (card_message_id, command, recorded_as, by_name, at, room_id, room_type, thread_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO submissions (card_message_id, command, recorded_as, by_name, at, room_id, room_type, thread_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (card_message_id) DO UPDATE SET recorded_as = excluded.recorded_as WHERE submissions.recorded_as IS NULL`,
       )
       .run(s.cardMessageId, s.command, s.recordedAs, s.byName, s.at, s.roomId, s.roomType, s.threadId ?? null);
   }
 
-  addTestingEntry(e: NewTestingEntry): TestingEntry {
+  async releaseSubmission(cardMessageId: string): Promise<void> {
+    this.use().prepare('DELETE FROM submissions WHERE card_message_id = ? AND recorded_as IS NULL').run(cardMessageId);
+  }
+
+  async addTestingEntry(e: NewTestingEntry): Promise<TestingEntry> {
     const { lastInsertRowid } = this.use()
       .prepare(
         `INSERT INTO testing (tester, targets, what, starts_at, ends_at, ticket, created_by_email, created_by_name, created_at)
@@ -126,23 +132,23 @@ export class SqliteStorage implements Storage {
     return { ...e, number: Number(lastInsertRowid) };
   }
 
-  testingEntry(number: number): TestingEntry | undefined {
+  async testingEntry(number: number): Promise<TestingEntry | undefined> {
     const row = this.use().prepare('SELECT * FROM testing WHERE number = ?').get(number) as TestingRow | undefined;
     return row && toEntry(row);
   }
 
-  testingEntriesOpenAt(at: number): TestingEntry[] {
+  async testingEntriesOpenAt(at: number): Promise<TestingEntry[]> {
     const rows = this.use()
       .prepare('SELECT * FROM testing WHERE ends_at > ? AND ended_early_at IS NULL ORDER BY starts_at, number')
       .all(at) as TestingRow[];
     return rows.map(toEntry);
   }
 
-  endTestingEntry(number: number, at: number, byEmail: string): void {
+  async endTestingEntry(number: number, at: number, byEmail: string): Promise<void> {
     this.use().prepare('UPDATE testing SET ended_early_at = ?, ended_by = ? WHERE number = ? AND ended_early_at IS NULL').run(at, byEmail, number);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db?.close();
     this.db = undefined;
   }
@@ -185,57 +191,4 @@ export class SqliteStorage implements Storage {
     this.opts.log.info({ event: 'storage.open', dir: dir ?? null, readonly });
     return db;
   }
-}
-
-interface ActivityRow {
-  at: number;
-  person_email: string;
-  room_id: string;
-  command: string;
-  kind: ActivityRecord['kind'];
-  outcome: ActivityRecord['outcome'];
-  duration_ms: number;
-  ref: string;
-}
-
-interface SubmissionRow {
-  card_message_id: string;
-  command: string;
-  recorded_as: string;
-  by_name: string;
-  at: number;
-  room_id: string;
-  room_type: 'direct' | 'group';
-  thread_id: string | null;
-}
-
-interface TestingRow {
-  number: number;
-  tester: string;
-  targets: string;
-  what: string;
-  starts_at: number;
-  ends_at: number;
-  ticket: string | null;
-  created_by_email: string;
-  created_by_name: string;
-  created_at: number;
-  ended_early_at: number | null;
-  ended_by: string | null;
-}
-
-function toEntry(r: TestingRow): TestingEntry {
-  return {
-    number: r.number,
-    tester: r.tester,
-    targets: JSON.parse(r.targets) as string[],
-    what: r.what,
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    ...(r.ticket ? { ticket: r.ticket } : {}),
-    createdByEmail: r.created_by_email,
-    createdByName: r.created_by_name,
-    createdAt: r.created_at,
-    ...(r.ended_early_at !== null ? { endedEarlyAt: r.ended_early_at, endedBy: r.ended_by ?? '' } : {}),
-  };
 }

@@ -25,7 +25,8 @@ export interface ActivityQuery {
 export interface Submission {
   cardMessageId: string;
   command: string;
-  recordedAs: string;
+  /** Unset while the first submit is still running (on this instance or another). */
+  recordedAs?: string;
   byName: string;
   at: number;
   /** Where the card was, so the answer to a late second submit lands beside the first. */
@@ -52,26 +53,43 @@ export interface TestingEntry {
 
 export type NewTestingEntry = Omit<TestingEntry, 'number' | 'endedEarlyAt' | 'endedBy'>;
 
+/**
+ * Every call but recordActivity may wait for a database on another machine, so all of them return
+ * promises; a call that cannot reach its database rejects with StorageUnavailableError at once.
+ */
 export interface Storage {
-  /** Never throws and never waits for anything but the local disk: a failure is logged and dropped. */
+  /** Fire and forget: never throws, never waits for a server (SQLite's write is brief and local); a failure is logged and dropped. */
   recordActivity(record: ActivityRecord): void;
-  activity(query: ActivityQuery): ActivityRecord[];
-  /** Deletes activity older than `before`; returns how many records went. */
-  pruneActivity(before: number): number;
+  activity(query: ActivityQuery): Promise<ActivityRecord[]>;
+  /** Deletes activity older than `before`; resolves to how many records went. */
+  pruneActivity(before: number): Promise<number>;
 
-  submission(cardMessageId: string): Submission | undefined;
-  recordSubmission(submission: Submission): void;
+  /** The submission of this card, recorded or still running. */
+  submission(cardMessageId: string): Promise<Submission | undefined>;
+  /**
+   * Takes the card for this submit, atomically across instances sharing the database: true when this
+   * call won (no submission yet, or one left running since before `staleBefore` by a submit that died).
+   */
+  claimSubmission(claim: Omit<Submission, 'recordedAs'>, staleBefore: number): Promise<boolean>;
+  /**
+   * The submit went through: later submits are answered from this. Written whether or not the card
+   * was claimed (the claim may have failed while the database was away).
+   */
+  recordSubmission(submission: Submission & { recordedAs: string }): Promise<void>;
+  /** The claimed submit did not go through: the form may be submitted again. */
+  releaseSubmission(cardMessageId: string): Promise<void>;
 
-  addTestingEntry(entry: NewTestingEntry): TestingEntry;
-  testingEntry(number: number): TestingEntry | undefined;
+  addTestingEntry(entry: NewTestingEntry): Promise<TestingEntry>;
+  testingEntry(number: number): Promise<TestingEntry | undefined>;
   /** Entries not over at `at` (in force or still to start), oldest start first. */
-  testingEntriesOpenAt(at: number): TestingEntry[];
-  endTestingEntry(number: number, at: number, byEmail: string): void;
+  testingEntriesOpenAt(at: number): Promise<TestingEntry[]>;
+  endTestingEntry(number: number, at: number, byEmail: string): Promise<void>;
 
-  close(): void;
+  /** Resolves once the activity records still on their way are written (or given up). */
+  close(): Promise<void>;
 }
 
-/** The database cannot be used right now (missing, locked, read-only, full). */
+/** The database cannot be used right now (missing, locked, read-only, full, or the server down). */
 export class StorageUnavailableError extends Error {
   constructor(cause: unknown) {
     super(`storage unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);

@@ -83,7 +83,7 @@ t.test('who may use the bot: people, domains, rooms and bots, for messages and c
     has(MALLORY, 'status', 'card', 'denied');
     has(BOSS, 'status', 'card', 'ok');
     t.ok(rows.every((r) => r.durationMs >= 0 && r.roomId));
-    t.ok(audit(stateDir, '--person', MALLORY).every((r) => r.outcome === 'denied'));
+    t.ok((await audit(stateDir, '--person', MALLORY)).every((r) => r.outcome === 'denied'));
   });
 });
 

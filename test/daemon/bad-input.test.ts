@@ -107,7 +107,7 @@ t.test('the database unavailable: commands still answered, the failure logged, t
     const direct = h.sim.directRoom(ALICE);
     t.match(text(await ask(h.sim, ALICE, direct.id, 'ping')), /^pong/);
     t.match(text(await ask(h.sim, ALICE, direct.id, 'status')), /\*\*Connection\*\*: online/);
-    t.throws(() => audit(stateDir));
+    await t.rejects(audit(stateDir));
 
     const form = await ask(h.sim, ALICE, direct.id, 'note');
     h.sim.faults.failRest({ path: '/messages/', method: 'DELETE', status: 403, count: 1 });

@@ -37,13 +37,17 @@ export interface AuditRow {
   ref: string;
 }
 
-/** The audit trail as `toodles activity --json` prints it. */
-export function audit(dir: string, ...args: string[]): AuditRow[] {
+/** The audit trail as `toodles activity --json` prints it (from `env`'s database when it names one, else `dir`). */
+export async function audit(dir: string | undefined, ...args: string[]): Promise<AuditRow[]> {
+  return auditFrom({}, ['--json', ...(dir === undefined ? [] : ['--state-dir', dir]), ...args]);
+}
+
+/** `toodles activity --json` with this environment (e.g. TOODLES_DATABASE_URL), nothing else from ours. */
+export async function auditFrom(env: NodeJS.ProcessEnv, args: string[]): Promise<AuditRow[]> {
   let out = '';
-  const code = runActivity(['--json', '--state-dir', dir, ...args], (s) => (out += s), (s) => {
-    throw new Error(s);
-  });
-  if (code !== 0) throw new Error(`toodles activity exited ${code}`);
+  let err = '';
+  const code = await runActivity(args, (s) => (out += s), (s) => (err += s), Date.now(), env);
+  if (code !== 0) throw new Error(`toodles activity exited ${code}: ${err}`);
   return JSON.parse(out) as AuditRow[];
 }
 
@@ -51,7 +55,7 @@ export function audit(dir: string, ...args: string[]): AuditRow[] {
 export async function auditWhen(dir: string, ready: (rows: AuditRow[]) => boolean, timeoutMs = 5_000): Promise<AuditRow[]> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const rows = audit(dir);
+    const rows = await audit(dir);
     if (ready(rows) || Date.now() > end) return rows;
     await new Promise((r) => setTimeout(r, 20));
   }

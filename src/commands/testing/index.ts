@@ -14,7 +14,7 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
 
   const list = async (ctx: CommandContext) => {
     const at = now();
-    const entries = storage.testingEntriesOpenAt(at);
+    const entries = await storage.testingEntriesOpenAt(at);
     if (!entries.length) return ctx.reply({ markdown: 'No approved testing is registered for now or later.' });
     await ctx.reply({
       markdown: entries.map((e) => `- ${summaryLine(e, at)}`).join('\n'),
@@ -27,7 +27,7 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
       return ctx.reply({ markdown: 'Say `testing check <host or IP>`, e.g. `testing check 10.1.2.3`.' });
     }
     const at = now();
-    const hits = storage.testingEntriesOpenAt(at).filter((e) => e.startsAt <= at && covers(e.targets, what));
+    const hits = (await storage.testingEntriesOpenAt(at)).filter((e) => e.startsAt <= at && covers(e.targets, what));
     await ctx.reply({
       markdown: hits.length
         ? `Yes: \`${what}\` is covered by approved testing ${hits.map((e) => summaryLine(e, at)).join('; ')}`
@@ -37,7 +37,7 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
 
   const remove = async (ctx: CommandContext, arg: string) => {
     const number = Number(arg.replace(/^#/, ''));
-    const entry = Number.isInteger(number) && number > 0 ? storage.testingEntry(number) : undefined;
+    const entry = Number.isInteger(number) && number > 0 ? await storage.testingEntry(number) : undefined;
     if (!entry) return (await ctx.reply({ markdown: `There is no entry ${arg ? `\`${arg.slice(0, 20)}\`` : 'number given'}. ${USAGE}` }), 'invalid' as const);
     const at = now();
     if (entry.endedEarlyAt !== undefined || entry.endsAt <= at) return (await ctx.reply({ markdown: `#${number} is already over.` }), 'invalid' as const);
@@ -46,7 +46,7 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
       await ctx.reply({ markdown: `Only ${entry.createdByName}, who registered #${number}, or an admin can end it.` });
       return 'denied' as const;
     }
-    storage.endTestingEntry(number, at, ctx.sender.email);
+    await storage.endTestingEntry(number, at, ctx.sender.email);
     await ctx.reply({ markdown: `#${number} (${entry.tester}) ended now; it stays in the history.` });
   };
 
@@ -78,7 +78,7 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
       async submit(ctx) {
         const parsed = entryFromForm(ctx.inputs, { createdByEmail: ctx.sender.email, createdByName: ctx.sender.displayName }, now());
         if ('invalid' in parsed) return parsed;
-        const entry = storage.addTestingEntry(parsed.entry);
+        const entry = await storage.addTestingEntry(parsed.entry);
         const reply = confirmation(entry, now());
         if (settings.testingRoom) {
           await ctx.post(settings.testingRoom, { ...reply, markdown: `New approved testing, registered by ${entry.createdByName}:\n\n${reply.markdown}` }).catch((err: unknown) => {
