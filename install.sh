@@ -279,7 +279,7 @@ read_token_files() {
 # The URL in file $1, never echoed (it holds the database password); the daemon checks the rest.
 database_url_from_file() {
   local url
-  url=$(token_from_file "$1" "database URL file")
+  url=$(token_from_file "$1" "database URL file") || exit 1   # (errexit does not hold in $(...))
   case $url in
     postgresql://*|postgres://*) printf '%s' "$url" ;;
     *) die "database URL file $1 does not hold a postgresql:// URL (one line: postgresql://user:password@host:port/database?sslmode=verify-full&sslrootcert=...)" ;;
