@@ -75,7 +75,7 @@ const reason = skipReason();
 if (reason) {
   t.plan(0, reason);
 } else {
-  t.setTimeout(15 * 60_000);
+  t.setTimeout(30 * 60_000); // ~20 min on 2 loaded cores, four release builds among them
   await main();
 }
 
@@ -811,10 +811,10 @@ async function main(): Promise<void> {
     figure(`install.sh --database-url-file (build + start) took ${fmt(r.seconds)}s`);
     t.match(r.stdout, /installed the database URL as \/etc\/toodles\/database-url \(root:root 0600\)/);
     t.notMatch(r.stdout + r.stderr, password, 'install.sh never prints the URL');
-    const installedFiles = await sh(`stat -c '%a %U:%G %n' /etc/toodles/database-url; cat /etc/systemd/system/${UNIT}.d/database.conf; systemctl show ${UNIT} -p LoadCredential --value`);
+    const installedFiles = await sh(`stat -c '%a %U:%G %n' /etc/toodles/database-url; cat /etc/systemd/system/${UNIT}.d/database.conf`);
     t.match(installedFiles.stdout, /^600 root:root \/etc\/toodles\/database-url$/m, 'the credential is root:root 0600');
     t.match(installedFiles.stdout, /^LoadCredential=database-url:\/etc\/toodles\/database-url$/m, 'the drop-in hands it over');
-    t.match(installedFiles.stdout, /database-url:\/etc\/toodles\/database-url/, 'systemd loaded the drop-in');
+    t.match((await sh(`systemctl cat ${UNIT}`)).stdout, /^# \/etc\/systemd\/system\/toodles\.service\.d\/database\.conf$/m, 'systemd loaded the drop-in');
     const exposureAfter = await exposure();
     figure(`systemd-analyze security toodles with the database drop-in: exposure ${exposureAfter} (before ${exposureBefore})`);
     t.ok(exposureAfter <= exposureBefore, `exposure not worse (${exposureBefore} -> ${exposureAfter})`);
