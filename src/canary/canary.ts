@@ -1,9 +1,9 @@
 /**
  * One canary run: as a second identity, say `ping` to the bot in their 1:1 space and wait (bounded)
  * for its answer in that thread, and for the local daemon to confirm that its own sockets delivered
- * the ping (with several instances a peer may answer for a deaf one). The result goes to the daemon over the control socket, which counts
- * failures in a row; on the second the canary asks it to rebuild its Webex link from scratch, on the
- * third (and after) to exit so that systemd restarts it.
+ * the ping (with several instances a peer may answer for a deaf one). The result goes to the daemon
+ * over the control socket, which counts failures in a row; on the second the canary asks it to
+ * rebuild its Webex link from scratch, on the third (and after) to exit so that systemd restarts it.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
