@@ -3,6 +3,7 @@
 #
 #   ./install.sh [--token-file FILE] [--source DIR]   install, or upgrade in place when already installed
 #       [--canary-token-file FILE]                     also install the canary (toodles-canary.timer, every 5 min)
+#       [--database-url-file FILE]                     share PostgreSQL with other instances (README: Running two VMs)
 #   ./install.sh --rollback                            switch back to the previous release and restart
 #   ./install.sh --uninstall [--purge]                 remove service and releases (--purge: also config,
 #                                                      token, state, logs and the user)
@@ -14,6 +15,8 @@
 #   /etc/toodles/toodles.env                 settings (created from a template only when absent)
 #   /etc/toodles/webex-bot-token             the token, root:root 0600, passed in via LoadCredential=
 #   /etc/toodles/webex-canary-token          the canary identity's token (only with --canary-token-file)
+#   /etc/toodles/database-url                the PostgreSQL URL, root:root 0600 (only with --database-url-file),
+#                                            passed in by the drop-in toodles.service.d/database.conf
 #   /etc/systemd/system/toodles.service      the unit (rewritten on each install/upgrade/rollback)
 #
 # Building happens in a staging directory; any failure before the switch leaves the running release
@@ -47,6 +50,11 @@ TOKEN_FROM=""
 CANARY_TOKEN_FROM=""
 CANARY_TOKEN_FILE=$CONF_DIR/webex-canary-token
 CANARY_UNITS="toodles-canary.service toodles-canary.timer"
+DB_URL_FROM=""
+DB_URL_FILE=$CONF_DIR/database-url
+DB_DROPIN=/etc/systemd/system/$UNIT.d/database.conf
+DB_URL=""
+DB_SAVED=""                                   # the database settings before this run, while switching
 STAGE=""
 BUILDING=0
 SWITCHING=0
@@ -59,11 +67,12 @@ die() { printf 'install.sh: error: %s\n' "$*" >&2; journal err "error: $*"; exit
 # what happened to the service also goes to the journal: the terminal may be gone by the end
 note() { say "$*"; journal info "$*"; }
 journal() { [ "$SWITCHING" = 1 ] || [ "$1" = info ] || return 0; logger -t toodles-install -p "user.$1" -- "$2" 2>/dev/null || true; }
-usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 on_exit() {
   local rc=$?
   if [ -n "$STAGE" ] && [ -d "$STAGE" ]; then rm -rf -- "$STAGE"; fi
+  if [ -n "$DB_SAVED" ]; then rm -rf -- "$DB_SAVED"; fi   # a switch that failed with nothing to go back to
   if [ $rc -ne 0 ] && [ "$MODE" = install ] && [ "$BUILDING" = 1 ]; then
     printf 'install.sh: nothing was switched; the running release (if any) is untouched\n' >&2
   fi
@@ -85,6 +94,8 @@ while [ $# -gt 0 ]; do
     --token-file=*) TOKEN_FROM=${1#*=}; shift ;;
     --canary-token-file) [ $# -ge 2 ] || die "--canary-token-file needs a file"; CANARY_TOKEN_FROM=$2; shift 2 ;;
     --canary-token-file=*) CANARY_TOKEN_FROM=${1#*=}; shift ;;
+    --database-url-file) [ $# -ge 2 ] || die "--database-url-file needs a file"; DB_URL_FROM=$2; shift 2 ;;
+    --database-url-file=*) DB_URL_FROM=${1#*=}; shift ;;
     --source) [ $# -ge 2 ] || die "--source needs a directory"; SRC=$2; shift 2 ;;
     --source=*) SRC=${1#*=}; shift ;;
     --rollback) MODE=rollback; shift ;;
@@ -258,10 +269,21 @@ token_from_file() {
   trimmed_token "$first" "$2 $1"
 }
 
-# Checked before building, so a bad token file costs nothing: sets TOKEN and CANARY_TOKEN.
+# Checked before building, so a bad token file costs nothing: sets TOKEN, CANARY_TOKEN and DB_URL.
 read_token_files() {
   [ -z "$TOKEN_FROM" ] || TOKEN=$(token_from_file "$TOKEN_FROM" "token file")
   [ -z "$CANARY_TOKEN_FROM" ] || CANARY_TOKEN=$(token_from_file "$CANARY_TOKEN_FROM" "canary token file")
+  [ -z "$DB_URL_FROM" ] || DB_URL=$(database_url_from_file "$DB_URL_FROM")
+}
+
+# The URL in file $1, never echoed (it holds the database password); the daemon checks the rest.
+database_url_from_file() {
+  local url
+  url=$(token_from_file "$1" "database URL file") || exit 1   # (errexit does not hold in $(...))
+  case $url in
+    postgresql://*|postgres://*) printf '%s' "$url" ;;
+    *) die "database URL file $1 does not hold a postgresql:// URL (one line: postgresql://user:password@host:port/database?sslmode=verify-full&sslrootcert=...)" ;;
+  esac
 }
 
 write_secret() {   # $1 = file, $2 = value: root:root 0600, replaced atomically
@@ -297,7 +319,47 @@ check_env_file() {
   if grep -Eq '^[[:space:]]*(export[[:space:]]+)?WEBEX_BOT_TOKEN[[:space:]]*=[[:space:]]*[^[:space:]#]' "$ENV_FILE"; then
     die "$ENV_FILE sets WEBEX_BOT_TOKEN: remove that line; the token belongs only in $TOKEN_FILE (install.sh --token-file FILE)"
   fi
+  if sets_setting TOODLES_DATABASE_URL; then
+    die "$ENV_FILE sets TOODLES_DATABASE_URL: remove that line; the database URL belongs only in $DB_URL_FILE (install.sh --database-url-file FILE)"
+  fi
+  if { [ -n "$DB_URL" ] || [ -e "$DB_URL_FILE" ]; } && ! sets_setting TOODLES_PREFERRED_INSTANCE; then
+    die "with a database URL, $ENV_FILE must set TOODLES_PREFERRED_INSTANCE (the same instance name on every VM: it answers alone while the database is away)"
+  fi
 }
+sets_setting() { [ -f "$ENV_FILE" ] && grep -Eq "^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=[[:space:]]*[^[:space:]#]" "$ENV_FILE"; }
+
+# The database URL (issue 14): a root-only credential file and the drop-in that hands it to the service.
+# Applied once switching has begun, so an install stopped before that changes nothing; a switch that
+# fails puts the previous settings back before the old release restarts. Without --database-url-file
+# an installed URL stays, and its drop-in is rewritten (an upgrade keeps the cluster).
+apply_database_url() {
+  [ -n "$DB_URL" ] || [ -e "$DB_URL_FILE" ] || return 0
+  if [ -n "$DB_URL" ]; then
+    DB_SAVED=$LOCK_DIR/saved-database
+    rm -rf -- "$DB_SAVED"; mkdir -m 0700 "$DB_SAVED"
+    [ ! -e "$DB_URL_FILE" ] || cp -p -- "$DB_URL_FILE" "$DB_SAVED/url"
+    [ ! -e "$DB_DROPIN" ] || cp -p -- "$DB_DROPIN" "$DB_SAVED/dropin"
+    write_secret "$DB_URL_FILE" "$DB_URL"
+    DB_URL=""
+    note "installed the database URL as $DB_URL_FILE (root:root 0600)"
+  fi
+  local tmp="$DB_DROPIN.tmp.$$"
+  install -d -m 0755 "$(dirname "$DB_DROPIN")"
+  printf '%s\n' '# Written by install.sh --database-url-file: the PostgreSQL URL, root-only, as $CREDENTIALS_DIRECTORY/database-url.' \
+    '[Service]' "LoadCredential=database-url:$DB_URL_FILE" > "$tmp"
+  chmod 0644 "$tmp"
+  mv -T -- "$tmp" "$DB_DROPIN"
+  systemctl daemon-reload
+}
+restore_database_url() {
+  [ -n "$DB_SAVED" ] && [ -d "$DB_SAVED" ] || return 0
+  if [ -e "$DB_SAVED/url" ]; then mv -T -- "$DB_SAVED/url" "$DB_URL_FILE"; else rm -f -- "$DB_URL_FILE"; fi
+  if [ -e "$DB_SAVED/dropin" ]; then mv -T -- "$DB_SAVED/dropin" "$DB_DROPIN"; else rm -f -- "$DB_DROPIN"; fi
+  forget_saved_database
+  systemctl daemon-reload
+  note "put the previous database settings back"
+}
+forget_saved_database() { [ -z "$DB_SAVED" ] || rm -rf -- "$DB_SAVED"; DB_SAVED=""; }
 
 install_config() {
   install -d -m 0750 -o root -g root "$CONF_DIR"
@@ -404,6 +466,7 @@ activate() {
   if [ -n "$old" ] && systemctl is-active --quiet "$UNIT"; then mark_ran "$old"; fi
   SWITCHING=1
   note "switching to $1${old:+ from $(basename "$old")}"
+  apply_database_url
   switch_link current "$target"
   if [ -n "$old" ] && [ "$old" != "$target" ]; then switch_link previous "$old"; fi
   install_unit_from "$PREFIX/$target"
@@ -411,6 +474,7 @@ activate() {
   if start_and_wait; then
     mark_ran "$target"
     note "toodles $1 is running (systemctl restart returned after READY=1, ${START_SECS}s)${INTERRUPTED:+; SIG$INTERRUPTED came meanwhile, the switch was complete}"
+    forget_saved_database
     SWITCHING=0
     return 0
   fi
@@ -418,6 +482,7 @@ activate() {
   if [ -n "$INTERRUPTED" ]; then note "interrupted by SIG$INTERRUPTED while $1 was starting"; else show_failure; fi
   if [ -n "$old" ] && [ "$old" != "$target" ] && [ -d "$PREFIX/$old" ]; then
     note "switching back to $(basename "$old")"
+    restore_database_url
     switch_link current "$old"
     if [ -n "$old_prev" ]; then switch_link previous "$old_prev"; else rm -f "$PREFIX/previous"; fi
     install_unit_from "$PREFIX/$old"
@@ -491,6 +556,11 @@ do_uninstall() {
     fi
   done
   rm -f -- "$UNIT_FILE"
+  if [ -e "$DB_DROPIN" ] || [ -e "$DB_URL_FILE" ]; then
+    rm -f -- "$DB_DROPIN" "$DB_URL_FILE"
+    rmdir -- "$(dirname "$DB_DROPIN")" 2>/dev/null || true
+    say "removed the database URL ($DB_URL_FILE) and its drop-in"
+  fi
   [ $PURGE = 1 ] && rm -rf -- "/etc/systemd/system/$UNIT.d"
   systemctl daemon-reload
   systemctl reset-failed "$UNIT" 2>/dev/null || true

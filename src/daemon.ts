@@ -21,6 +21,7 @@ import { Metrics } from './metrics/metrics.js';
 import { expose } from './control/expose.js';
 import { statusDocument } from './control/status.js';
 import { Database } from './database/database.js';
+import { HeardActivities } from './heard/heard.js';
 
 /** Knobs tests turn to make minutes into milliseconds; production uses the defaults. */
 export interface DaemonTuning {
@@ -122,10 +123,12 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     if (lastState) notifier.status(statusLine(lastState.status, lastState.detail, ready, proxyErrors.recent()) + persistence.note());
   };
   const persistence = persistenceReporter(logger, config.stateDir, announce);
+  const heard = new HeardActivities();
   const supervisor: Supervisor = new Supervisor({
     link,
     log: logger,
     seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir, onPersistence: persistence.report }),
+    onReceive: (activity) => heard.add(activity.id),
     handle: (activity) => {
       if (activity.actorId !== connection().bot?.id) stats.activity(activity.kind);
       return dispatcher.handle(activity);
@@ -179,6 +182,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     livenessMs: timings.livenessTimeoutMs,
     status: () =>
       statusDocument({ version, startedAt, now: Date.now(), connection: connection(), stats: stats.snapshot(), proxy: describeProxy(config.proxy) }),
+    heard: (id) => heard.has(id),
     heal: {
       rebuild: (reason) => supervisor.rebuildLink(reason),
       restart: (reason) => {

@@ -1,8 +1,9 @@
 /**
  * One canary run: as a second identity, say `ping` to the bot in their 1:1 space and wait (bounded)
- * for its answer in that thread. The result goes to the daemon over the control socket, which counts
- * failures in a row; on the second the canary asks it to rebuild its Webex link from scratch, on the
- * third (and after) to exit so that systemd restarts it.
+ * for its answer in that thread, and for the local daemon to confirm that its own sockets delivered
+ * the ping (with several instances a peer may answer for a deaf one). The result goes to the daemon
+ * over the control socket, which counts failures in a row; on the second the canary asks it to
+ * rebuild its Webex link from scratch, on the third (and after) to exit so that systemd restarts it.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -78,22 +79,45 @@ async function probe(d: CanaryDeps): Promise<CanaryResult> {
   } catch (err) {
     return failed('send', errorText(err));
   }
+  // The answer alone is not enough: with peers, one of them may have answered a ping this instance
+  // never heard. Once answered, the canary asks the local daemon until it says it heard the ping too.
+  let answer: { roundTripMs: number } | undefined;
   for (;;) {
-    let replies: HydraMessage[] = [];
-    try {
-      replies = await d.hydra.directThread(botEmail, ping.id, Math.max(1, deadline - Date.now()));
-    } catch (err) {
-      d.log.debug({ event: 'canary.read_failed', err: errorText(err) });
+    if (!answer) {
+      const reply = await botReply(d, botEmail, ping.id, deadline);
+      if (reply) {
+        const text = reply.text ?? reply.markdown ?? '';
+        if (!/^pong\b/i.test(text)) return failed('wrong_reply', 'the bot did not answer pong', { reply: text.slice(0, 80) });
+        answer = { roundTripMs: Date.now() - started };
+      }
     }
-    const reply = replies.find((m) => m.personEmail?.toLowerCase() === botEmail.toLowerCase());
-    const roundTripMs = Date.now() - started;
-    if (reply) {
-      const text = reply.text ?? reply.markdown ?? '';
-      if (!/^pong\b/i.test(text)) return failed('wrong_reply', 'the bot did not answer pong', { reply: text.slice(0, 80) });
-      return { ok: true, roundTripMs };
+    if (answer && (await heardLocally(d, ping.id))) return { ok: true, roundTripMs: answer.roundTripMs };
+    if (Date.now() >= deadline) {
+      if (!answer) return failed('no_reply', `no answer within ${d.timeoutMs} ms`);
+      return failed('local', 'the bot answered, but this instance never heard the ping (a peer answered for it)', { roundTripMs: answer.roundTripMs });
     }
-    if (Date.now() >= deadline) return failed('no_reply', `no answer within ${d.timeoutMs} ms`);
     // A timer that keeps the process alive: the daemon's sleeps are unref'd, but here nothing else would.
     await delay(Math.min(d.pollMs ?? 250, Math.max(0, deadline - Date.now())));
+  }
+}
+
+async function botReply(d: CanaryDeps, botEmail: string, pingId: string, deadline: number): Promise<HydraMessage | undefined> {
+  try {
+    const replies = await d.hydra.directThread(botEmail, pingId, Math.max(1, deadline - Date.now()));
+    return replies.find((m) => m.personEmail?.toLowerCase() === botEmail.toLowerCase());
+  } catch (err) {
+    d.log.debug({ event: 'canary.read_failed', err: errorText(err) });
+    return undefined;
+  }
+}
+
+/** Did the local daemon's own sockets deliver the ping? A daemon that cannot say counts as "not yet". */
+async function heardLocally(d: CanaryDeps, pingId: string): Promise<boolean> {
+  try {
+    const answer = await controlRequest(d.socketPath, 'GET', `/heard?id=${encodeURIComponent(pingId)}`);
+    return answer.body.heard === true;
+  } catch (err) {
+    d.log.debug({ event: 'canary.read_failed', err: errorText(err) });
+    return false;
   }
 }

@@ -70,6 +70,8 @@ export interface SupervisorDeps {
   link: WebexLink;
   log: Logger;
   seen: SeenActivities;
+  /** Told of every activity a socket delivers, duplicates too, before anything else (the canary asks about them). */
+  onReceive?: (activity: IncomingActivity) => void;
   /** Handles one activity (fetch, command, reply); the supervisor only tracks it for draining. */
   handle: (activity: IncomingActivity) => Promise<void>;
   timings: SupervisorTimings;
@@ -398,6 +400,7 @@ export class Supervisor {
   /** Called by the SDK, which swallows what we throw: nothing may escape from here, or the bot goes deaf unseen. */
   private receive(from: Tracked, activity: IncomingActivity): void {
     if (this.state === 'stopping' || this.state === 'stopped') return;
+    this.deps.onReceive?.(activity);
     let first = true;
     try {
       first = this.deps.seen.firstSighting(activity.id);

@@ -19,6 +19,7 @@ export interface ExposeDeps {
   connection: () => SupervisorStatus;
   livenessMs: number;
   status: () => StatusDocument;
+  heard: (activityId: string) => boolean;
   heal: Record<HealAction, (reason: string) => void>;
 }
 
@@ -41,6 +42,7 @@ export async function expose(d: ExposeDeps): Promise<Exposed> {
         path,
         {
           status: d.status,
+          heard: d.heard,
           canary: (report) => d.stats.canary(report),
           rebuild: healer('rebuild'),
           restart: healer('restart'),

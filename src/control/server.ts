@@ -3,6 +3,7 @@
  * canary and `curl --unix-socket` all speak to the running daemon without any network exposure.
  *
  *   GET  /status          the status document (src/control/status.ts)
+ *   GET  /heard?id=ID     {id, heard}: did this instance's own sockets deliver that activity lately
  *   POST /canary          {ok, stage?, roundTripMs?} -> {consecutiveFailures}
  *   POST /heal/rebuild    {reason} rebuild the Webex link from scratch (new SDK instance, new device)
  *   POST /heal/restart    {reason} stop and exit with a status that makes systemd restart the daemon
@@ -19,6 +20,7 @@ const MAX_BODY = 4096;
 
 export interface ControlHandlers {
   status(): unknown;
+  heard(activityId: string): boolean;
   canary(report: { ok: boolean; stage?: CanaryStage; roundTripMs?: number }): number;
   rebuild(reason: string): void;
   restart(reason: string): void;
@@ -61,10 +63,16 @@ export async function startControlServer(path: string, handlers: ControlHandlers
 }
 
 async function route(req: IncomingMessage, h: ControlHandlers): Promise<[number, unknown]> {
-  const key = `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
+  const url = new URL(req.url ?? '/', 'http://x');
+  const key = `${req.method} ${url.pathname}`;
   switch (key) {
     case 'GET /status':
       return [200, h.status()];
+    case 'GET /heard': {
+      const id = url.searchParams.get('id');
+      if (!id) throw new BadRequest('"id" (an activity id) is missing');
+      return [200, { id, heard: h.heard(id) }];
+    }
     case 'POST /canary': {
       const body = await readBody(req);
       if (typeof body.ok !== 'boolean') throw new BadRequest('"ok" must be true or false');

@@ -7,7 +7,8 @@
 export type ReconnectKind = 'graceful' | 'fault';
 export type HealAction = 'rebuild' | 'restart';
 /** Where a canary run failed; a bounded set, because it is a metric label. */
-export const CANARY_STAGES = ['daemon', 'send', 'no_reply', 'wrong_reply'] as const;
+// local: the bot answered, but this instance never heard the ping (a peer answered for it).
+export const CANARY_STAGES = ['daemon', 'send', 'no_reply', 'wrong_reply', 'local'] as const;
 export type CanaryStage = (typeof CANARY_STAGES)[number];
 
 export interface ReconnectRecord {

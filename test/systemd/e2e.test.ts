@@ -18,7 +18,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HARNESS = join(ROOT, 'test/systemd/nested-systemd.sh');
@@ -72,16 +75,18 @@ const reason = skipReason();
 if (reason) {
   t.plan(0, reason);
 } else {
-  t.setTimeout(15 * 60_000);
+  t.setTimeout(30 * 60_000); // ~20 min on 2 loaded cores, four release builds among them
   await main();
 }
 
 async function main(): Promise<void> {
   const W = mkdtempSync(join(tmpdir(), 'toodles-sd.'));
   let sim: Simulator | undefined;
+  let database: TestPostgres | undefined; // issue 14's block starts it; it outlives that block, like the daemon using it
   t.teardown(async () => {
     await run(HARNESS, ['down', W], { timeoutMs: 60_000 });
     await sim?.stop();
+    await database?.close();
   });
 
   /** bash -c CMD inside the nested systemd, as root with a clean environment. */
@@ -759,6 +764,94 @@ async function main(): Promise<void> {
     t.match((await ask('ping', 30_000)).text ?? '', /pong/i, 'answering again');
   });
 
+  // Issue 14: the database URL as a credential (install.sh --database-url-file), TLS verify-full to a
+  // real PostgreSQL started here (the nested systemd shares this network namespace), set up with the
+  // README's SQL; the password never shows outside the credential file.
+  await t.test('install.sh --database-url-file: a root-only credential and drop-in, TLS to PostgreSQL, the password nowhere else', async (t) => {
+    const pgServer = await startPostgres({ tls: true });
+    database = pgServer;
+    const password = `db-pw-${randomUUID()}`;
+    const admin = new pg.Client({ connectionString: pgServer.url('postgres', { sslmode: 'no-verify' }) });
+    await admin.connect();
+    // "Running two VMs" in the README: the role, the database, nothing for anyone else.
+    await admin.query(`CREATE ROLE toodles LOGIN PASSWORD '${password}'`);
+    await admin.query('CREATE DATABASE toodles OWNER toodles');
+    await admin.query('REVOKE ALL ON DATABASE toodles FROM PUBLIC');
+    const url = `postgresql://toodles:${password}@localhost:${pgServer.port}/toodles?sslmode=verify-full&sslrootcert=/etc/ssl/toodles-db-ca.pem`;
+    let r = await sh('cat > /etc/ssl/toodles-db-ca.pem && chmod 0644 /etc/ssl/toodles-db-ca.pem', { input: readFileSync(pgServer.caFile!, 'utf8') });
+    t.equal(r.code, 0, `the CA certificate, where the service can read it ${r.stderr}`);
+    r = await sh(`umask 077; printf '%s\\n' '${url}' > /root/database-url; printf 'mysql://nope\\n' > /root/not-a-database-url`);
+    t.equal(r.code, 0, 'the URL file (and a wrong one)');
+    const exposure = async () => Number(/Overall exposure level for toodles\.service: ([\d.]+)/.exec((await sh(`systemd-analyze security ${UNIT} --no-pager`)).stdout)?.[1] ?? 99);
+    const exposureBefore = await exposure();
+
+    const before = await installed();
+    const install = (args: string) => sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC} ${args}`, { timeoutMs: 600_000 });
+    r = await install('--database-url-file /root/database-url');
+    t.not(r.code, 0, 'refused without TOODLES_PREFERRED_INSTANCE in toodles.env');
+    t.match(r.stderr, /must set TOODLES_PREFERRED_INSTANCE/, r.stderr.trim());
+    r = await install('--database-url-file /root/not-a-database-url');
+    t.not(r.code, 0, 'a file without a postgresql:// URL is refused');
+    t.match(r.stderr, /does not hold a postgresql:\/\/ URL/, r.stderr.trim());
+    t.notMatch(r.stderr, /mysql/, 'without quoting it');
+    const inEnv = 'postgresql://toodles:env-secret-7f3a@localhost/toodles';
+    r = await sh(`echo 'TOODLES_DATABASE_URL=${inEnv}' >> /etc/toodles/toodles.env; bash ${ROOT}/install.sh --source ${SRC}`);
+    t.not(r.code, 0, 'a database URL in toodles.env stops install.sh');
+    t.equal(r.stderr.trim().split('\n').length, 1, 'with one line');
+    t.match(r.stderr, /toodles\.env sets TOODLES_DATABASE_URL: remove that line; the database URL belongs only in \/etc\/toodles\/database-url/);
+    t.notMatch(r.stdout + r.stderr, 'env-secret-7f3a', 'without showing it');
+    t.equal(await installed(), before, 'nothing built, switched or restarted by the refusals');
+
+    r = await sh(`sed -i '/^TOODLES_DATABASE_URL=/d' /etc/toodles/toodles.env; printf 'TOODLES_INSTANCE=vm-e2e\\nTOODLES_PREFERRED_INSTANCE=vm-e2e\\n' >> /etc/toodles/toodles.env`);
+    t.equal(r.code, 0);
+    const since = nowS();
+    r = await install('--database-url-file /root/database-url');
+    t.equal(r.code, 0, 'install.sh --database-url-file exits 0');
+    if (r.code !== 0) t.comment(r.stdout + r.stderr);
+    figure(`install.sh --database-url-file (build + start) took ${fmt(r.seconds)}s`);
+    t.match(r.stdout, /installed the database URL as \/etc\/toodles\/database-url \(root:root 0600\)/);
+    t.notMatch(r.stdout + r.stderr, password, 'install.sh never prints the URL');
+    const installedFiles = await sh(`stat -c '%a %U:%G %n' /etc/toodles/database-url; cat /etc/systemd/system/${UNIT}.d/database.conf`);
+    t.match(installedFiles.stdout, /^600 root:root \/etc\/toodles\/database-url$/m, 'the credential is root:root 0600');
+    t.match(installedFiles.stdout, /^LoadCredential=database-url:\/etc\/toodles\/database-url$/m, 'the drop-in hands it over');
+    t.match((await sh(`systemctl cat ${UNIT}`)).stdout, /^# \/etc\/systemd\/system\/toodles\.service\.d\/database\.conf$/m, 'systemd loaded the drop-in');
+    const exposureAfter = await exposure();
+    figure(`systemd-analyze security toodles with the database drop-in: exposure ${exposureAfter} (before ${exposureBefore})`);
+    t.ok(exposureAfter <= exposureBefore, `exposure not worse (${exposureBefore} -> ${exposureAfter})`);
+
+    await answersPing(t);
+    const st = await sh(`${toodles} status`);
+    t.comment(`\n${st.stdout}`);
+    t.match(st.stdout, /^instance +vm-e2e\b/m, 'toodles status names the instance');
+    t.match(st.stdout, /^database +up\b/m, 'and the database is up');
+    const sessions = await admin.query<{ application_name: string; ssl: boolean }>(
+      "SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'toodles'",
+    );
+    t.ok(sessions.rows.length > 0 && sessions.rows.every((row) => row.application_name === 'toodles/vm-e2e' && row.ssl), `the daemon's sessions, all over TLS: ${JSON.stringify(sessions.rows)}`);
+    await admin.end();
+
+    const logged = await sh(`journalctl --no-pager -o json --since @${Math.floor(since)}; systemctl show ${UNIT}`);
+    t.ok(logged.stdout.length > 1000, 'the journal and the unit properties were read');
+    t.notMatch(logged.stdout, password, 'the password is in no journal entry and no unit property (STATUS= included)');
+    const files = (await sh(`grep -rlF -- '${password}' /etc/toodles /var/log/toodles /var/lib/toodles /run/toodles 2>/dev/null; true`)).stdout;
+    t.same(files.trim().split('\n'), ['/etc/toodles/database-url'], 'and in no file but the credential');
+
+    // The daemon refuses a URL in the environment next to the credential, without quoting either.
+    const refusedAt = nowS();
+    r = await sh(`echo 'TOODLES_DATABASE_URL=${inEnv}' >> /etc/toodles/toodles.env; systemctl restart ${UNIT}`, { timeoutMs: 120_000 });
+    t.not(r.code, 0, 'the daemon does not start with both');
+    await failedWithoutRestarts(t, '78');
+    const j = await journal(refusedAt);
+    const named = j.split('\n').filter((l) => l.includes('TOODLES_DATABASE_URL'));
+    t.equal(named.length, 1, `one line: ${named[0]}`);
+    t.match(named[0], /database-url credential/, 'naming the credential');
+    t.notMatch(j, /env-secret-7f3a/, 'neither URL is in the journal');
+    t.notMatch(j, password);
+    r = await sh(`sed -i '/^TOODLES_DATABASE_URL=/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
+    t.equal(r.code, 0, 'starts again without it');
+    await answersPing(t);
+  });
+
   await t.test('install.sh --uninstall keeps config; --purge removes it', async (t) => {
     const exists = async (paths: string[]) => {
       const r = await sh(paths.map((p) => `if [ -e ${p} ]; then echo "present ${p}"; else echo "absent ${p}"; fi`).join('; ') + '; getent passwd toodles >/dev/null && echo "present user" || echo "absent user"');
@@ -777,6 +870,8 @@ async function main(): Promise<void> {
     t.match(canaryLeft.stdout, /^0\n/, 'no canary unit left');
     t.match(canaryLeft.stdout, /webex-canary-token/, 'the canary token is kept until --purge');
     t.match(canaryLeft.stdout, /\n0\n?$/, 'no canary timer listed');
+    t.match(r.stdout, /removed the database URL/, 'the database URL and its drop-in are removed');
+    t.match(await exists(['/etc/toodles/database-url', `/etc/systemd/system/${UNIT}.d/database.conf`]), /absent \/etc\/toodles\/database-url\nabsent \/etc\/systemd\/system\/toodles\.service\.d\/database\.conf/);
     t.equal(latestDevice()?.deleted, true, 'the stop unregistered the device');
     r = await sh(`bash ${ROOT}/install.sh --uninstall --purge`, { timeoutMs: 120_000 });
     t.equal(r.code, 0, '--uninstall --purge exits 0');
