@@ -27,6 +27,7 @@ import { HeldClaim } from './held.js';
 import { InstancesTable } from './instances.js';
 import { CLUSTER_MIGRATIONS } from './schema.js';
 import { Throttled } from './throttle.js';
+import { staggerMs } from './stagger.js';
 
 export type ClusterState = 'preparing' | 'claiming' | 'away' | 'grace' | 'stopping' | 'stopped';
 export type ClaimResult = 'won' | 'lost' | 'taken_over' | 'alone' | 'dropped' | 'fenced';
@@ -50,6 +51,8 @@ export interface ClusterTimings {
   graceMs: number;
   /** On stop, how long taken-over handlers get to finish. */
   drainTimeoutMs: number;
+  /** Each instance waits its rank for the activity times this before claiming (spreads the work). */
+  staggerStepMs: number;
   /** claim.alone / claim.dropped: at most one line per this long. */
   logEveryMs: number;
 }
@@ -68,6 +71,7 @@ export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = {
   graceMs: 5_000,
   drainTimeoutMs: 10_000,
   logEveryMs: 10_000,
+  staggerStepMs: 5,
 };
 
 /** Where claim outcomes are counted (the metrics). */
@@ -111,6 +115,8 @@ export class Cluster {
   private readonly counts: Record<ClaimResult, number> = { won: 0, lost: 0, taken_over: 0, alone: 0, dropped: 0, fenced: 0 };
   private readonly unsettled = new Set<string>();
   private readonly takeovers = new Set<Promise<void>>();
+  /** Claims whose handlers run now; their renewals end at close() even if a handler never does. */
+  private readonly held = new Set<HeldClaim>();
   private readonly claims: ClaimsTable;
   private readonly instances: InstancesTable;
   private readonly t: ClusterTimings;
@@ -121,6 +127,7 @@ export class Cluster {
   private readonly droppedLog: Throttled;
   private readonly migrateLog: Throttled;
   private round?: Promise<void>;
+  private firstPrepare?: Promise<void>;
   private closing?: Promise<void>;
 
   constructor(private readonly deps: ClusterDeps) {
@@ -144,13 +151,18 @@ export class Cluster {
   start(): void {
     const { instance, preferredInstance } = this.deps.settings;
     this.deps.log.info({ event: 'cluster.start', instance, owner: this.owner, preferredInstance, target: this.deps.db.target, leaseMs: this.t.leaseMs });
+    this.firstPrepare = this.prepare();
     this.round = this.loop();
   }
 
   /** The claim gate: the supervisor's handler for every activity once it passed local de-duplication. */
   async handle(activity: IncomingActivity): Promise<void> {
+    // Just started: the first schema check is under way (bounded by the query timeout), wait for it.
+    if (this.state === 'preparing') await this.firstPrepare;
     const mode = this.mode();
     if (mode !== 'claim') return this.without(activity, mode, this.state);
+    const waitMs = staggerMs(activity.id, this.deps.settings.instance, this.peers, this.t.staggerStepMs);
+    if (waitMs > 0) await sleep(waitMs);
     const sentAt = this.monotonic();
     let won: boolean;
     try {
@@ -196,6 +208,8 @@ export class Cluster {
         this.deps.log.warn({ event: 'drain.timeout', what: 'taken-over claims', durationMs: this.t.drainTimeoutMs, abandoned: this.takeovers.size });
       });
     }
+    // Handlers the drains abandoned: their leases run out, and a peer takes them over.
+    for (const held of this.held) held.release();
     await this.settle();
     await this.instances.leave().catch(() => undefined);
     this.state = 'stopped';
@@ -204,6 +218,8 @@ export class Cluster {
   private mode(): 'claim' | 'alone' | 'drop' {
     const state = this.currentState();
     if (state === 'claiming' || state === 'stopping' || (state === 'grace' && this.preferred)) return 'claim';
+    // Our own migration failed but the database answers: a peer's schema may well be there, try it.
+    if (state === 'preparing' && this.deps.db.isUp) return 'claim';
     if (state === 'grace') return 'drop';
     return this.preferred ? 'alone' : 'drop';
   }
@@ -241,9 +257,11 @@ export class Cluster {
       monotonic: this.monotonic,
       onFenced: () => this.count('fenced'),
     }, claimedAt);
+    this.held.add(held);
     try {
       await underClaim(held, () => this.deps.handle(activity));
     } finally {
+      this.held.delete(held);
       held.release();
       if (!held.isLost) await this.claims.settle([activity.id]).catch(() => this.remember(activity.id));
     }
@@ -280,6 +298,7 @@ export class Cluster {
   private async loop(): Promise<void> {
     let nextBeat = 0;
     let nextPrune = this.now() + this.t.pruneEveryMs;
+    await this.firstPrepare;
     for (;;) {
       if (this.state === 'preparing') await this.prepare();
       const state = this.currentState();

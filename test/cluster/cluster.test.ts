@@ -1,0 +1,120 @@
+import t from 'tap';
+import type { Command } from '../../src/bot/command.js';
+import type { StatusDocument } from '../../src/control/status.js';
+import { startPostgres } from '../support/postgres.js';
+import { ALICE } from '../support/recovery.js';
+import { allAnswered, answerCounts, pause, startCluster } from '../support/cluster.js';
+import { cli, eventually, metric, metricsBase, runtimeDir } from '../support/observe.js';
+
+const pgServer = await startPostgres();
+t.teardown(() => pgServer.close());
+
+t.test('three instances started at once on an empty database: one schema, every message answered once, spread', async (t) => {
+  const dirs = { a: runtimeDir(t), b: runtimeDir(t), c: runtimeDir(t) };
+  const c = await startCluster({
+    pg: pgServer,
+    names: ['a', 'b', 'c'],
+    preferred: 'a',
+    env: (name) => ({ TOODLES_RUNTIME_DIR: dirs[name as keyof typeof dirs], TOODLES_METRICS_LISTEN: '127.0.0.1:0' }),
+  });
+  t.teardown(() => c.stop());
+  const logs = () => [...c.members.values()].flatMap((h) => h.logs);
+  const migrated = () => logs().filter((l) => l.event === 'database.migrated').flatMap((l) => l.steps as string[]);
+  await eventually('the schema', async () => migrated().length >= 2);
+  await pause(500); // a second one would show by now
+  const applied = migrated();
+  t.same(applied.sort(), ['claims-1', 'claims-2'], 'each schema step applied by exactly one instance');
+  t.same(logs().filter((l) => l.event === 'database.migrate_failed').map((l) => l.err), [], 'no instance failed to migrate');
+  const tables = await c.sql<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('claims', 'instances')`);
+  t.equal(tables[0]?.n, 2);
+
+  const room = c.sim.directRoom(ALICE);
+  const ids: string[] = [];
+  for (let i = 0; i < 30; i += 1) {
+    ids.push(c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' }).id);
+    await pause(20);
+  }
+  await allAnswered(c.sim, ids);
+  t.same(answerCounts(c.sim, ids), { 1: 30 }, 'all 30 answered, each exactly once');
+  const won = [...c.members.entries()].map(([name, h]) => [name, h.logs.filter((l) => l.event === 'claim.won').length] as const);
+  t.comment(`claims won: ${won.map(([n, w]) => `${n} ${w}`).join(', ')}`);
+  t.equal(won.reduce((n, [, w]) => n + w, 0), 30, 'one claim won per message');
+  t.ok(won.filter(([, w]) => w > 0).length >= 2, 'the work is spread over the instances');
+  const lost = [...c.members.values()].reduce((n, h) => n + h.logs.filter((l) => l.event === 'claim.lost').length, 0);
+  t.equal(lost, 60, 'the two others lost each claim');
+
+  const doc = await eventually('peers in status', async () => {
+    const run = await cli(['status', '--json'], { TOODLES_RUNTIME_DIR: dirs.b });
+    const d = JSON.parse(run.stdout) as StatusDocument;
+    return d.cluster?.peers.length === 2 && d;
+  });
+  t.equal(doc.cluster?.instance, 'b');
+  t.equal(doc.cluster?.preferredInstance, 'a');
+  t.same(doc.cluster?.peers, ['a', 'c']);
+  t.equal(doc.cluster?.state, 'claiming');
+  t.equal(doc.cluster?.database.health, 'up');
+  t.match(doc.cluster?.database.target, new RegExp(`^127\\.0\\.0\\.1:${pgServer.port}/`));
+  t.equal(doc.cluster!.claims.won + doc.cluster!.claims.lost, 30, 'b took part in every claim');
+  const screen = await cli(['status'], { TOODLES_RUNTIME_DIR: dirs.b });
+  t.comment(`\n${screen.stdout}`);
+  t.match(screen.stdout, /^instance +b \(claiming\); preferred instance a$/m);
+  t.match(screen.stdout, /^peers +a, c \(seen in the last 30 s\)$/m);
+  t.match(screen.stdout, /^claims +\d+ won, \d+ lost, 0 taken over, 0 answered alone, 0 dropped while away, 0 fenced$/m);
+  t.match(screen.stdout, /^database +up since .*127\.0\.0\.1:\d+\//m);
+  t.notOk(screen.stdout.includes('pg-secret'), 'no password on the screen');
+
+  const base = await metricsBase(c.member('b'));
+  t.equal(await metric(base, 'toodles_claims_total{result="won"}'), doc.cluster?.claims.won);
+  t.equal(await metric(base, 'toodles_claims_total{result="lost"}'), doc.cluster?.claims.lost);
+  t.equal(await metric(base, 'toodles_claims_total{result="taken_over"}'), 0);
+  t.equal(await metric(base, 'toodles_claim_duration_seconds_count'), 30, 'every claim timed');
+  t.equal(await metric(base, 'toodles_cluster_peers'), 2);
+  t.equal(await metric(base, 'toodles_database_up'), 1);
+  const info = `toodles_cluster_info{instance="b",preferred_instance="a",database="127.0.0.1:${pgServer.port}/${c.database}"}`;
+  t.equal(await metric(base, info), 1, 'instance, preferred instance and target');
+
+  const a = c.member('a');
+  const before = a.logs.length;
+  await c.member('c').stop();
+  const stoppedAt = Date.now();
+  await eventually('a sees c gone', async () => a.logs.slice(before).some((l) => l.event === 'cluster.peers' && JSON.stringify(l.peers) === '["b"]'));
+  t.ok(Date.now() - stoppedAt < 3_000, 'a clean stop leaves the peers at once, not after the 3 s window');
+});
+
+t.test('an instance that claimed and died before answering is answered for by another', async (t) => {
+  let release = () => undefined as void;
+  const stuck = new Promise<void>((r) => (release = r));
+  t.teardown(() => release());
+  const slow = (name: string): Command[] => [
+    {
+      keyword: 'slow',
+      description: 'hangs on a, answers elsewhere',
+      run: async (ctx) => {
+        if (name === 'a') await stuck;
+        await ctx.reply({ markdown: `slow answered by ${name}` });
+      },
+    },
+  ];
+  const c = await startCluster({ pg: pgServer, names: ['a'], preferred: 'b', commands: slow });
+  t.teardown(() => c.stop());
+  const a = c.member('a');
+  const room = c.sim.directRoom(ALICE);
+  const asked = c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'slow' });
+  await a.waitForLog('claim.won', (l) => l.id === asked.id);
+  // a dies with the claim in hand: its handler never finishes, its process goes away.
+  const diedAt = Date.now();
+  await a.stop();
+  const b = await c.add('b');
+  const reply = await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 30_000);
+  const tookMs = Date.now() - diedAt;
+  t.comment(`answered ${tookMs} ms after the owner died (lease 2 s in this test; 10 s + one sweep in production)`);
+  t.equal(reply.markdown, 'slow answered by b', 'b, which never received the message, answered it from the claim');
+  t.ok(tookMs < 30_000, 'within 30 s');
+  const taken = b.logs.find((l) => l.event === 'claim.taken_over' && l.id === asked.id);
+  t.match(taken?.previousOwner, /^a\//, 'taken over from a');
+  release(); // a's abandoned handler wakes up: its link is gone, and its claim is not its own any more
+  await pause(1_000);
+  t.equal(c.sim.repliesTo(asked.id).length, 1, 'answered once');
+  const rows = await c.sql<{ owner: string; done: boolean; takeovers: number }>('SELECT owner, done_at IS NOT NULL AS done, takeovers FROM claims WHERE activity_id = $1', [asked.id]);
+  t.match(rows, [{ owner: /^b\//, done: true, takeovers: 1 }]);
+});
