@@ -133,6 +133,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir, onPersistence: persistence.report }),
     // The bot's own messages need no claim: nobody answers them.
     handle: (activity) => (cluster && activity.actorId !== connection().bot?.id ? cluster.handle(activity) : handleActivity(activity)),
+    drainAlso: () => cluster?.drain() ?? Promise.resolve(),
     timings,
     backoff: tuning.retry?.() ?? new Pacer(),
     onState: (status, detail) => {

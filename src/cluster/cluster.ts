@@ -129,6 +129,7 @@ export class Cluster {
   private round?: Promise<void>;
   private firstPrepare?: Promise<void>;
   private closing?: Promise<void>;
+  private draining?: Promise<void>;
 
   constructor(private readonly deps: ClusterDeps) {
     this.t = { ...DEFAULT_CLUSTER_TIMINGS, ...deps.timings };
@@ -193,21 +194,31 @@ export class Cluster {
     this.lifetime.abort();
   }
 
-  /** Lets taken-over handlers finish (up to the drain timeout), settles what it can, leaves the peers. */
+  /** After the drains: stops the renewals left, settles what it can, leaves the peers. */
   close(): Promise<void> {
     this.stop();
     this.closing ??= this.teardown();
     return this.closing;
   }
 
-  private async teardown(): Promise<void> {
+  /** Waits for taken-over handlers, up to the drain timeout (the supervisor calls it beside its own drain). */
+  drain(): Promise<void> {
+    this.draining ??= this.drainTakeovers();
+    return this.draining;
+  }
+
+  private async drainTakeovers(): Promise<void> {
+    this.stop();
     await this.round;
     const pending = [...this.takeovers];
-    if (pending.length) {
-      await bounded('cluster drain', Promise.all(pending), { timeoutMs: this.t.drainTimeoutMs }).catch(() => {
-        this.deps.log.warn({ event: 'drain.timeout', what: 'taken-over claims', durationMs: this.t.drainTimeoutMs, abandoned: this.takeovers.size });
-      });
-    }
+    if (pending.length === 0) return;
+    await bounded('cluster drain', Promise.all(pending), { timeoutMs: this.t.drainTimeoutMs }).catch(() => {
+      this.deps.log.warn({ event: 'drain.timeout', what: 'taken-over claims', durationMs: this.t.drainTimeoutMs, abandoned: this.takeovers.size });
+    });
+  }
+
+  private async teardown(): Promise<void> {
+    await this.drain();
     // Handlers the drains abandoned: their leases run out, and a peer takes them over.
     for (const held of this.held) held.release();
     await this.settle();
