@@ -79,6 +79,9 @@ export class Database {
     });
     // An idle connection cut by a restarting server: without a listener it would kill the process.
     this.pool.on('error', (err) => this.failed(err));
+    // A checked-out connection cut between two queries (a server restart) emits 'error' on the client
+    // itself, where the pool does not listen: without this, the process would die of it.
+    this.pool.on('connect', (client) => client.on('error', (err) => this.failed(err)));
   }
 
   /** host:port/database from the URL, for logs and status (no user, no password). */
@@ -143,9 +146,15 @@ export class Database {
     let client: pg.PoolClient | undefined;
     let broken = false;
     try {
-      return await bounded(what, async () => {
-        client = await this.pool.connect();
-        return work(client);
+      return await bounded(what, async (signal) => {
+        const connected = await this.pool.connect();
+        // Given up while waiting for a connection: the late one goes back (destroyed), not leaked.
+        if (signal.aborted) {
+          connected.release(true);
+          throw new Error(`${what} abandoned`);
+        }
+        client = connected;
+        return work(connected);
       }, { timeoutMs: this.timeoutMs, signal: this.closing.signal });
     } catch (err) {
       broken = isServerTrouble(err);
