@@ -128,6 +128,7 @@ export class Cluster {
   private readonly migrateLog: Throttled;
   private round?: Promise<void>;
   private firstPrepare?: Promise<void>;
+  private prepareFailed = false;
   private closing?: Promise<void>;
   private draining?: Promise<void>;
 
@@ -296,13 +297,16 @@ export class Cluster {
 
   private healthChanged(health: 'up' | 'down'): void {
     if (this.state === 'stopping' || this.state === 'stopped' || this.state === 'preparing') return;
-    if (health === 'down') {
-      this.state = 'away';
-    } else {
-      this.state = 'grace';
-      this.graceUntil = this.now() + this.t.graceMs;
-      void this.settle(); // before the others' grace ends, so none of them sweeps what we answered
-    }
+    this.enter(health === 'down' ? 'away' : 'grace');
+  }
+
+  private enter(state: 'claiming' | 'away' | 'grace'): void {
+    this.state = state;
+    if (state !== 'grace') return;
+    // Back after an outage (or a start without the database): the preferred instance may still be
+    // answering alone until its own probe notices, so the others wait before claiming.
+    this.graceUntil = this.now() + this.t.graceMs;
+    void this.settle(); // before the others' grace ends, so none of them sweeps what we answered
   }
 
   /** The background round, one at a time: never two sweeps of this instance overlapping. */
@@ -337,8 +341,9 @@ export class Cluster {
     try {
       const applied = await migrate(this.deps.db, CLUSTER_MIGRATIONS);
       if (applied.length) this.deps.log.info({ event: 'database.migrated', steps: applied });
-      if (this.state === 'preparing') this.state = this.deps.db.isUp ? 'claiming' : 'away';
+      if (this.state === 'preparing') this.enter(this.deps.db.isUp ? (this.prepareFailed ? 'grace' : 'claiming') : 'away');
     } catch (err) {
+      this.prepareFailed = true;
       this.migrateLog.maybe((suppressed) => this.deps.log.warn({ event: 'database.migrate_failed', err: errorText(err), suppressed }));
     }
   }

@@ -69,6 +69,28 @@ t.test('database stopped: the preferred instance answers alone, the other stays 
   t.same(answerCounts(c.sim, away), { 1: 10 }, 'and nothing from the outage answered a second time');
 });
 
+t.test('started while the database is down: no crash, the preferred instance answers alone, claims begin once it is up', async (t) => {
+  const c = await startCluster({ pg: pgServer, names: [], preferred: 'a' });
+  t.teardown(() => c.stop());
+  await pgServer.stop();
+  let started = false;
+  t.teardown(async () => void (started || (await pgServer.start())));
+  const [a, b] = await Promise.all([c.add('a'), c.add('b')]);
+  const away = await pings(c, 5);
+  await allAnswered(c.sim, away);
+  t.same(answerCounts(c.sim, away), { 1: 5 }, 'answered once each, by a alone');
+  t.equal(count(b.logs, 'command.done'), 0, 'b said nothing');
+  await pgServer.start();
+  started = true;
+  await eventually('schema in place', async () => [a, b].some((h) => h.logs.some((l) => l.event === 'database.migrated')), 20_000);
+  await bothBack(c, { a: 0, b: 0 });
+  await pause(500);
+  const after = await pings(c, 6, 50);
+  await allAnswered(c.sim, after);
+  t.same(answerCounts(c.sim, after), { 1: 6 }, 'then through claims, once each');
+  t.equal(count(a.logs, 'claim.won') + count(b.logs, 'claim.won'), 6);
+});
+
 t.test('database frozen: the claim is given up in time, same rule, and claims resume after', async (t) => {
   const c = await startCluster({ pg: pgServer, names: ['a', 'b'], preferred: 'b' });
   t.teardown(() => c.stop());
