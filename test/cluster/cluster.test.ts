@@ -1,9 +1,8 @@
 import t from 'tap';
-import type { Command } from '../../src/bot/command.js';
 import type { StatusDocument } from '../../src/control/status.js';
 import { startPostgres } from '../support/postgres.js';
 import { ALICE } from '../support/recovery.js';
-import { allAnswered, answerCounts, pause, startCluster } from '../support/cluster.js';
+import { allAnswered, answerCounts, pause, stallingOnA, startCluster } from '../support/cluster.js';
 import { cli, eventually, metric, metricsBase, runtimeDir } from '../support/observe.js';
 
 const pgServer = await startPostgres();
@@ -82,19 +81,7 @@ t.test('three instances started at once on an empty database: one schema, every 
 });
 
 t.test('an instance that claimed and died before answering is answered for by another, which finishes it even while stopping', async (t) => {
-  let release = () => undefined as void;
-  const stuck = new Promise<void>((r) => (release = r));
-  t.teardown(() => release());
-  const slow = (name: string): Command[] => [
-    {
-      keyword: 'slow',
-      description: 'hangs on a, answers elsewhere',
-      run: async (ctx) => {
-        await (name === 'a' ? stuck : pause(1_000));
-        await ctx.reply({ markdown: `slow answered by ${name}` });
-      },
-    },
-  ];
+  const { commands: slow, release } = stallingOnA(t, 1_000);
   const c = await startCluster({ pg: pgServer, names: ['a'], preferred: 'b', commands: slow });
   t.teardown(() => c.stop());
   const a = c.member('a');

@@ -1,8 +1,7 @@
 import t from 'tap';
-import type { Command } from '../../src/bot/command.js';
 import { startPostgres } from '../support/postgres.js';
 import { ALICE } from '../support/recovery.js';
-import { allAnswered, answerCounts, pause, startCluster, type TestCluster } from '../support/cluster.js';
+import { allAnswered, answerCounts, pause, stallingOnA, startCluster, type TestCluster } from '../support/cluster.js';
 import { eventually } from '../support/observe.js';
 import { startRelay } from '../support/tcp-relay.js';
 import type { LogLine } from '../support/daemon-harness.js';
@@ -17,6 +16,15 @@ async function peered(c: TestCluster, names: string[]): Promise<void> {
     const others = JSON.stringify(names.filter((n) => n !== name));
     await c.member(name).waitForLog('cluster.peers', (l) => JSON.stringify(l.peers) === others);
   }
+}
+
+/** Instances a and b, each seeing the other; `mark` is where their logs stood. */
+async function pair(t: { teardown(fn: () => unknown): void }, preferred: string) {
+  const c = await startCluster({ pg: pgServer, names: ['a', 'b'], preferred });
+  t.teardown(() => c.stop());
+  await peered(c, ['a', 'b']);
+  const [a, b] = [c.member('a'), c.member('b')];
+  return { c, a, b, mark: { a: a.logs.length, b: b.logs.length } };
 }
 
 async function pings(c: TestCluster, n: number, gapMs = 100): Promise<string[]> {
@@ -37,11 +45,7 @@ async function bothBack(c: TestCluster, from: Record<string, number>): Promise<v
 }
 
 t.test('database stopped: the preferred instance answers alone, the other stays silent; claims resume after the restart', async (t) => {
-  const c = await startCluster({ pg: pgServer, names: ['a', 'b'], preferred: 'a' });
-  t.teardown(() => c.stop());
-  await peered(c, ['a', 'b']);
-  const [a, b] = [c.member('a'), c.member('b')];
-  const mark = { a: a.logs.length, b: b.logs.length };
+  const { c, a, b, mark } = await pair(t, 'a');
   await pgServer.stop();
   const away = await pings(c, 10);
   await allAnswered(c.sim, away, 20_000);
@@ -92,11 +96,7 @@ t.test('started while the database is down: no crash, the preferred instance ans
 });
 
 t.test('database frozen: the claim is given up in time, same rule, and claims resume after', async (t) => {
-  const c = await startCluster({ pg: pgServer, names: ['a', 'b'], preferred: 'b' });
-  t.teardown(() => c.stop());
-  await peered(c, ['a', 'b']);
-  const [a, b] = [c.member('a'), c.member('b')];
-  const mark = { a: a.logs.length, b: b.logs.length };
+  const { c, a, b, mark } = await pair(t, 'b');
   pgServer.freeze();
   let thawed = false;
   t.teardown(() => void (thawed || pgServer.thaw()));
@@ -123,19 +123,7 @@ t.test('database frozen: the claim is given up in time, same rule, and claims re
 t.test('fencing: a claim taken over while its owner was stalled is not answered by the owner afterwards', async (t) => {
   const relay = await startRelay(pgServer.port);
   t.teardown(() => relay.close());
-  let release = () => undefined as void;
-  const stuck = new Promise<void>((r) => (release = r));
-  t.teardown(() => release());
-  const slow = (name: string): Command[] => [
-    {
-      keyword: 'slow',
-      description: 'stalls on a',
-      run: async (ctx) => {
-        if (name === 'a') await stuck;
-        await ctx.reply({ markdown: `slow answered by ${name}` });
-      },
-    },
-  ];
+  const { commands: slow, release } = stallingOnA(t);
   const c = await startCluster({
     pg: pgServer,
     names: ['a'],

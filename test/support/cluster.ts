@@ -11,7 +11,7 @@ import type { TestPostgres } from './postgres.js';
 
 /** Leases of a second or two instead of ten: the same protocol, fast enough for a test. */
 export const CLUSTER_FAST: NonNullable<DaemonTuning['cluster']> = {
-  timings: { leaseMs: 2_000, renewEveryMs: 500, fenceMarginMs: 600, sweepEveryMs: 250, heartbeatEveryMs: 300, peersWindowMs: 3_000, logEveryMs: 1_000 },
+  timings: { leaseMs: 2_000, renewEveryMs: 500, fenceMarginMs: 600, sweepEveryMs: 250, heartbeatEveryMs: 300, peersWindowMs: 3_000, logEveryMs: 1_000, pruneEveryMs: 1_000 },
   database: { queryTimeoutMs: 2_000, probeMinMs: 100, probeMaxMs: 400 },
 };
 
@@ -91,3 +91,24 @@ export function answerCounts(sim: Simulator, ids: string[]): Record<number, numb
 }
 
 export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A `slow` command that hangs on instance `a` until released (the instance that claimed and then
+ * stalled or died) and answers elsewhere after `elsewhereMs`, naming who answered.
+ */
+export function stallingOnA(t: { teardown(fn: () => void): void }, elsewhereMs = 0): { commands: (name: string) => Command[]; release: () => void } {
+  let release = () => undefined as void;
+  const stuck = new Promise<void>((r) => (release = r));
+  t.teardown(() => release());
+  const commands = (name: string): Command[] => [
+    {
+      keyword: 'slow',
+      description: 'hangs on a, answers elsewhere',
+      run: async (ctx) => {
+        await (name === 'a' ? stuck : pause(elsewhereMs));
+        await ctx.reply({ markdown: `slow answered by ${name}` });
+      },
+    },
+  ];
+  return { commands, release: () => release() };
+}
