@@ -39,7 +39,10 @@ export class ClaimsTable {
 
   /**
    * Marks these ids answered by this instance: claims it holds, and ids it answered alone while the
-   * database was away (inserted as done). A claim another instance holds is left alone.
+   * database was away (inserted as done). A claim row of another owner is taken and marked done too:
+   * typically a claim insert that timed out on a frozen server and committed after its sender gave up
+   * (no one handles it, and a sweeper would answer it a second time); if its owner does handle it,
+   * the owner's fence now withholds its reply.
    */
   async settle(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
@@ -47,8 +50,8 @@ export class ClaimsTable {
       'claim settle',
       `INSERT INTO claims (activity_id, owner, deadline, done_at, payload)
        SELECT id, $2, now(), now(), '{}'::jsonb FROM unnest($1::text[]) AS id
-       ON CONFLICT (activity_id) DO UPDATE SET done_at = now()
-       WHERE claims.owner = $2 AND claims.done_at IS NULL`,
+       ON CONFLICT (activity_id) DO UPDATE SET done_at = now(), owner = $2
+       WHERE claims.done_at IS NULL`,
       [ids, this.owner],
     );
   }

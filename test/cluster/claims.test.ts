@@ -47,7 +47,7 @@ t.test('one winner, renewal only by the owner, takeover of an expired claim at m
   t.same(await b.takeOver(1, 2, 10), [], 'no third: a claim that keeps killing its handlers is left alone');
 });
 
-t.test('settle: a held claim becomes done, an id answered alone is inserted as done, another owner\'s claim is left', async (t) => {
+t.test('settle: a held claim becomes done, an id answered alone is inserted as done, even over another owner\'s claim', async (t) => {
   const db = await open(t);
   const a = new ClaimsTable(db, 'a/1');
   const b = new ClaimsTable(db, 'b/1');
@@ -59,8 +59,9 @@ t.test('settle: a held claim becomes done, an id answered alone is inserted as d
   t.same(rows, [
     { activity_id: 'alone', owner: 'a/1', done: true },
     { activity_id: 'held', owner: 'a/1', done: true },
-    { activity_id: 'theirs', owner: 'b/1', done: false },
+    { activity_id: 'theirs', owner: 'a/1', done: true },
   ]);
+  t.equal(await b.renew('theirs', 10_000), false, 'its owner cannot renew it: its fence would withhold a reply');
   t.equal(await a.claim(activity('alone'), 10_000), false, 'an id answered alone cannot be claimed again');
   t.same(await b.takeOver(1, 2, 10), [], 'nor taken over');
 });

@@ -118,6 +118,9 @@ t.test('database frozen: the claim is given up in time, same rule, and claims re
   await allAnswered(c.sim, after);
   t.same(answerCounts(c.sim, after), { 1: 6 }, 'after the thaw, each answered once');
   t.same(answerCounts(c.sim, [asked.id, ...more]), { 1: 6 }, 'nothing answered twice');
+  // Claim inserts sent to the frozen server commit after the thaw, unowned in effect: b's settle closes them.
+  const open = await c.sql<{ n: number }>('SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NULL', [[asked.id, ...more]]);
+  t.equal(open[0]?.n, 0, 'no claim from the freeze left open for a sweeper');
 });
 
 t.test('fencing: a claim taken over while its owner was stalled is not answered by the owner afterwards', async (t) => {
