@@ -23,7 +23,7 @@ import { errorText } from '../util/error-text.js';
 import type { IncomingActivity } from '../webex/types.js';
 import { ClaimsTable } from './claims.js';
 import { underClaim } from './fence.js';
-import { HeldClaim } from './held.js';
+import { ClaimFencedError, HeldClaim } from './held.js';
 import { InstancesTable } from './instances.js';
 import { CLUSTER_MIGRATIONS } from './schema.js';
 import { Throttled } from './throttle.js';
@@ -272,6 +272,8 @@ export class Cluster {
     this.held.add(held);
     try {
       await underClaim(held, () => this.deps.handle(activity));
+    } catch (err) {
+      if (!(err instanceof ClaimFencedError)) throw err; // already logged as claim.fenced
     } finally {
       this.held.delete(held);
       held.release();

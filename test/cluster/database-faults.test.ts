@@ -153,4 +153,5 @@ t.test('fencing: a claim taken over while its owner was stalled is not answered 
   await pause(1_000);
   t.equal(c.sim.repliesTo(asked.id).length, 1, 'only b answered');
   t.equal(a.daemon.status().state, 'online', 'a is fine otherwise');
+  t.notOk(a.logs.slice(stalledAt).some((l) => l.event === 'activity.failed'), 'a withheld reply is not an activity failure');
 });
