@@ -51,6 +51,8 @@ export interface ClusterTimings {
   graceMs: number;
   /** On stop, how long taken-over handlers get to finish. */
   drainTimeoutMs: number;
+  /** How long a message arriving at start waits for the first schema check. */
+  prepareWaitMs: number;
   /** Each instance waits its rank for the activity times this before claiming (spreads the work). */
   staggerStepMs: number;
   /** claim.alone / claim.dropped: at most one line per this long. */
@@ -72,6 +74,7 @@ export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = {
   drainTimeoutMs: 10_000,
   logEveryMs: 10_000,
   staggerStepMs: 5,
+  prepareWaitMs: 2_000,
 };
 
 /** Where claim outcomes are counted (the metrics). */
@@ -159,8 +162,8 @@ export class Cluster {
 
   /** The claim gate: the supervisor's handler for every activity once it passed local de-duplication. */
   async handle(activity: IncomingActivity): Promise<void> {
-    // Just started: the first schema check is under way (bounded by the query timeout), wait for it.
-    if (this.state === 'preparing') await this.firstPrepare;
+    // Just started: the first schema check is under way; a message waits for it, briefly.
+    if (this.state === 'preparing') await bounded('schema check', this.firstPrepare!, { timeoutMs: this.t.prepareWaitMs }).catch(() => undefined);
     const mode = this.mode();
     if (mode !== 'claim') return this.without(activity, mode, this.state);
     const waitMs = staggerMs(activity.id, this.deps.settings.instance, this.peers, this.t.staggerStepMs);
