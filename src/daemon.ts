@@ -52,6 +52,8 @@ export interface RunningDaemon {
 }
 
 const PROXY_ERROR_FRESH_MS = 30_000;
+/** States in which a socket receives and the bot knows who it is: it can answer. */
+const ONLINE = new Set<SupervisorStatus['state']>(['online', 'rotating', 'draining']);
 
 const STATUS_WORDS: Record<SupervisorStatus['state'], string> = {
   starting: 'Starting: signing in to Webex',
@@ -164,6 +166,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
         version,
         log: logger,
         handle: handleActivity,
+        canTakeOver: () => ONLINE.has(connection().state),
         // The grace after the database returns covers the preferred instance's slowest probe.
         timings: { drainTimeoutMs: timings.drainTimeoutMs, graceMs: tuning.cluster?.database?.probeMaxMs ?? 5_000, ...tuning.cluster?.timings },
         observer: metrics?.watchCluster(() => cluster!.status()),

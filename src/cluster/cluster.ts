@@ -89,6 +89,8 @@ export interface ClusterDeps {
   log: Logger;
   /** The daemon's own handler: fetch, command, reply. */
   handle: (activity: IncomingActivity) => Promise<void>;
+  /** Whether this instance can answer now (online to Webex); only then does it take over others' claims. */
+  canTakeOver: () => boolean;
   timings?: Partial<ClusterTimings>;
   observer?: ClusterObserver;
   /** Wall clock for grace and throttling, monotonic for leases (tests may inject both). */
@@ -324,7 +326,7 @@ export class Cluster {
       const state = this.currentState();
       if (state === 'claiming' || state === 'grace') {
         await this.settle();
-        if (state === 'claiming') await this.sweep();
+        if (state === 'claiming' && this.deps.canTakeOver()) await this.sweep();
         if (this.now() >= nextBeat) {
           nextBeat = this.now() + this.t.heartbeatEveryMs;
           await this.heartbeat();

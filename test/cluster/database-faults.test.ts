@@ -141,13 +141,16 @@ t.test('fencing: a claim taken over while its owner was stalled is not answered 
   await a.waitForLog('claim.won', (l) => l.id === asked.id);
   relay.stall(); // a keeps running, but cannot renew its lease
   const stalledAt = a.logs.length;
+  await a.waitForLog('database.down', (l) => a.logs.indexOf(l) >= stalledAt); // its renewal gave up
   const b = await c.add('b');
-  const reply = await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 30_000);
+  const reply = await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 30_000).catch((err: unknown) => {
+    t.comment(JSON.stringify(b.logs.filter((l) => !/^(connection|webex|reconnect)/.test(String(l.event))).map((l) => [l.event, l.id ?? l.err ?? l.reason ?? ''])));
+    throw err;
+  });
   t.equal(reply.markdown, 'slow answered by b', 'b took the claim over and answered');
   t.ok(b.logs.some((l) => l.event === 'claim.taken_over' && l.id === asked.id));
   relay.resume();
-  // Whether a's stalled renewal timed out (database.down, then up) or came back late, a reaches it again.
-  await eventually('a reaches the database again', async () => a.logs.slice(stalledAt).filter((l) => /^database\.(up|down)$/.test(String(l.event))).at(-1)?.event !== 'database.down', 20_000);
+  await a.waitForLog('database.up', (l) => a.logs.indexOf(l) >= stalledAt, 20_000);
   release(); // a's handler finally tries to answer
   const fenced = await a.waitForLog('claim.fenced', (l) => l.id === asked.id);
   t.match(fenced.reason, /taken over/);

@@ -15,7 +15,7 @@ export interface TcpRelay {
 export async function startRelay(targetPort: number): Promise<TcpRelay> {
   let stalled = false;
   const pairs = new Set<[net.Socket, net.Socket]>();
-  const waiting = new Set<() => void>();
+  const waiting = new Map<net.Socket, () => void>();
   const server = net.createServer((client) => {
     const open = () => {
       const upstream = net.connect(targetPort, '127.0.0.1');
@@ -33,7 +33,7 @@ export async function startRelay(targetPort: number): Promise<TcpRelay> {
     if (!stalled) return open();
     client.pause();
     client.on('error', () => client.destroy());
-    waiting.add(open);
+    waiting.set(client, open);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -53,10 +53,11 @@ export async function startRelay(targetPort: number): Promise<TcpRelay> {
         a.pipe(b);
         b.pipe(a);
       }
-      for (const open of waiting) open();
+      for (const open of waiting.values()) open();
       waiting.clear();
     },
     async close() {
+      for (const client of waiting.keys()) client.destroy();
       for (const [a, b] of pairs) {
         a.destroy();
         b.destroy();
