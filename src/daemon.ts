@@ -14,13 +14,16 @@ import { SdkWebexLink } from './webex/link.js';
 import { DeviceStore } from './webex/device-record.js';
 import { createMercuryAgent, createRestAgent, describeProxy, installRestProxy } from './webex/proxy.js';
 import type { MercuryTuning } from './webex/sdk.js';
+import type { IncomingActivity } from './webex/types.js';
 import { packageVersion } from './version.js';
 import { errorText } from './util/error-text.js';
 import { DaemonStats } from './stats/stats.js';
 import { Metrics } from './metrics/metrics.js';
 import { expose } from './control/expose.js';
 import { statusDocument } from './control/status.js';
-import { Database } from './database/database.js';
+import { Database, type DatabaseOptions } from './database/database.js';
+import { Cluster, type ClusterTimings } from './cluster/cluster.js';
+import { fencedApi } from './cluster/fence.js';
 import { HeardActivities } from './heard/heard.js';
 
 /** Knobs tests turn to make minutes into milliseconds; production uses the defaults. */
@@ -38,6 +41,8 @@ export interface DaemonTuning {
   now?: () => number;
   /** Use this logger instead of building one from the config (in-process tests). */
   logger?: Logger;
+  /** Leases, sweeps and database waits in milliseconds instead of seconds (cluster tests). */
+  cluster?: { timings?: Partial<ClusterTimings>; database?: Pick<DatabaseOptions, 'queryTimeoutMs' | 'probeMinMs' | 'probeMaxMs'> };
 }
 
 export interface RunningDaemon {
@@ -48,6 +53,8 @@ export interface RunningDaemon {
 }
 
 const PROXY_ERROR_FRESH_MS = 30_000;
+/** States in which a socket receives and the bot knows who it is: it can answer. */
+const ONLINE = new Set<SupervisorStatus['state']>(['online', 'rotating', 'draining']);
 
 const STATUS_WORDS: Record<SupervisorStatus['state'], string> = {
   starting: 'Starting: signing in to Webex',
@@ -129,10 +136,9 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     log: logger,
     seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir, onPersistence: persistence.report }),
     onReceive: (activity) => heard.add(activity.id),
-    handle: (activity) => {
-      if (activity.actorId !== connection().bot?.id) stats.activity(activity.kind);
-      return dispatcher.handle(activity);
-    },
+    // The bot's own messages need no claim: nobody answers them.
+    handle: (activity) => (cluster && activity.actorId !== connection().bot?.id ? cluster.handle(activity) : handleActivity(activity)),
+    drainAlso: () => cluster?.drain() ?? Promise.resolve(),
     timings,
     backoff: tuning.retry?.() ?? new Pacer(),
     onState: (status, detail) => {
@@ -149,9 +155,27 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     now: tuning.now,
   });
   const connection = () => supervisor.status();
+  const handleActivity = (activity: IncomingActivity) => {
+    if (activity.actorId !== connection().bot?.id) stats.activity(activity.kind);
+    return dispatcher.handle(activity);
+  };
   const database = config.cluster
-    ? new Database({ url: config.cluster.databaseUrl, log: logger, applicationName: `toodles/${config.cluster.instance}` })
+    ? new Database({ url: config.cluster.databaseUrl, log: logger, applicationName: `toodles/${config.cluster.instance}`, ...tuning.cluster?.database })
     : undefined;
+  const cluster: Cluster | undefined = database && config.cluster
+    ? new Cluster({
+        db: database,
+        settings: config.cluster,
+        version,
+        log: logger,
+        handle: handleActivity,
+        canTakeOver: () => ONLINE.has(connection().state),
+        // The grace after the database returns covers the preferred instance's slowest probe.
+        timings: { drainTimeoutMs: timings.drainTimeoutMs, graceMs: tuning.cluster?.database?.probeMaxMs ?? 5_000, ...tuning.cluster?.timings },
+        observer: metrics?.watchCluster(() => cluster!.status()),
+      })
+    : undefined;
+  cluster?.start();
   const storage = openStorage({ dir: config.stateDir, log: logger, database });
   const stopPruning = schedulePruning(storage, config.activityDays, logger);
   if (isOpen(config.access)) {
@@ -159,7 +183,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   }
   const commandDeps = { version, startedAt, now: Date.now, connection, commands: () => dispatcher.commands(), storage, settings: config.commands, log: logger };
   const dispatcher: Dispatcher = new Dispatcher({
-    api: link,
+    api: cluster ? fencedApi(link) : link,
     commands: [...allCommands(commandDeps), ...(tuning.extraCommands ?? [])],
     bot: () => connection().bot,
     log: logger,
@@ -171,6 +195,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   let restartRequested = false;
   const stop = (reason: string) => {
     notifier.stopping();
+    cluster?.stop();
     supervisor.stop(reason);
   };
   const exposed = expose({
@@ -181,7 +206,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     connection,
     livenessMs: timings.livenessTimeoutMs,
     status: () =>
-      statusDocument({ version, startedAt, now: Date.now(), connection: connection(), stats: stats.snapshot(), proxy: describeProxy(config.proxy) }),
+      statusDocument({ version, startedAt, now: Date.now(), connection: connection(), stats: stats.snapshot(), proxy: describeProxy(config.proxy), cluster: cluster?.status() }),
     heard: (id) => heard.has(id),
     heal: {
       rebuild: (reason) => supervisor.rebuildLink(reason),
@@ -201,6 +226,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
 
   const done = supervisor.run().then(async (outcome) => {
     process.off('unhandledRejection', onRejection);
+    await cluster?.close();
     stopPruning();
     await storage.close();
     await database?.close();

@@ -74,6 +74,8 @@ export interface SupervisorDeps {
   onReceive?: (activity: IncomingActivity) => void;
   /** Handles one activity (fetch, command, reply); the supervisor only tracks it for draining. */
   handle: (activity: IncomingActivity) => Promise<void>;
+  /** Work begun outside the sockets (the cluster's taken-over claims), let finish beside the handlers at shutdown. */
+  drainAlso?: () => Promise<void>;
   timings: SupervisorTimings;
   /** When to retry after a failure; paced (Pacer) unless a test or the baseline bench says otherwise. */
   backoff?: RetryPolicy;
@@ -336,7 +338,7 @@ export class Supervisor {
     const all = [...this.connections];
     // Close first: frames not yet received stay with Webex instead of being acked and dropped.
     await Promise.all(all.map((c) => this.teardown(c, 'shutdown')));
-    await this.drain(all);
+    await Promise.all([this.drain(all), this.deps.drainAlso?.()]);
     try {
       await bounded('device unregister', (signal) => this.deps.link.shutdown(signal), { timeoutMs: this.t.closeTimeoutMs * 2 });
       this.deps.log.info({ event: 'webex.unregistered' });

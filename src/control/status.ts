@@ -1,5 +1,6 @@
 /** The status document `toodles status` prints: built in the daemon, rendered on one screen by the CLI. */
 import type { SupervisorStatus } from '../connection/supervisor.js';
+import type { ClusterStatus } from '../cluster/cluster.js';
 import type { StatsSnapshot } from '../stats/stats.js';
 import { duration } from '../util/duration.js';
 
@@ -23,6 +24,16 @@ export interface StatusDocument {
   device?: { registered: true; at: string; reused: boolean; url?: string };
   canary: { last?: { at: string; ok: boolean; stage?: string; roundTripMs?: number }; lastOkAt?: string; consecutiveFailures: number };
   lastHeal?: { at: string; action: string; reason: string };
+  /** Only when several instances share a database. */
+  cluster?: {
+    instance: string;
+    owner: string;
+    preferredInstance: string;
+    state: ClusterStatus['state'];
+    peers: string[];
+    claims: ClusterStatus['claims'];
+    database: { health: string; target: string; since: string; lastError?: string; queries: number };
+  };
 }
 
 export interface StatusFacts {
@@ -32,6 +43,7 @@ export interface StatusFacts {
   connection: SupervisorStatus;
   stats: StatsSnapshot;
   proxy: string;
+  cluster?: ClusterStatus;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -63,6 +75,7 @@ export function statusDocument(f: StatusFacts): StatusDocument {
       consecutiveFailures: s.canary.consecutiveFailures,
     },
     lastHeal: s.lastHeal && { ...s.lastHeal, at: iso(s.lastHeal.at)! },
+    cluster: f.cluster && { ...f.cluster, database: { ...f.cluster.database, since: iso(f.cluster.database.since)! } },
   };
 }
 
@@ -89,7 +102,19 @@ export function renderStatus(d: StatusDocument, now = Date.now()): string {
         : 'no run reported',
     ],
     ['healing', d.lastHeal ? `${d.lastHeal.action} ${ago(d.lastHeal.at)} (${d.lastHeal.reason})` : 'none'],
+    ...(d.cluster ? clusterRows(d.cluster, ago) : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+function clusterRows(c: NonNullable<StatusDocument['cluster']>, ago: (at: string) => string): Array<[string, string]> {
+  const n = c.claims;
+  const db = c.database;
+  return [
+    ['instance', `${c.instance} (${c.state}); preferred instance ${c.preferredInstance}${c.instance === c.preferredInstance ? ' (this one)' : ''}`],
+    ['peers', c.peers.length ? `${c.peers.join(', ')} (seen in the last 30 s)` : 'none seen in the last 30 s'],
+    ['claims', `${n.won} won, ${n.lost} lost, ${n.taken_over} taken over, ${n.alone} answered alone, ${n.dropped} dropped while away, ${n.fenced} fenced`],
+    ['database', `${db.health} since ${ago(db.since)}, ${db.target}${db.lastError ? ` (${db.lastError})` : ''}`],
+  ];
 }

@@ -79,6 +79,9 @@ export class Database {
     });
     // An idle connection cut by a restarting server: without a listener it would kill the process.
     this.pool.on('error', (err) => this.failed(err));
+    // A checked-out connection cut between two queries (a server restart) emits 'error' on the client
+    // itself, where the pool does not listen: without this, the process would die of it.
+    this.pool.on('connect', (client) => client.on('error', (err) => this.failed(err)));
   }
 
   /** host:port/database from the URL, for logs and status (no user, no password). */
@@ -101,12 +104,16 @@ export class Database {
 
   /** One statement, bounded; rows on success. */
   async query<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<R[]> {
-    return this.use(what, async (c) => (await c.query<R>(sql, params)).rows);
+    return this.use(what, this.timeoutMs, async (c) => (await c.query<R>(sql, params)).rows);
   }
 
-  /** Several statements on one connection in a transaction, bounded as a whole. */
-  async transaction<T>(what: string, work: (client: Queryable) => Promise<T>): Promise<T> {
-    return this.use(what, async (client) => {
+  /**
+   * Several statements on one connection in a transaction, bounded as a whole (by the query timeout,
+   * or `timeoutMs` for work known to take longer: a schema migration, which also raises the
+   * server-side statement_timeout for its own statements with SET LOCAL).
+   */
+  async transaction<T>(what: string, work: (client: Queryable) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    return this.use(what, timeoutMs, async (client) => {
       await client.query('BEGIN');
       try {
         const result = await work(client);
@@ -125,10 +132,10 @@ export class Database {
     await bounded('database close', this.pool.end(), { timeoutMs: this.timeoutMs }).catch(() => undefined);
   }
 
-  private async use<T>(what: string, work: (client: Queryable) => Promise<T>): Promise<T> {
+  private async use<T>(what: string, timeoutMs: number, work: (client: Queryable) => Promise<T>): Promise<T> {
     if (this.health === 'down') throw new DatabaseUnavailableError(this.lastError ?? 'down');
     try {
-      return await this.attempt(what, work);
+      return await this.attempt(what, work, timeoutMs);
     } catch (err) {
       if (isServerTrouble(err)) {
         this.failed(err);
@@ -138,15 +145,21 @@ export class Database {
     }
   }
 
-  private async attempt<T>(what: string, work: (client: Queryable) => Promise<T>): Promise<T> {
+  private async attempt<T>(what: string, work: (client: Queryable) => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     this.queries += 1;
     let client: pg.PoolClient | undefined;
     let broken = false;
     try {
-      return await bounded(what, async () => {
-        client = await this.pool.connect();
-        return work(client);
-      }, { timeoutMs: this.timeoutMs, signal: this.closing.signal });
+      return await bounded(what, async (signal) => {
+        const connected = await this.pool.connect();
+        // Given up while waiting for a connection: the late one goes back (destroyed), not leaked.
+        if (signal.aborted) {
+          connected.release(true);
+          throw new Error(`${what} abandoned`);
+        }
+        client = connected;
+        return work(connected);
+      }, { timeoutMs, signal: this.closing.signal });
     } catch (err) {
       broken = isServerTrouble(err);
       throw err;

@@ -8,6 +8,8 @@ export interface Migration {
 
 // Any constant works: it only has to be the same in every instance.
 const MIGRATION_LOCK = 0x70_0d_1e_5;
+/** Waiting for another instance's migration, or building an index, is not a sick server: a longer bound. */
+const MIGRATION_TIMEOUT_MS = 30_000;
 
 /**
  * Brings the schema up to date. Each module owns its own list of steps; every call takes the same
@@ -16,6 +18,7 @@ const MIGRATION_LOCK = 0x70_0d_1e_5;
  */
 export async function migrate(db: Database, steps: Migration[]): Promise<string[]> {
   return db.transaction('schema migration', async (client) => {
+    await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(
       'CREATE TABLE IF NOT EXISTS toodles_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
@@ -29,5 +32,5 @@ export async function migrate(db: Database, steps: Migration[]): Promise<string[
       applied.push(step.id);
     }
     return applied;
-  });
+  }, MIGRATION_TIMEOUT_MS);
 }

@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectionState, SupervisorStatus } from '../connection/supervisor.js';
 import type { CanaryRecord, HealAction, ReconnectRecord, StatsSink } from '../stats/stats.js';
+import type { ClaimResult, ClusterObserver, ClusterStatus } from '../cluster/cluster.js';
 
 /** How long one rendering of the exposition is served to every scraper. */
 const RENDER_TTL_MS = 1_000;
@@ -31,6 +32,7 @@ export class Metrics implements StatsSink {
   private readonly canaryConsecutive: Gauge;
   private readonly heals: Counter<'action'>;
   private rendered?: { at: number; text: Promise<string> };
+  private claims?: { results: Counter<'result'>; latency: Histogram };
 
   constructor(connection: () => SupervisorStatus) {
     const registers = [this.registry];
@@ -90,6 +92,43 @@ export class Metrics implements StatsSink {
     this.rendered = { at: now, text };
     text.catch(() => (this.rendered = undefined));
     return text;
+  }
+
+  /**
+   * The cluster's figures (only when a database is configured): claim outcomes, the claim's added
+   * latency, peers, the database's health; the instance names as labels of one info gauge.
+   */
+  watchCluster(status: () => ClusterStatus): ClusterObserver {
+    const registers = [this.registry];
+    const results = new Counter({ name: 'toodles_claims_total', help: 'Activities by claim outcome: won, lost (another instance has it), taken_over (expired claim of another), alone (preferred instance, database away), dropped (database away), fenced (reply withheld)', labelNames: ['result'], registers });
+    for (const result of ['won', 'lost', 'taken_over', 'alone', 'dropped', 'fenced'] satisfies ClaimResult[]) results.inc({ result }, 0);
+    const latency = new Histogram({
+      name: 'toodles_claim_duration_seconds',
+      help: 'The claim query round trip (the latency the claim adds before handling)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
+      registers,
+    });
+    new Gauge({
+      name: 'toodles_cluster_info',
+      help: 'This instance, the preferred instance and the database target (always 1)',
+      labelNames: ['instance', 'preferred_instance', 'database'],
+      registers,
+      collect() {
+        const s = status();
+        this.reset();
+        this.set({ instance: s.instance, preferred_instance: s.preferredInstance, database: s.database.target }, 1);
+      },
+    });
+    new Gauge({ name: 'toodles_cluster_peers', help: 'Other instances seen through the database in the last 30 s', registers, collect() { this.set(status().peers.length); } });
+    new Gauge({ name: 'toodles_database_up', help: 'The shared database answers (1) or not (0)', registers, collect() { this.set(status().database.health === 'up' ? 1 : 0); } });
+    new Gauge({ name: 'toodles_database_queries', help: 'Queries sent to the shared database since start', registers, collect() { this.set(status().database.queries); } });
+    this.claims = { results, latency };
+    return { claim: (result, latencyMs) => this.claim(result, latencyMs) };
+  }
+
+  private claim(result: ClaimResult, latencyMs?: number): void {
+    this.claims?.results.inc({ result });
+    if (latencyMs !== undefined) this.claims?.latency.observe(latencyMs / 1000);
   }
 
   reconnect(r: ReconnectRecord): void {

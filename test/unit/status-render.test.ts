@@ -47,3 +47,25 @@ t.test('the status screen, with every line filled in', async (t) => {
   t.equal(stats.canary({ ok: true, roundTripMs: 300 }), 0, 'a pass resets the count');
   t.match(renderStatus(statusDocument({ version: '1', startedAt: now, now, connection: { state: 'starting', since: now, reconnects: 0 }, stats: stats.snapshot(), proxy: 'x' }), now), /^canary +ok, round trip 300 ms 0s ago; 0 failures in a row$/m);
 });
+
+t.test('with a shared database: instance, peers, claims and the database, on four more lines', async (t) => {
+  const now = Date.parse('2026-11-30T12:00:00Z');
+  const claims = { won: 12, lost: 30, taken_over: 1, alone: 4, dropped: 0, fenced: 1 };
+  const database = { health: 'down' as const, target: 'db.example:5432/toodles', since: now - 90_000, lastError: 'connect ECONNREFUSED', queries: 99 };
+  const facts = (instance: string, peers: string[]) => ({
+    version: '1',
+    startedAt: now,
+    now,
+    connection: { state: 'online' as const, since: now, reconnects: 0 },
+    stats: new DaemonStats(undefined, () => now).snapshot(),
+    proxy: 'x',
+    cluster: { instance, owner: `${instance}/1-abc`, preferredInstance: 'vm1', state: 'away' as const, peers, claims, database },
+  });
+  const screen = renderStatus(statusDocument(facts('vm1', ['vm2', 'vm3'])), now);
+  t.match(screen, /^instance +vm1 \(away\); preferred instance vm1 \(this one\)$/m);
+  t.match(screen, /^peers +vm2, vm3 \(seen in the last 30 s\)$/m);
+  t.match(screen, /^claims +12 won, 30 lost, 1 taken over, 4 answered alone, 0 dropped while away, 1 fenced$/m);
+  t.match(screen, /^database +down since 1m 30s ago, db\.example:5432\/toodles \(connect ECONNREFUSED\)$/m);
+  t.match(renderStatus(statusDocument(facts('vm2', [])), now), /^peers +none seen in the last 30 s$/m);
+  t.notMatch(renderStatus(statusDocument({ ...facts('vm1', []), cluster: undefined }), now), /^instance/m, 'no cluster, no cluster lines');
+});

@@ -1,0 +1,161 @@
+import t from 'tap';
+import { startPostgres } from '../support/postgres.js';
+import { ALICE } from '../support/recovery.js';
+import { allAnswered, answerCounts, pause, stallingOnA, startCluster, type TestCluster } from '../support/cluster.js';
+import { eventually } from '../support/observe.js';
+import { startRelay } from '../support/tcp-relay.js';
+import type { LogLine } from '../support/daemon-harness.js';
+
+const pgServer = await startPostgres();
+t.teardown(() => pgServer.close());
+
+const count = (logs: LogLine[], event: string, from = 0) => logs.slice(from).filter((l) => l.event === event).length;
+
+async function peered(c: TestCluster, names: string[]): Promise<void> {
+  for (const name of names) {
+    const others = JSON.stringify(names.filter((n) => n !== name));
+    await c.member(name).waitForLog('cluster.peers', (l) => JSON.stringify(l.peers) === others);
+  }
+}
+
+/** Instances a and b, each seeing the other; `mark` is where their logs stood. */
+async function pair(t: { teardown(fn: () => unknown): void }, preferred: string) {
+  const c = await startCluster({ pg: pgServer, names: ['a', 'b'], preferred });
+  t.teardown(() => c.stop());
+  await peered(c, ['a', 'b']);
+  const [a, b] = [c.member('a'), c.member('b')];
+  return { c, a, b, mark: { a: a.logs.length, b: b.logs.length } };
+}
+
+async function pings(c: TestCluster, n: number, gapMs = 100): Promise<string[]> {
+  const room = c.sim.directRoom(ALICE);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i += 1) {
+    ids.push(c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' }).id);
+    await pause(gapMs);
+  }
+  return ids;
+}
+
+/** Both members saw the database come back (after `from` in their logs) and the grace has passed. */
+async function bothBack(c: TestCluster, from: Record<string, number>): Promise<void> {
+  await eventually('database up again on both', async () =>
+    ['a', 'b'].every((n) => c.member(n).logs.slice(from[n]).some((l) => l.event === 'database.up')), 20_000);
+  await pause(800); // the grace (one probe interval: 400 ms here)
+}
+
+t.test('database stopped: the preferred instance answers alone, the other stays silent; claims resume after the restart', async (t) => {
+  const { c, a, b, mark } = await pair(t, 'a');
+  await pgServer.stop();
+  const away = await pings(c, 10);
+  await allAnswered(c.sim, away, 20_000);
+  t.same(answerCounts(c.sim, away), { 1: 10 }, 'all 10 answered once while the database was away');
+  t.equal(count(b.logs, 'command.done', mark.b), 0, 'b said nothing');
+  t.equal(count(a.logs, 'command.done', mark.a), 10, 'a answered each one');
+  t.ok(count(a.logs, 'claim.alone', mark.a) >= 1, 'a says it answers alone');
+  t.ok(count(a.logs, 'claim.alone', mark.a) < 10, 'rate-limited');
+  t.ok(count(b.logs, 'claim.dropped', mark.b) >= 1, 'b says it drops');
+  t.equal(a.daemon.status().state, 'online', 'no crash');
+  t.equal(b.daemon.status().state, 'online', 'no crash');
+
+  await pgServer.start();
+  await bothBack(c, mark);
+  const settled = await eventually('alone answers recorded', async () => {
+    const rows = await c.sql<{ n: number }>(`SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NOT NULL AND owner LIKE 'a/%'`, [away]);
+    return rows[0]?.n === 10 && rows[0].n;
+  });
+  t.equal(settled, 10, 'what a answered alone is in the claims table as done');
+  const wonBefore = count(a.logs, 'claim.won') + count(b.logs, 'claim.won');
+  const after = await pings(c, 10, 50);
+  await allAnswered(c.sim, after);
+  t.same(answerCounts(c.sim, after), { 1: 10 }, 'after the restart, each answered once');
+  t.equal(count(a.logs, 'claim.won') + count(b.logs, 'claim.won') - wonBefore, 10, 'through claims again');
+  t.same(answerCounts(c.sim, away), { 1: 10 }, 'and nothing from the outage answered a second time');
+});
+
+t.test('started while the database is down: no crash, the preferred instance answers alone, claims begin once it is up', async (t) => {
+  const c = await startCluster({ pg: pgServer, names: [], preferred: 'a' });
+  t.teardown(() => c.stop());
+  await pgServer.stop();
+  let started = false;
+  t.teardown(async () => void (started || (await pgServer.start())));
+  const [a, b] = await Promise.all([c.add('a'), c.add('b')]);
+  const away = await pings(c, 5);
+  await allAnswered(c.sim, away);
+  t.same(answerCounts(c.sim, away), { 1: 5 }, 'answered once each, by a alone');
+  t.equal(count(b.logs, 'command.done'), 0, 'b said nothing');
+  await pgServer.start();
+  started = true;
+  await eventually('schema in place', async () => [a, b].some((h) => h.logs.some((l) => l.event === 'database.migrated')), 20_000);
+  await bothBack(c, { a: 0, b: 0 });
+  await pause(500);
+  const after = await pings(c, 6, 50);
+  await allAnswered(c.sim, after);
+  t.same(answerCounts(c.sim, after), { 1: 6 }, 'then through claims, once each');
+  t.equal(count(a.logs, 'claim.won') + count(b.logs, 'claim.won'), 6);
+});
+
+t.test('database frozen: the claim is given up in time, same rule, and claims resume after', async (t) => {
+  const { c, a, b, mark } = await pair(t, 'b');
+  pgServer.freeze();
+  let thawed = false;
+  t.teardown(() => void (thawed || pgServer.thaw()));
+  const room = c.sim.directRoom(ALICE);
+  const asked = c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' });
+  const started = Date.now();
+  await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 15_000);
+  const tookMs = Date.now() - started;
+  t.comment(`first answer while frozen after ${tookMs} ms (query bound 2 s)`);
+  t.ok(tookMs < 8_000, 'bounded: the frozen database costs one query timeout, not a hang');
+  const more = await pings(c, 5);
+  await allAnswered(c.sim, [asked.id, ...more]);
+  t.same(answerCounts(c.sim, [asked.id, ...more]), { 1: 6 }, 'each answered once while frozen');
+  t.equal(count(a.logs, 'command.done', mark.a), 0, 'a (not preferred) said nothing');
+  pgServer.thaw();
+  thawed = true;
+  await bothBack(c, mark);
+  const after = await pings(c, 6, 50);
+  await allAnswered(c.sim, after);
+  t.same(answerCounts(c.sim, after), { 1: 6 }, 'after the thaw, each answered once');
+  t.same(answerCounts(c.sim, [asked.id, ...more]), { 1: 6 }, 'nothing answered twice');
+  // Claim inserts sent to the frozen server commit after the thaw, unowned in effect: b's settle closes them.
+  const open = await c.sql<{ n: number }>('SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NULL', [[asked.id, ...more]]);
+  t.equal(open[0]?.n, 0, 'no claim from the freeze left open for a sweeper');
+});
+
+t.test('fencing: a claim taken over while its owner was stalled is not answered by the owner afterwards', async (t) => {
+  const relay = await startRelay(pgServer.port);
+  t.teardown(() => relay.close());
+  const { commands: slow, release } = stallingOnA(t);
+  const c = await startCluster({
+    pg: pgServer,
+    names: ['a'],
+    preferred: 'b',
+    commands: slow,
+    url: (name, url) => (name === 'a' ? url.replace(`:${pgServer.port}/`, `:${relay.port}/`) : url),
+  });
+  t.teardown(() => c.stop());
+  const a = c.member('a');
+  const room = c.sim.directRoom(ALICE);
+  const asked = c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'slow' });
+  await a.waitForLog('claim.won', (l) => l.id === asked.id);
+  relay.stall(); // a keeps running, but cannot renew its lease
+  const stalledAt = a.logs.length;
+  await a.waitForLog('database.down', (l) => a.logs.indexOf(l) >= stalledAt); // its renewal gave up
+  const b = await c.add('b');
+  const reply = await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 30_000).catch((err: unknown) => {
+    t.comment(JSON.stringify(b.logs.filter((l) => !/^(connection|webex|reconnect)/.test(String(l.event))).map((l) => [l.event, l.id ?? l.err ?? l.reason ?? ''])));
+    throw err;
+  });
+  t.equal(reply.markdown, 'slow answered by b', 'b took the claim over and answered');
+  t.ok(b.logs.some((l) => l.event === 'claim.taken_over' && l.id === asked.id));
+  relay.resume();
+  await a.waitForLog('database.up', (l) => a.logs.indexOf(l) >= stalledAt, 20_000);
+  release(); // a's handler finally tries to answer
+  const fenced = await a.waitForLog('claim.fenced', (l) => l.id === asked.id);
+  t.match(fenced.reason, /taken over/);
+  await pause(1_000);
+  t.equal(c.sim.repliesTo(asked.id).length, 1, 'only b answered');
+  t.equal(a.daemon.status().state, 'online', 'a is fine otherwise');
+  t.notOk(a.logs.slice(stalledAt).some((l) => l.event === 'activity.failed'), 'a withheld reply is not an activity failure');
+});
