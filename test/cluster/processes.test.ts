@@ -65,15 +65,33 @@ async function claimedAndStuck(s: Setup, member: string, holdMs: number): Promis
 }
 
 /** Waits for the last answers (and for any late second ones), then checks every message got exactly one. */
-async function everyOneAnsweredOnce(t: Test, traffic: PingTraffic, what: string): Promise<void> {
+async function everyOneAnsweredOnce(t: Test, s: Setup, what: string): Promise<void> {
+  const { traffic } = s;
   traffic.stop();
   await traffic.allAnswered(45_000);
   await sleep(3_000); // a second answer would have come by now
   const n = traffic.tally();
+  if (n.more || n.never) explain(t, s);
   t.comment(`${what}: ${n.sent} sent, ${n.once} answered once, ${n.more} more than once (up to ${n.mostAnswers}), ${n.never} never`);
   t.ok(n.sent >= 20, `a stream of messages was sent (${n.sent})`);
   t.equal(n.never, 0, `${what}: no message went unanswered`);
   t.equal(n.more, 0, `${what}: no message was answered twice`);
+}
+
+/** For each message not answered exactly once: when it was sent, and what each instance logged about it. */
+function explain(t: Test, s: Setup): void {
+  const began = s.traffic.asked[0]?.at ?? 0;
+  const answers = s.traffic.answers();
+  for (const q of s.traffic.asked) {
+    const times = answers.get(q.id)!;
+    if (times.length === 1) continue;
+    t.comment(`message sent at +${q.at - began} ms, answered ${times.length} times at ${times.map((a) => `+${a - began}`).join(', ')} ms`);
+    for (const m of s.cluster.members) {
+      for (const l of m.runs.flatMap((r) => r.logs())) {
+        if (JSON.stringify(l).includes(q.id)) t.comment(`  ${m.name}: ${JSON.stringify(l)}`);
+      }
+    }
+  }
 }
 
 t.test('an instance killed -9 while handling a message it claimed', async (t) => {
@@ -97,7 +115,7 @@ t.test('an instance killed -9 while handling a message it claimed', async (t) =>
   // all of it already answered by the others.
   await s.cluster.start('a');
   await sleep(3_000);
-  await everyOneAnsweredOnce(t, s.traffic, 'kill -9');
+  await everyOneAnsweredOnce(t, s, 'kill -9');
 });
 
 t.test('an instance frozen (SIGSTOP) while handling a message it claimed, then thawed', async (t) => {
@@ -119,7 +137,7 @@ t.test('an instance frozen (SIGSTOP) while handling a message it claimed, then t
   // socket: it must answer none of them, the one it had claimed least of all.
   s.cluster.thaw('a');
   await sleep(6_000);
-  await everyOneAnsweredOnce(t, s.traffic, 'SIGSTOP');
+  await everyOneAnsweredOnce(t, s, 'SIGSTOP');
   const a = s.cluster.member('a').process;
   t.equal(a.child.exitCode, null, 'the thawed instance lives on');
   t.ok(
@@ -139,7 +157,7 @@ t.test('an instance cut off from Webex', async (t) => {
   await sleep(10_000);
   s.sim.faults.clear();
   await sleep(5_000);
-  await everyOneAnsweredOnce(t, s.traffic, 'cut off from Webex');
+  await everyOneAnsweredOnce(t, s, 'cut off from Webex');
 });
 
 t.test('two instances started at once on an empty database: one schema, no error', async (t) => {
@@ -163,5 +181,5 @@ t.test('two instances started at once on an empty database: one schema, no error
   }
   s.traffic.start(RATE);
   await sleep(4_000);
-  await everyOneAnsweredOnce(t, s.traffic, 'two started at once');
+  await everyOneAnsweredOnce(t, s, 'two started at once');
 });
