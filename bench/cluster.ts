@@ -331,9 +331,9 @@ export function table(r: ClusterBenchResult): string[] {
 }
 
 /** `--name VALUE`, else BENCH_CLUSTER_NAME(_S), else the fallback (already in ms); durations given in seconds. */
-function setting(args: string[], name: string, fallback: number | undefined, scale = 1000): number | undefined {
+function setting(args: string[], env: NodeJS.ProcessEnv, name: string, fallback: number | undefined, scale = 1000): number | undefined {
   const i = args.indexOf(`--${name}`);
-  const raw = i >= 0 ? args[i + 1] : process.env[`BENCH_CLUSTER_${name.toUpperCase().replace(/-/g, '_')}${scale === 1000 ? '_S' : ''}`];
+  const raw = i >= 0 ? args[i + 1] : env[`BENCH_CLUSTER_${name.toUpperCase().replace(/-/g, '_')}${scale === 1000 ? '_S' : ''}`];
   if (raw === undefined || raw === '') return fallback;
   if (raw === 'never') return undefined;
   const value = Number(raw);
@@ -341,17 +341,21 @@ function setting(args: string[], name: string, fallback: number | undefined, sca
   return value * scale;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = process.argv.slice(2);
-  const durationMs = setting(args, 'duration', DEFAULTS.durationMs)!;
-  const killEveryMs = setting(args, 'kill-every', DEFAULTS.killEveryMs)!;
-  const o: ClusterBenchOptions = {
+/** The options from the command line and the environment; the database restart defaults to midway between two kills. */
+export function benchOptions(args: string[], env: NodeJS.ProcessEnv = {}): ClusterBenchOptions {
+  const durationMs = setting(args, env, 'duration', DEFAULTS.durationMs)!;
+  const killEveryMs = setting(args, env, 'kill-every', DEFAULTS.killEveryMs)!;
+  return {
     durationMs,
-    rate: setting(args, 'rate', DEFAULTS.rate, 1)!,
+    rate: setting(args, env, 'rate', DEFAULTS.rate, 1)!,
     killEveryMs,
-    dbRestartAtMs: setting(args, 'db-restart-at', defaultDbRestart(durationMs, killEveryMs)),
-    settleMs: setting(args, 'settle', DEFAULTS.settleMs)!,
+    dbRestartAtMs: setting(args, env, 'db-restart-at', defaultDbRestart(durationMs, killEveryMs)),
+    settleMs: setting(args, env, 'settle', DEFAULTS.settleMs)!,
   };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const o = benchOptions(process.argv.slice(2), process.env);
   console.log(
     `bench:cluster: 3 instances on PostgreSQL vs 1 without, ${o.rate} msgs/s each for ${o.durationMs / 1000} s, ` +
       `one instance killed -9 and restarted every ${o.killEveryMs / 1000} s (round robin), ` +

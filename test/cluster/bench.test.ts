@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { Histogram, Registry } from 'prom-client';
-import { bucketQuantileMs, claimHistogram, measureCluster, table } from '../../bench/cluster.js';
+import { benchOptions, bucketQuantileMs, claimHistogram, DEFAULTS, measureCluster, table } from '../../bench/cluster.js';
 import { ensureBuilt } from '../support/spawn-daemon.js';
 
 ensureBuilt();
@@ -35,6 +35,21 @@ t.test('claim latency is read from a histogram in /metrics', async (t) => {
   t.ok(p99 > 2 && p99 <= 5, `p99 in the 2-5 ms bucket (${p99})`);
   t.equal(claimHistogram(await new Registry().metrics()), undefined, 'no histogram: unavailable');
   t.ok(Number.isNaN(bucketQuantileMs(new Map(), 0.5)), 'no observations: no figure');
+});
+
+t.test('options from flags, then the environment, then the defaults', async (t) => {
+  t.same(benchOptions([]), DEFAULTS, "the issue's run: 5 min at 20/s, a kill every 30 s");
+  t.equal(DEFAULTS.dbRestartAtMs, 165_000, 'the database restarts midway between the kills at 150 s and 180 s');
+  t.same(benchOptions(['--duration', '40', '--kill-every', '10', '--rate', '5']), {
+    durationMs: 40_000,
+    rate: 5,
+    killEveryMs: 10_000,
+    dbRestartAtMs: 25_000,
+    settleMs: DEFAULTS.settleMs,
+  });
+  const fromEnv = benchOptions(['--settle', '5'], { BENCH_CLUSTER_DURATION_S: '60', BENCH_CLUSTER_RATE: '2', BENCH_CLUSTER_DB_RESTART_AT_S: 'never' });
+  t.same(fromEnv, { durationMs: 60_000, rate: 2, killEveryMs: 30_000, dbRestartAtMs: undefined, settleMs: 5_000 });
+  t.throws(() => benchOptions(['--rate', 'fast']), /--rate: expected a positive number \(got "fast"\)/);
 });
 
 t.test('a short run measures both systems', async (t) => {
