@@ -46,12 +46,15 @@ async function setup(t: Test, names = ['a', 'b', 'c'], start = true): Promise<Se
 }
 
 /**
- * Only `member` hears the next message, and its first REST call for it (reading the message) is
- * held `holdMs` by Webex: once that call arrives, the member has claimed the message and is in the
- * middle of handling it. Resolves with the message then; the deafness of the others is lifted by
- * the caller (sim.faults.clear()) after striking the member.
+ * After 2 s of traffic (paused then), only `member` hears the next message, and its first REST call
+ * for it (reading the message) is held `holdMs` by Webex: once that call arrives, the member has
+ * claimed the message and is in the middle of handling it. Resolves with the message then; the
+ * caller strikes the member, lifts the others' deafness (sim.faults.clear()) and resumes traffic.
  */
 async function claimedAndStuck(s: Setup, member: string, holdMs: number): Promise<Asked> {
+  s.traffic.start(RATE);
+  await sleep(2_000);
+  s.traffic.stop();
   for (const other of s.cluster.members) if (other.name !== member) s.sim.faults.deafDevice(other.deviceId);
   const asked = s.traffic.send();
   s.sim.faults.slowRest({ path: `/messages/${asked.id}`, method: 'GET', delayMs: holdMs, count: 1 });
@@ -96,9 +99,6 @@ function explain(t: Test, s: Setup): void {
 
 t.test('an instance killed -9 while handling a message it claimed', async (t) => {
   const s = await setup(t);
-  s.traffic.start(RATE);
-  await sleep(2_000);
-  s.traffic.stop();
   const stuck = await claimedAndStuck(s, 'a', 20_000);
   await s.cluster.kill9('a');
   const killedAt = Date.now();
@@ -120,9 +120,6 @@ t.test('an instance killed -9 while handling a message it claimed', async (t) =>
 
 t.test('an instance frozen (SIGSTOP) while handling a message it claimed, then thawed', async (t) => {
   const s = await setup(t);
-  s.traffic.start(RATE);
-  await sleep(2_000);
-  s.traffic.stop();
   const stuck = await claimedAndStuck(s, 'a', 2_000);
   s.cluster.freeze('a');
   const frozenAt = Date.now();
