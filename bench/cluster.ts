@@ -65,6 +65,8 @@ export interface SystemFigures {
   latencyMs: Quantiles;
   /** The claim's own latency, from the histogram `source`; undefined when the instances have none. */
   claim?: { p50Ms: number; p99Ms: number; count: number; source: string };
+  /** Claim outcomes summed over every process (toodles_claims_total by result), when the instances count them. */
+  outcomes?: Record<string, number>;
   /** Database transactions per message sent (all instances, heartbeats and sweeps included); undefined without a database. */
   queriesPerMessage?: number;
   kills: number;
@@ -119,6 +121,13 @@ export function bucketQuantileMs(buckets: Buckets, q: number): number {
   return NaN;
 }
 
+/** A counter of claims by `result` in a /metrics text, e.g. {won: 12, lost: 24}. */
+export function claimOutcomes(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^\w*claims?_total\{(?:[^}]*,)?result="(\w+)"[^}]*\} (\S+)$/gm)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  return out;
+}
+
 /** Each process's last /metrics text: scraped before it is killed and at the end. */
 class MetricsKeeper {
   private readonly last = new Map<number, string>();
@@ -131,6 +140,12 @@ class MetricsKeeper {
     } catch {
       // a wedged or dying instance: its figures since the last scrape are lost, the rest stand
     }
+  }
+
+  outcomes(): SystemFigures['outcomes'] {
+    const sum: Record<string, number> = {};
+    for (const text of this.last.values()) for (const [k, n] of Object.entries(claimOutcomes(text))) sum[k] = (sum[k] ?? 0) + n;
+    return Object.keys(sum).length ? sum : undefined;
   }
 
   claim(): SystemFigures['claim'] {
@@ -243,6 +258,7 @@ function figures(s: System, began: number, queries?: number): SystemFigures {
     longestGapAtMs: gapAt,
     latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1) },
     claim: s.metrics.claim(),
+    outcomes: s.metrics.outcomes(),
     queriesPerMessage: queries === undefined ? undefined : queries / Math.max(1, t.sent),
     kills: s.kills,
   };
@@ -316,6 +332,7 @@ export function table(r: ClusterBenchResult): string[] {
     ['longest gap in answers', (f) => `${(f.longestGapMs / 1000).toFixed(2)} s (at ${(f.longestGapAtMs / 1000).toFixed(0)} s)`],
     ['answer latency p50/p99/max', (f) => `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p99)} / ${ms(f.latencyMs.max)}`],
     ['claim latency p50/p99', (f) => (f.claim ? `${ms(f.claim.p50Ms)} / ${ms(f.claim.p99Ms)} (${f.claim.count} claims, ${f.claim.source})` : 'unavailable')],
+    ['claims (all processes)', (f) => (f.outcomes ? Object.entries(f.outcomes).map(([k, n]) => `${k} ${n}`).join(', ') : '-')],
     ['db transactions/message', (f) => (f.queriesPerMessage === undefined ? 'no database' : f.queriesPerMessage.toFixed(2))],
     ['instances killed -9', (f) => String(f.kills)],
   ];

@@ -5,14 +5,14 @@
  * reports, test/cluster/processes.test.ts asserts exactly-once.
  */
 import t from 'tap';
-import { Histogram, Registry } from 'prom-client';
-import { benchOptions, bucketQuantileMs, claimHistogram, DEFAULTS, measureCluster, table } from '../../bench/cluster.js';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { benchOptions, bucketQuantileMs, claimHistogram, claimOutcomes, DEFAULTS, measureCluster, table } from '../../bench/cluster.js';
 import { ensureBuilt } from '../support/spawn-daemon.js';
 
 ensureBuilt();
 t.setTimeout(240_000);
 
-t.test('claim latency is read from a histogram in /metrics', async (t) => {
+t.test('claim latency and outcomes are read from /metrics', async (t) => {
   const registry = new Registry();
   const h = new Histogram({
     name: 'toodles_claim_duration_seconds',
@@ -34,6 +34,10 @@ t.test('claim latency is read from a histogram in /metrics', async (t) => {
   t.ok(p50 > 1 && p50 <= 2, `p50 in the 1-2 ms bucket (${p50})`);
   t.ok(p99 > 2 && p99 <= 5, `p99 in the 2-5 ms bucket (${p99})`);
   t.equal(claimHistogram(await new Registry().metrics()), undefined, 'no histogram: unavailable');
+  const results = new Counter({ name: 'toodles_claims_total', help: 'claims', labelNames: ['result'], registers: [registry] });
+  results.inc({ result: 'won' }, 3);
+  results.inc({ result: 'lost' }, 6);
+  t.same(claimOutcomes(await registry.metrics()), { won: 3, lost: 6 }, 'outcomes by result');
   t.ok(Number.isNaN(bucketQuantileMs(new Map(), 0.5)), 'no observations: no figure');
 });
 
