@@ -76,7 +76,7 @@ async function everyOneAnsweredOnce(t: Test, s: Setup, what: string): Promise<vo
   const n = traffic.tally();
   if (n.more || n.never) explain(t, s);
   t.comment(`${what}: ${n.sent} sent, ${n.once} answered once, ${n.more} more than once (up to ${n.mostAnswers}), ${n.never} never`);
-  t.ok(n.sent >= 20, `a stream of messages was sent (${n.sent})`);
+  t.ok(n.sent >= 15, `a stream of messages was sent (${n.sent})`);
   t.equal(n.never, 0, `${what}: no message went unanswered`);
   t.equal(n.more, 0, `${what}: no message was answered twice`);
 }
@@ -172,8 +172,8 @@ t.test('two instances started at once on an empty database: one schema, no error
   );
   t.same(tables.rows[0], { claims: 'claims', instances: 'instances' }, 'the claims and instances tables exist');
   for (const m of s.cluster.members) {
-    const errors = m.process.logs().filter((l) => typeof l.level === 'number' && l.level >= 50);
-    t.same(errors, [], `no error in ${m.name}'s log`);
+    const errors = m.process.logs().filter((l) => (typeof l.level === 'number' && l.level >= 50) || l.event === 'database.migrate_failed');
+    t.same(errors, [], `no error in ${m.name}'s log, and no failed migration`);
     t.equal(m.process.stderr(), '', `nothing on ${m.name}'s stderr`);
   }
   s.traffic.start(RATE);
