@@ -59,6 +59,8 @@ export interface SystemFigures {
   more: number;
   mostAnswers: number;
   never: number;
+  /** When the messages not answered exactly once were sent, ms into the run (to set beside the kills). */
+  strays: { moreAtMs: number[]; neverAtMs: number[] };
   longestGapMs: number;
   /** When the longest gap began, ms into the run. */
   longestGapAtMs: number;
@@ -241,6 +243,7 @@ function figures(s: System, began: number, queries?: number): SystemFigures {
     firsts.push(first);
   }
   firsts.sort((a, b) => a - b);
+  const sentAt = (n: (count: number) => boolean) => s.traffic.asked.filter((q) => n(answers.get(q.id)!.length)).map((q) => q.at - began);
   let gap = 0;
   let gapAt = 0;
   for (let i = 1; i < firsts.length; i++) {
@@ -254,6 +257,7 @@ function figures(s: System, began: number, queries?: number): SystemFigures {
     more: t.more,
     mostAnswers: t.mostAnswers,
     never: t.never,
+    strays: { moreAtMs: sentAt((n) => n > 1), neverAtMs: sentAt((n) => n === 0) },
     longestGapMs: gap,
     longestGapAtMs: gapAt,
     latencyMs: { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: quantile(latencies, 1) },
@@ -320,6 +324,8 @@ export async function measureCluster(o: ClusterBenchOptions = DEFAULTS, report: 
   }
 }
 
+/** Up to 5 moments, in seconds into the run. */
+const when = (atMs: number[]) => atMs.slice(0, 5).map((x) => `${(x / 1000).toFixed(1)} s`).join(', ') + (atMs.length > 5 ? ', ...' : '');
 const ms = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(1) : x.toFixed(0)} ms` : '-');
 
 /** The figures as a table: one row per figure, the cluster and the baseline side by side. */
@@ -327,8 +333,8 @@ export function table(r: ClusterBenchResult): string[] {
   const rows: Array<[string, (f: SystemFigures) => string]> = [
     ['messages sent', (f) => String(f.sent)],
     ['answered exactly once', (f) => `${f.exactlyOncePct.toFixed(2)} % (${f.once})`],
-    ['answered twice or more', (f) => (f.more ? `${f.more} (up to ${f.mostAnswers} times)` : '0')],
-    ['never answered', (f) => String(f.never)],
+    ['answered twice or more', (f) => (f.more ? `${f.more} (up to ${f.mostAnswers} times; sent at ${when(f.strays.moreAtMs)})` : '0')],
+    ['never answered', (f) => (f.never ? `${f.never} (sent at ${when(f.strays.neverAtMs)})` : '0')],
     ['longest gap in answers', (f) => `${(f.longestGapMs / 1000).toFixed(2)} s (at ${(f.longestGapAtMs / 1000).toFixed(0)} s)`],
     ['answer latency p50/p99/max', (f) => `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p99)} / ${ms(f.latencyMs.max)}`],
     ['claim latency p50/p99', (f) => (f.claim ? `${ms(f.claim.p50Ms)} / ${ms(f.claim.p99Ms)} (${f.claim.count} claims, ${f.claim.source})` : 'unavailable')],
