@@ -324,8 +324,18 @@ export async function measureCluster(o: ClusterBenchOptions = DEFAULTS, report: 
   }
 }
 
-/** Up to 5 moments, in seconds into the run. */
-const when = (atMs: number[]) => atMs.slice(0, 5).map((x) => `${(x / 1000).toFixed(1)} s`).join(', ') + (atMs.length > 5 ? ', ...' : '');
+/** Moments in seconds into the run, those less than 2 s apart as one stretch: "120.0-134.9 s (300), 150.0 s". */
+export function when(atMs: number[]): string {
+  const stretches: Array<{ from: number; to: number; n: number }> = [];
+  for (const at of [...atMs].sort((a, b) => a - b)) {
+    const last = stretches.at(-1);
+    if (last && at - last.to < 2_000) Object.assign(last, { to: at, n: last.n + 1 });
+    else stretches.push({ from: at, to: at, n: 1 });
+  }
+  const s = (x: number) => (x / 1000).toFixed(1);
+  const shown = stretches.slice(0, 6).map((r) => (r.n === 1 ? `${s(r.from)} s` : `${s(r.from)}-${s(r.to)} s (${r.n})`));
+  return shown.join(', ') + (stretches.length > 6 ? ', ...' : '');
+}
 const ms = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(1) : x.toFixed(0)} ms` : '-');
 
 /** The figures as a table: one row per figure, the cluster and the baseline side by side. */
@@ -333,8 +343,8 @@ export function table(r: ClusterBenchResult): string[] {
   const rows: Array<[string, (f: SystemFigures) => string]> = [
     ['messages sent', (f) => String(f.sent)],
     ['answered exactly once', (f) => `${f.exactlyOncePct.toFixed(2)} % (${f.once})`],
-    ['answered twice or more', (f) => (f.more ? `${f.more} (up to ${f.mostAnswers} times; sent at ${when(f.strays.moreAtMs)})` : '0')],
-    ['never answered', (f) => (f.never ? `${f.never} (sent at ${when(f.strays.neverAtMs)})` : '0')],
+    ['answered twice or more', (f) => (f.more ? `${f.more} (up to ${f.mostAnswers} times), sent at ${when(f.strays.moreAtMs)}` : '0')],
+    ['never answered', (f) => (f.never ? `${f.never}, sent at ${when(f.strays.neverAtMs)}` : '0')],
     ['longest gap in answers', (f) => `${(f.longestGapMs / 1000).toFixed(2)} s (at ${(f.longestGapAtMs / 1000).toFixed(0)} s)`],
     ['answer latency p50/p99/max', (f) => `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p99)} / ${ms(f.latencyMs.max)}`],
     ['claim latency p50/p99', (f) => (f.claim ? `${ms(f.claim.p50Ms)} / ${ms(f.claim.p99Ms)} (${f.claim.count} claims, ${f.claim.source})` : 'unavailable')],

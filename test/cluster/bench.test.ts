@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { benchOptions, bucketQuantileMs, claimHistogram, claimOutcomes, DEFAULTS, measureCluster, table } from '../../bench/cluster.js';
+import { benchOptions, bucketQuantileMs, claimHistogram, claimOutcomes, DEFAULTS, measureCluster, table, when } from '../../bench/cluster.js';
 import { ensureBuilt } from '../support/spawn-daemon.js';
 
 ensureBuilt();
@@ -54,6 +54,12 @@ t.test('options from flags, then the environment, then the defaults', async (t) 
   const fromEnv = benchOptions(['--settle', '5'], { BENCH_CLUSTER_DURATION_S: '60', BENCH_CLUSTER_RATE: '2', BENCH_CLUSTER_DB_RESTART_AT_S: 'never' });
   t.same(fromEnv, { durationMs: 60_000, rate: 2, killEveryMs: 30_000, dbRestartAtMs: undefined, settleMs: 5_000 });
   t.throws(() => benchOptions(['--rate', 'fast']), /--rate: expected a positive number \(got "fast"\)/);
+});
+
+t.test('strays are shown as stretches of time', async (t) => {
+  t.equal(when([121_000, 120_000, 122_500, 150_000]), '120.0-122.5 s (3), 150.0 s');
+  t.equal(when([1, 3, 5, 7, 9, 11, 13].map((s) => s * 1000)), '1.0 s, 3.0 s, 5.0 s, 7.0 s, 9.0 s, 11.0 s, ...');
+  t.equal(when([]), '');
 });
 
 t.test('a short run measures both systems', async (t) => {
