@@ -41,8 +41,19 @@ async function setup(t: Test, names = ['a', 'b', 'c'], start = true): Promise<Se
     await cluster.close();
     await sim.stop();
   });
-  if (start) await cluster.startAll();
+  if (start) {
+    await cluster.startAll();
+    await allClaiming(cluster);
+  }
   return { sim, cluster, traffic: new PingTraffic(sim), databaseUrl };
+}
+
+/** Each member past its schema step and claiming: it heartbeats, and sees all the others. */
+async function allClaiming(cluster: DaemonCluster): Promise<void> {
+  const others = cluster.members.length - 1;
+  for (const m of cluster.members) {
+    await m.process.waitForLog('cluster.peers', (l) => Array.isArray(l.peers) && l.peers.length === others, 30_000);
+  }
 }
 
 /**
@@ -160,6 +171,7 @@ t.test('an instance cut off from Webex', async (t) => {
 t.test('two instances started at once on an empty database: one schema, no error', async (t) => {
   const s = await setup(t, ['a', 'b'], false);
   await s.cluster.startAll();
+  await allClaiming(s.cluster);
   const client = new pg.Client({ connectionString: s.databaseUrl });
   await client.connect();
   t.teardown(() => client.end());
