@@ -33,7 +33,8 @@ interface Setup {
   databaseUrl: string;
 }
 
-async function setup(t: Test, names = ['a', 'b', 'c'], start = true): Promise<Setup> {
+/** A simulator, a fresh database and the members, all started at once and claiming. */
+async function setup(t: Test, names = ['a', 'b', 'c']): Promise<Setup> {
   const sim = await startSimulator({ port: 0 });
   const databaseUrl = pgServer.url(await pgServer.createDatabase());
   const cluster = daemonCluster({ sim, names, databaseUrl, preferred: 'a' });
@@ -41,10 +42,8 @@ async function setup(t: Test, names = ['a', 'b', 'c'], start = true): Promise<Se
     await cluster.close();
     await sim.stop();
   });
-  if (start) {
-    await cluster.startAll();
-    await allClaiming(cluster);
-  }
+  await cluster.startAll();
+  await allClaiming(cluster);
   return { sim, cluster, traffic: new PingTraffic(sim), databaseUrl };
 }
 
@@ -169,9 +168,7 @@ t.test('an instance cut off from Webex', async (t) => {
 });
 
 t.test('two instances started at once on an empty database: one schema, no error', async (t) => {
-  const s = await setup(t, ['a', 'b'], false);
-  await s.cluster.startAll();
-  await allClaiming(s.cluster);
+  const s = await setup(t, ['a', 'b']);
   const client = new pg.Client({ connectionString: s.databaseUrl });
   await client.connect();
   t.teardown(() => client.end());
@@ -179,13 +176,17 @@ t.test('two instances started at once on an empty database: one schema, no error
   t.comment(`migrations: ${steps.rows.map((r) => r.id).join(', ')}`);
   t.ok(steps.rows.some((r) => r.id.startsWith('claims-')), 'the claims migrations ran');
   t.ok(steps.rows.every((r) => r.n === '1'), 'each step recorded once');
+  const migrated = s.cluster.members.filter((m) => m.process.logs().some((l) => l.event === 'database.migrated'));
+  t.equal(migrated.length, 1, `one instance applied them, the other found them done (${migrated.map((m) => m.name).join(', ')})`);
   const tables = await client.query<{ claims: string | null; instances: string | null }>(
     "SELECT to_regclass('claims')::text AS claims, to_regclass('instances')::text AS instances",
   );
   t.same(tables.rows[0], { claims: 'claims', instances: 'instances' }, 'the claims and instances tables exist');
   for (const m of s.cluster.members) {
-    const errors = m.process.logs().filter((l) => (typeof l.level === 'number' && l.level >= 50) || l.event === 'database.migrate_failed');
-    t.same(errors, [], `no error in ${m.name}'s log, and no failed migration`);
+    const errors = m.process.logs().filter((l) => typeof l.level === 'number' && l.level >= 50);
+    t.same(errors, [], `no error in ${m.name}'s log`);
+    // Warnings are shown, not failed on: a first connection slower than its bound on a loaded machine is one.
+    for (const l of m.process.logs().filter((l) => l.level === 40 && /^database\./.test(String(l.event)))) t.comment(`${m.name} warned: ${JSON.stringify(l)}`);
     t.equal(m.process.stderr(), '', `nothing on ${m.name}'s stderr`);
   }
   s.traffic.start(RATE);
