@@ -336,6 +336,7 @@ export function when(atMs: number[]): string {
   const shown = stretches.slice(0, 6).map((r) => (r.n === 1 ? `${s(r.from)} s` : `${s(r.from)}-${s(r.to)} s (${r.n})`));
   return shown.join(', ') + (stretches.length > 6 ? ', ...' : '');
 }
+
 const ms = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(1) : x.toFixed(0)} ms` : '-');
 
 /** The figures as a table: one row per figure, the cluster and the baseline side by side. */
