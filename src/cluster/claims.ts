@@ -38,6 +38,19 @@ export class ClaimsTable {
   }
 
   /**
+   * Marks a claim answered, as its first reply is about to go out: true while it was still ours.
+   * From then on no sweeper takes it over, so a death after the reply never answers it twice.
+   */
+  async markAnswered(id: string): Promise<boolean> {
+    const rows = await this.db.query(
+      'claim answered',
+      'UPDATE claims SET done_at = now() WHERE activity_id = $1 AND owner = $2 AND done_at IS NULL RETURNING 1',
+      [id, this.owner],
+    );
+    return rows.length === 1;
+  }
+
+  /**
    * Marks these ids answered by this instance: claims it holds, and ids it answered alone while the
    * database was away (inserted as done). A claim row of another owner is taken and marked done too:
    * typically a claim insert that timed out on a frozen server and committed after its sender gave up

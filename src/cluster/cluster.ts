@@ -280,9 +280,10 @@ export class Cluster {
     } catch (err) {
       if (!(err instanceof ClaimFencedError)) throw err; // already logged as claim.fenced
     } finally {
+      const settled = held.isLost || held.isAnswered;
       this.held.delete(held);
       held.release();
-      if (!held.isLost) await this.claims.settle([activity.id]).catch(() => this.remember(activity.id));
+      if (!settled) await this.claims.settle([activity.id]).catch(() => this.remember(activity.id));
     }
   }
 

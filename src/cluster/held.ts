@@ -2,19 +2,22 @@
  * One claim this instance holds while its handler runs:
  *
  *   held ── renewal or confirmation finds it taken over or done ──> lost (every later reply refused)
- *   held ── handler finished ──> released
+ *   held ── first reply: the claim, still ours, is marked answered ──> answered (later replies free)
+ *   held | answered ── handler finished ──> released
  *
- * The lease is renewed every renewEveryMs while the handler runs. Before a reply, confirm() is free
- * while the lease was last confirmed less than (lease - margin) ago by the local monotonic clock;
- * older than that (the process was stalled, or the database slow), the claim is re-confirmed in the
- * database first, so an instance that stalled past its lease never answers what another took over.
+ * The lease is renewed every renewEveryMs while the handler runs. Before the first reply, confirm()
+ * marks the claim answered in the database, in the one query that also checks it is still ours: an
+ * instance that stalled past its lease never answers what another took over, and one that dies after
+ * answering is never answered for again. With the database away, a lease confirmed less than
+ * (lease - margin) ago by the local monotonic clock is still ours (nobody can have taken it): the
+ * reply goes out and the cluster settles the id later; an older one only on the preferred instance.
  */
 import type { Logger } from 'pino';
 import { DatabaseUnavailableError } from '../database/database.js';
 import { errorText } from '../util/error-text.js';
 import type { ClaimsTable } from './claims.js';
 
-export type HeldState = 'held' | 'lost' | 'released';
+export type HeldState = 'held' | 'answered' | 'lost' | 'released';
 
 export class ClaimFencedError extends Error {
   constructor(readonly id: string) {
@@ -40,12 +43,14 @@ export class HeldClaim {
   /** When (locally, monotonic) the database last confirmed the lease: the time the query was sent. */
   private confirmedAt: number;
   private renewing?: Promise<unknown>;
+  private answering?: Promise<void>;
   private told = false;
   private readonly timer: NodeJS.Timeout;
 
   constructor(readonly id: string, private readonly deps: HeldClaimDeps, claimedAt: number) {
     this.confirmedAt = claimedAt;
     this.timer = setInterval(() => {
+      if (this.state !== 'held' || this.answering) return;
       // A failed renewal changes nothing: the next one, or confirm() before a reply, decides.
       this.renewing ??= this.renew()
         .catch(() => false)
@@ -58,22 +63,37 @@ export class HeldClaim {
     return this.state === 'lost';
   }
 
+  /** Marked answered in the database: nothing is left to settle. */
+  get isAnswered(): boolean {
+    return this.state === 'answered';
+  }
+
   /** Resolves when a reply may go out; throws ClaimFencedError when it must not. */
   async confirm(): Promise<void> {
+    if (this.state === 'answered') return;
     if (this.state === 'lost') throw this.fenced('taken over by another instance');
-    if (this.deps.monotonic() - this.confirmedAt < this.deps.leaseMs - this.deps.fenceMarginMs) return;
+    // Replies sent at once share the one marking query.
+    this.answering ??= this.markAnswered().finally(() => (this.answering = undefined));
+    return this.answering;
+  }
+
+  private async markAnswered(): Promise<void> {
+    const fresh = this.deps.monotonic() - this.confirmedAt < this.deps.leaseMs - this.deps.fenceMarginMs;
+    let mine: boolean;
     try {
-      if (await this.renew()) return;
+      mine = await this.deps.claims.markAnswered(this.id);
     } catch (err) {
-      if (err instanceof DatabaseUnavailableError && this.deps.answersAlone()) return;
+      if (err instanceof DatabaseUnavailableError && (fresh || this.deps.answersAlone())) return;
       throw this.fenced(`cannot confirm: ${errorText(err)}`);
     }
-    throw this.fenced('taken over by another instance');
+    if (!mine) throw this.fenced('taken over by another instance');
+    if (this.state === 'held') this.state = 'answered';
+    clearInterval(this.timer);
   }
 
   release(): void {
     clearInterval(this.timer);
-    if (this.state === 'held') this.state = 'released';
+    if (this.state === 'held' || this.state === 'answered') this.state = 'released';
   }
 
   /** One renewal; true while the claim is still ours. A database error leaves the state as it was. */
@@ -81,7 +101,7 @@ export class HeldClaim {
     const sentAt = this.deps.monotonic();
     const mine = await this.deps.claims.renew(this.id, this.deps.leaseMs);
     if (mine) this.confirmedAt = Math.max(this.confirmedAt, sentAt);
-    else if (this.state === 'held') this.state = 'lost';
+    else if (this.state === 'held' && !this.answering) this.state = 'lost'; // not ours; or done by our own mark just now
     return mine;
   }
 

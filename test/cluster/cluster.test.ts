@@ -2,6 +2,7 @@ import t from 'tap';
 import type { StatusDocument } from '../../src/control/status.js';
 import { startPostgres } from '../support/postgres.js';
 import { ALICE } from '../support/recovery.js';
+import type { Command } from '../../src/bot/command.js';
 import { allAnswered, answerCounts, pause, stallingOnA, startCluster } from '../support/cluster.js';
 import { cli, eventually, metric, metricsBase, runtimeDir } from '../support/observe.js';
 
@@ -83,6 +84,36 @@ t.test('three instances started at once on an empty database: one schema, every 
   const stoppedAt = Date.now();
   await eventually('a sees c gone', async () => a.logs.slice(before).some((l) => l.event === 'cluster.peers' && JSON.stringify(l.peers) === '["b"]'));
   t.ok(Date.now() - stoppedAt < 3_000, 'a clean stop leaves the peers at once, not after the 3 s window');
+});
+
+t.test('an instance that answered and died before its handler finished is not answered for again', async (t) => {
+  let release = () => undefined as void;
+  const stuck = new Promise<void>((r) => (release = r));
+  t.teardown(() => release());
+  const commands = (name: string): Command[] => [
+    {
+      keyword: 'slow',
+      description: 'answers, then hangs on a',
+      run: async (ctx) => {
+        await ctx.reply({ markdown: `slow answered by ${name}` });
+        if (name === 'a') await stuck;
+      },
+    },
+  ];
+  const c = await startCluster({ pg: pgServer, names: ['a'], preferred: 'b', commands });
+  t.teardown(() => c.stop());
+  const a = c.member('a');
+  const room = c.sim.directRoom(ALICE);
+  const asked = c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'slow' });
+  await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 30_000);
+  await a.stop(); // dies with its handler unfinished, after the reply went out
+  const b = await c.add('b');
+  await b.waitForLog('daemon.ready', () => true, 30_000);
+  await pause(5_000); // two leases of this test: a sweeper would have taken it by now
+  t.equal(c.sim.repliesTo(asked.id).length, 1, 'answered once');
+  t.notOk(b.logs.some((l) => l.event === 'claim.taken_over'), 'nothing taken over');
+  const rows = await c.sql<{ owner: string; done: boolean; takeovers: number }>('SELECT owner, done_at IS NOT NULL AS done, takeovers FROM claims WHERE activity_id = $1', [asked.id]);
+  t.match(rows, [{ owner: /^a\//, done: true, takeovers: 0 }], 'done by a, as its reply went out');
 });
 
 t.test('an instance that claimed and died before answering is answered for by another, which finishes it even while stopping', async (t) => {

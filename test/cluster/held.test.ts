@@ -35,17 +35,19 @@ async function setup(t: { teardown(fn: () => unknown): void }, answersAlone = fa
   return { db, held, theirs, lines, expire, advance: (ms: number) => (clock += ms), fenced: () => fenced };
 }
 
-t.test('a fresh claim is confirmed without a query; an old one is re-confirmed in the database', async (t) => {
+t.test('the first reply marks the claim answered in one query; later replies are free; a sweeper never takes it', async (t) => {
   const s = await setup(t);
   const before = s.db.status().queries;
-  s.advance(6_999);
+  await Promise.all([s.held.confirm(), s.held.confirm()]);
+  t.equal(s.db.status().queries, before + 1, 'two replies at once: one query');
+  t.ok(s.held.isAnswered);
+  s.advance(60_000);
   await s.held.confirm();
-  t.equal(s.db.status().queries, before, 'younger than lease - margin: no query');
-  s.advance(2);
-  await s.held.confirm();
-  t.equal(s.db.status().queries, before + 1, 'older: one query, which also renews the lease');
-  await s.held.confirm();
-  t.equal(s.db.status().queries, before + 1, 'and then it is fresh again');
+  t.equal(s.db.status().queries, before + 1, 'a reply long after: still free, the claim is done');
+  await s.expire();
+  t.same(await s.theirs.takeOver(LEASE, 2, 10), [], 'an answered claim is never taken over, even past its deadline');
+  const [row] = await s.db.query<{ done: boolean }>('row', 'SELECT done_at IS NOT NULL AS done FROM claims');
+  t.equal(row?.done, true);
 });
 
 t.test('taken over meanwhile: every reply is refused, logged and counted once', async (t) => {
@@ -60,13 +62,16 @@ t.test('taken over meanwhile: every reply is refused, logged and counted once', 
   t.ok(s.held.isLost);
 });
 
-t.test('the database gone when a reply needs confirming: the preferred instance answers, the others do not', async (t) => {
+t.test('the database gone when a reply needs confirming: a fresh lease answers; an old one only on the preferred instance', async (t) => {
   for (const alone of [true, false]) {
     const s = await setup(t, alone);
     await pgServer.stop();
-    s.advance(8_000);
-    if (alone) await t.resolves(s.held.confirm(), 'preferred: answers');
-    else await t.rejects(s.held.confirm(), ClaimFencedError, 'another: withholds');
+    s.advance(6_999);
+    await t.resolves(s.held.confirm(), 'fresh: nobody can have taken it, the reply goes out');
+    t.notOk(s.held.isAnswered, 'unmarked: the cluster settles it later');
+    s.advance(2);
+    if (alone) await t.resolves(s.held.confirm(), 'old, preferred: answers');
+    else await t.rejects(s.held.confirm(), ClaimFencedError, 'old, another: withholds');
     await pgServer.start();
   }
 });
