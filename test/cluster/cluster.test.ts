@@ -2,7 +2,6 @@ import t from 'tap';
 import type { StatusDocument } from '../../src/control/status.js';
 import { startPostgres } from '../support/postgres.js';
 import { ALICE } from '../support/recovery.js';
-import type { Command } from '../../src/bot/command.js';
 import { allAnswered, answerCounts, pause, stallingOnA, startCluster } from '../support/cluster.js';
 import { cli, eventually, metric, metricsBase, runtimeDir } from '../support/observe.js';
 
@@ -87,19 +86,7 @@ t.test('three instances started at once on an empty database: one schema, every 
 });
 
 t.test('an instance that answered and died before its handler finished is not answered for again', async (t) => {
-  let release = () => undefined as void;
-  const stuck = new Promise<void>((r) => (release = r));
-  t.teardown(() => release());
-  const commands = (name: string): Command[] => [
-    {
-      keyword: 'slow',
-      description: 'answers, then hangs on a',
-      run: async (ctx) => {
-        await ctx.reply({ markdown: `slow answered by ${name}` });
-        if (name === 'a') await stuck;
-      },
-    },
-  ];
+  const { commands } = stallingOnA(t, 0, { replyFirst: true });
   const c = await startCluster({ pg: pgServer, names: ['a'], preferred: 'b', commands });
   t.teardown(() => c.stop());
   const a = c.member('a');

@@ -94,19 +94,26 @@ export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A `slow` command that hangs on instance `a` until released (the instance that claimed and then
- * stalled or died) and answers elsewhere after `elsewhereMs`, naming who answered.
+ * stalled or died) and answers elsewhere after `elsewhereMs`, naming who answered; with `replyFirst`
+ * it answers first and then hangs on a (an instance that died after answering).
  */
-export function stallingOnA(t: { teardown(fn: () => void): void }, elsewhereMs = 0): { commands: (name: string) => Command[]; release: () => void } {
+export function stallingOnA(
+  t: { teardown(fn: () => void): void },
+  elsewhereMs = 0,
+  opts: { replyFirst?: boolean } = {},
+): { commands: (name: string) => Command[]; release: () => void } {
   let release = () => undefined as void;
   const stuck = new Promise<void>((r) => (release = r));
   t.teardown(() => release());
   const commands = (name: string): Command[] => [
     {
       keyword: 'slow',
-      description: 'hangs on a, answers elsewhere',
+      description: opts.replyFirst ? 'answers, then hangs on a' : 'hangs on a, answers elsewhere',
       run: async (ctx) => {
+        const answer = () => ctx.reply({ markdown: `slow answered by ${name}` });
+        if (opts.replyFirst) await answer();
         await (name === 'a' ? stuck : pause(elsewhereMs));
-        await ctx.reply({ markdown: `slow answered by ${name}` });
+        if (!opts.replyFirst) await answer();
       },
     },
   ];
