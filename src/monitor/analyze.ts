@@ -91,6 +91,8 @@ export class Analyzer {
   private answered = 0;
   private failures = 0;
   private deafMs = 0;
+  /** Since when this instance's shared database has been unreachable (cluster only). */
+  private databaseDownAt?: number;
   skipped = 0;
 
   constructor(private readonly th: Thresholds = DEFAULT_THRESHOLDS) {}
@@ -134,6 +136,18 @@ export class Analyzer {
         return;
       case 'watchdog.withheld':
         this.flag('WARNING', `watchdog withheld at ${clock(r.at)} (state ${String(f.state)})`);
+        return;
+      case 'database.down':
+        this.databaseDownAt ??= r.at;
+        return;
+      case 'database.up':
+        if (this.databaseDownAt !== undefined && r.at - this.databaseDownAt > this.th.maxDeafMs) {
+          this.flag('WARNING', `database unreachable for ${fmtS(r.at - this.databaseDownAt)} from ${clock(this.databaseDownAt)} (only the preferred instance answered)`);
+        }
+        this.databaseDownAt = undefined;
+        return;
+      case 'claim.fenced':
+        this.flag('WARNING', `a reply withheld at ${clock(r.at)}: this instance had lost its claim (stalled past its lease?)`);
         return;
       case 'daemon.exit':
         if (p) {
@@ -224,6 +238,7 @@ export class Analyzer {
     for (const c of this.reconnects) if (c.outcome === 'never completed' && c.pid === prev?.pid) this.flag('CRITICAL', `reconnect at ${clock(c.at)} (${c.reason}) never completed`);
     this.notes = undefined;
     this.endCause = undefined;
+    this.databaseDownAt = undefined; // a new process says for itself whether it reaches the database
     const interval = r.fields.reconnectIntervalMs;
     this.proc = {
       pid: r.pid,
@@ -281,6 +296,9 @@ export class Analyzer {
       }
       if (!p.readyAt && now - p.startedAt > this.th.offlineCriticalMs) this.flag('CRITICAL', `not connected since the start at ${clock(p.startedAt)}`);
       if (!p.open && unitState !== 'inactive' && unitState !== 'failed') this.checkGap(p, now);
+      if (this.databaseDownAt !== undefined) {
+        this.flag('WARNING', `database unreachable since ${clock(this.databaseDownAt)} (${fmtS(now - this.databaseDownAt)}; only the preferred instance answers)`);
+      }
     }
     for (const c of this.reconnects) if (c.outcome === 'never completed' && c !== p?.open) this.flag('CRITICAL', `reconnect at ${clock(c.at)} (${c.reason}) never completed`);
     const pending = this.cause();

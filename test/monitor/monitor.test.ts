@@ -294,3 +294,24 @@ t.test('a process started before the window: its interval still holds (seeded fr
   }
   t.equal(fine.report(since + 1_500_000, { state: 'active', mainPid: 5, since: t0 }).verdict, 'OK');
 });
+
+t.test('a cluster instance: a long database outage and a withheld reply are warnings; a short one is not', async (t) => {
+  const t0 = Date.parse('2026-11-30T10:00:00Z');
+  const start = { at: t0, pid: 7, event: 'daemon.start', fields: { reconnectIntervalMs: 600_000, version: '0.1.0' } };
+  const run = (...records: Array<{ at: number; event: string; fields?: Record<string, unknown> }>) => {
+    const a = new Analyzer();
+    a.add(start);
+    a.add({ at: t0 + 1_000, pid: 7, event: 'daemon.ready', fields: {} });
+    for (const r of records) a.add({ pid: 7, fields: {}, ...r });
+    return a.report(t0 + 300_000, { state: 'active', mainPid: 7, since: t0 });
+  };
+  t.equal(run({ at: t0 + 10_000, event: 'database.down' }, { at: t0 + 12_000, event: 'database.up' }).verdict, 'OK', 'a 2 s restart of the database');
+  const long = run({ at: t0 + 10_000, event: 'database.down' }, { at: t0 + 70_000, event: 'database.up' });
+  t.equal(long.verdict, 'WARNING');
+  t.match(long.reasons, [/^database unreachable for 60 s from 2026-11-30 10:00:10 \(only the preferred instance answered\)$/]);
+  const still = run({ at: t0 + 10_000, event: 'database.down' }, { at: t0 + 20_000, event: 'database.down' });
+  t.match(still.reasons, [/^database unreachable since 2026-11-30 10:00:10 \(290 s; only the preferred instance answers\)$/]);
+  const fenced = run({ at: t0 + 50_000, event: 'claim.fenced', fields: { id: 'm' } });
+  t.equal(fenced.verdict, 'WARNING');
+  t.match(fenced.reasons, [/^a reply withheld at 2026-11-30 10:00:50: this instance had lost its claim/]);
+});
