@@ -756,6 +756,7 @@ async function main(): Promise<void> {
       props = await show('Result,ActiveState,NRestarts');
       limited = props.Result === 'start-limit-hit' || /Start request repeated too quickly/.test(await journal(since));
     }
+    if (limited) props = await show('Result,ActiveState,NRestarts'); // the journal line may be newer than the properties read before it
     t.ok(limited, `the start limit stopped the loop after ${props.NRestarts} restarts (Result=${props.Result})`);
     t.equal(props.ActiveState, 'failed', 'and the unit stays failed');
     figure(`crash loop: stopped by the start limit after ${fmt((Date.now() - t0) / 1000)}s`);
