@@ -4,6 +4,7 @@ import { errorText } from '../util/error-text.js';
 import { Pacer, hedged, waitingText, type RetryPolicy } from './recovery.js';
 import type { SeenActivities } from './seen-activities.js';
 import {
+  FATAL_CLOSE_CODES,
   FatalWebexError,
   type BotIdentity,
   type CloseInfo,
@@ -427,7 +428,7 @@ export class Supervisor {
     tracked.closed = info;
     this.deps.log.info({ event: 'connection.closed', connection: tracked.conn.id, code: info.code, reason: info.reason });
     if (tracked !== this.active) return;
-    if (info.code === 4401 || info.code === 4403 || info.code === 4400) {
+    if (info.code !== undefined && FATAL_CLOSE_CODES.has(info.code)) {
       this.wake({ kind: 'fatal', reason: `Webex refused the connection (${info.code} ${info.reason})` });
     } else {
       // A socket closed for missing pongs went quiet before the close; anything else broke just now.

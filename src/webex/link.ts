@@ -5,7 +5,9 @@ import type { DeviceRecord, DeviceStore } from './device-record.js';
 import { createWebexSdk, hydraIdsFor, type CreateWebexSdkOptions, type WebexSdk } from './sdk.js';
 import type { HydraPerson } from './sdk-types.js';
 import {
+  FATAL_CLOSE_CODES,
   FatalWebexError,
+  NotFoundError,
   type BotIdentity,
   type CardAction,
   type CloseInfo,
@@ -27,14 +29,6 @@ export interface LinkOptions {
   observer?: { restRetry(status: number | undefined): void; device(d: { url?: string; reused: boolean }): void };
   /** Where the device registration is recorded across restarts (TOODLES_STATE_DIR); none: not recorded. */
   deviceStore?: DeviceStore;
-}
-
-/** A REST call Webex answered with 404: the thing is gone; retrying will not bring it back. */
-export class NotFoundError extends Error {
-  constructor(what: string) {
-    super(`${what}: not found (404)`);
-    this.name = 'NotFoundError';
-  }
 }
 
 // Mercury internals the adapter overrides; kept here so nothing else knows they exist.
@@ -492,7 +486,7 @@ const attemptFailed = (sessionId: string) => `toodles:attempt_failed:${sessionId
 
 function classifyConnectError(err: unknown): unknown {
   const code = (err as { code?: number }).code;
-  if (code === 4401 || code === 4403 || code === 4400) {
+  if (code !== undefined && FATAL_CLOSE_CODES.has(code)) {
     return new FatalWebexError(`Webex refused the socket (${code}): check the bot token`, code);
   }
   return err;

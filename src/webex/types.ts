@@ -93,10 +93,21 @@ export interface WebexLink extends WebexApi {
   shutdown(signal: AbortSignal): Promise<void>;
 }
 
+/** Socket close codes after which no retry can help: the token or the request was refused. */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4400, 4401, 4403]);
+
 /** Webex refused us for a reason no retry can fix (token rejected, 4401/4403). */
 export class FatalWebexError extends Error {
   constructor(message: string, readonly code?: number) {
     super(message);
     this.name = 'FatalWebexError';
+  }
+}
+
+/** A REST call Webex answered with 404: the thing is gone; retrying will not bring it back. */
+export class NotFoundError extends Error {
+  constructor(what: string) {
+    super(`${what}: not found (404)`);
+    this.name = 'NotFoundError';
   }
 }
