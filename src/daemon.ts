@@ -13,7 +13,7 @@ import { systemdNotifier, type Notifier } from './systemd/notifier.js';
 import { SdkWebexLink } from './webex/link.js';
 import { DeviceStore } from './webex/device-record.js';
 import { createMercuryAgent, createRestAgent, describeProxy, installRestProxy } from './webex/proxy.js';
-import type { MercuryTuning } from './webex/sdk.js';
+import { DAEMON_MERCURY, type MercuryTuning } from './webex/sdk.js';
 import type { IncomingActivity } from './webex/types.js';
 import { packageVersion } from './version.js';
 import { errorText } from './util/error-text.js';
@@ -113,8 +113,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       token: config.token,
       u2cUrl: config.u2cUrl,
       hydraUrl: config.hydraUrl,
-      // A ping every 5 s, given up after 4 s: a silently cut socket is noticed within 9-10 s.
-      mercury: { pingInterval: 5_000, pongTimeout: 4_000, maxRetries: 1, ...tuning.mercury },
+      mercury: { ...DAEMON_MERCURY, ...tuning.mercury },
       // One hanging upgrade is given up after 10 s; hedged attempts beside it keep the pace meanwhile.
       wsOptions: { handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000), agent: createMercuryAgent(config.proxy, proxyErrors.options) },
     },

@@ -25,6 +25,9 @@ export interface MercuryTuning {
   initialConnectionMaxRetries?: number;
 }
 
+/** The daemon's Mercury settings: a ping every 5 s, given up after 4 s, so a silently cut socket is noticed within 9-10 s. */
+export const DAEMON_MERCURY: MercuryTuning = { pingInterval: 5_000, pongTimeout: 4_000, maxRetries: 1 };
+
 export type SdkLogLevel = 'silent' | 'error' | 'warn' | 'log' | 'info' | 'debug' | 'trace';
 
 export interface CreateWebexSdkOptions {
