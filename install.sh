@@ -40,6 +40,7 @@ SVC_USER=toodles
 BUILD_USER=$SVC_USER                         # runs the build's third-party code; cannot write /opt, /etc
 LOCK_DIR=/run/toodles-install                 # root-only (in /run, not the world-writable /run/lock)
 RAN_MARK=.reached-ready                      # in a release dir: it once sent READY=1 (--rollback needs it)
+BUILD_KEY=.build-key                         # in a release dir: what its node_modules were built for
 KEEP_RELEASES=${TOODLES_KEEP_RELEASES:-3}
 NODE_MIN_MAJOR=20
 
@@ -414,9 +415,22 @@ build_release() {
   # install scripts) and the compiler run unprivileged where possible.
   build_step "npm ci" npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
   build_as_user_setup
-  build_step "npm rebuild (dependency install scripts)" as_build_user npm rebuild --loglevel=error
+  local key reuse
+  key=$(build_key "$STAGE")
+  reuse=$(reusable_modules "$key")
+  # The compiler needs no install script to have run; only the runtime dependencies do.
+  [ -n "$reuse" ] || build_step "npm rebuild (dependency install scripts)" as_build_user npm rebuild --loglevel=error
   build_step "npm run build (tsc)" as_build_user npm run --silent build
-  build_step "npm prune" as_build_user npm prune --omit=dev --legacy-peer-deps --no-audit --no-fund --loglevel=error
+  if [ -n "$reuse" ]; then
+    rm -rf -- "$STAGE/node_modules"
+    # Hard links, not the directory itself: the old release stays whole for a rollback, and nothing
+    # writes to these root-owned files once they are linked.
+    cp -al -- "$reuse/node_modules" "$STAGE/node_modules"
+    say "reused the production node_modules of $(basename "$reuse") (same package-lock.json, node and architecture)"
+  else
+    build_step "npm prune" as_build_user npm prune --omit=dev --legacy-peer-deps --no-audit --no-fund --loglevel=error
+  fi
+  printf '%s\n' "$key" > "$STAGE/$BUILD_KEY"
   rm -rf -- "$STAGE/.build-home"
   [ -f "$STAGE/dist/src/cli.js" ] || die "build produced no dist/src/cli.js"
   "$NODE" -e 'require(process.argv[1])' "$STAGE/node_modules/sd-notify" \
@@ -428,6 +442,19 @@ build_release() {
   mv -T -- "$STAGE" "$RELEASES/$REL_NAME"
   STAGE=""
   touch "$RELEASES/$REL_NAME"
+}
+
+# What the production node_modules depend on: the lockfile, node's version (native addons' ABI) and the machine.
+build_key() { printf 'lock %s node %s\n' "$(sha256sum < "$1/package-lock.json" | cut -d' ' -f1)" "$("$NODE" -p 'process.version + " " + process.platform + "-" + process.arch')"; }
+
+# The running release's directory when its node_modules were built for key $1 (else nothing): an
+# upgrade that changes only our code then skips the native builds, the slow part of an install.
+reusable_modules() {
+  local cur
+  cur=$(current_release)
+  [ -n "$cur" ] && [ -d "$PREFIX/$cur/node_modules" ] && [ -f "$PREFIX/$cur/$BUILD_KEY" ] || return 0
+  [ "$(cat -- "$PREFIX/$cur/$BUILD_KEY")" = "$1" ] && printf '%s' "$PREFIX/$cur"
+  return 0
 }
 
 # run one build step in the staging directory; on failure stop with its name (npm printed the why)

@@ -327,7 +327,8 @@ async function main(): Promise<void> {
     if (r.code !== 0) t.comment(r.stdout + r.stderr);
     t.match(r.stdout, /keeping the installed token/, 'keeps the token');
     t.match(r.stdout, /keeping \/etc\/toodles\/toodles.env/, 'keeps the settings');
-    figure(`install.sh upgrade (build + restart) took ${fmt(r.seconds)}s`);
+    t.match(r.stdout, /reused the production node_modules of /, 'an upgrade with the same package-lock.json reuses the native builds');
+    figure(`install.sh upgrade, node_modules reused (build + restart) took ${fmt(r.seconds)}s`);
     const second = (await sh('readlink /opt/toodles/current; readlink /opt/toodles/previous')).stdout.trim().split('\n');
     t.not(second[0], first, `current switched to ${second[0]}`);
     t.equal(second[1], first, 'previous points at the old release');
@@ -644,9 +645,17 @@ async function main(): Promise<void> {
         `printf 'TOODLES_ALLOWED_DOMAINS=example.com\\nTOODLES_ALLOWED_EMAILS=${canaryIdentity.person.email}\\n' >> /etc/toodles/toodles.env`,
     );
     t.equal(prep.code, 0);
-    const r = await sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC} --canary-token-file /root/canary-token`, { timeoutMs: 600_000 });
+    // From a tree whose package-lock.json differs (by a trailing newline): the release is built from scratch.
+    const r = await sh(
+      `set -e; rm -rf /root/relocked-src; mkdir /root/relocked-src; tar -C ${SRC} --exclude=node_modules --exclude=dist --exclude=.git -cf - . | tar -C /root/relocked-src -xf -; ` +
+        `echo >> /root/relocked-src/package-lock.json; ` +
+        `npm_config_prefer_offline=true bash ${ROOT}/install.sh --source /root/relocked-src --canary-token-file /root/canary-token`,
+      { timeoutMs: 600_000 },
+    );
     t.equal(r.code, 0, 'install.sh exits 0');
     if (r.code !== 0) t.comment(r.stdout + r.stderr);
+    t.notMatch(r.stdout, /reused the production node_modules/, 'a changed package-lock.json builds node_modules from scratch');
+    figure(`install.sh with a changed package-lock.json (full build + restart) took ${fmt(r.seconds)}s`);
     t.match(r.stdout, /the canary runs every 5 minutes/);
     t.notMatch(r.stdout + r.stderr, canaryIdentity.token, 'the canary token is never printed');
     const files = await sh('stat -c "%a %U:%G" /etc/toodles/webex-canary-token; systemctl is-enabled toodles-canary.timer; systemctl is-active toodles-canary.timer');
@@ -787,7 +796,8 @@ async function main(): Promise<void> {
     const exposureBefore = await exposure();
 
     const before = await installed();
-    const install = (args: string) => sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC} ${args}`, { timeoutMs: 600_000 });
+    // The tree the running release was built from (the canary's block): its node_modules are reused.
+    const install = (args: string) => sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source /root/relocked-src ${args}`, { timeoutMs: 600_000 });
     r = await install('--database-url-file /root/database-url');
     t.not(r.code, 0, 'refused without TOODLES_PREFERRED_INSTANCE in toodles.env');
     t.match(r.stderr, /must set TOODLES_PREFERRED_INSTANCE/, r.stderr.trim());
@@ -809,7 +819,8 @@ async function main(): Promise<void> {
     r = await install('--database-url-file /root/database-url');
     t.equal(r.code, 0, 'install.sh --database-url-file exits 0');
     if (r.code !== 0) t.comment(r.stdout + r.stderr);
-    figure(`install.sh --database-url-file (build + start) took ${fmt(r.seconds)}s`);
+    t.match(r.stdout, /reused the production node_modules of /, 'the same package-lock.json as the running release: node_modules reused');
+    figure(`install.sh --database-url-file, node_modules reused (build + start) took ${fmt(r.seconds)}s`);
     t.match(r.stdout, /installed the database URL as \/etc\/toodles\/database-url \(root:root 0600\)/);
     t.notMatch(r.stdout + r.stderr, password, 'install.sh never prints the URL');
     const installedFiles = await sh(`stat -c '%a %U:%G %n' /etc/toodles/database-url; cat /etc/systemd/system/${UNIT}.d/database.conf`);
