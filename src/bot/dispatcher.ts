@@ -7,6 +7,7 @@ import { errorText } from '../util/error-text.js';
 import { NotFoundError, type BotIdentity, type CardAction, type IncomingActivity, type WebexApi } from '../webex/types.js';
 import { decideAccess, type AccessSettings } from './access.js';
 import { OPEN_FORM, type CardContext, type Command, type Form, type Reply, type Room, type Sender } from './command.js';
+import { parseCallback, parseCommand } from './parse.js';
 import { People } from './people.js';
 import { splitReply } from './split-reply.js';
 
@@ -98,8 +99,7 @@ export class Dispatcher {
   }
 
   private async onCardActionOf(id: string, action: CardAction, started: number): Promise<void> {
-    const callback = typeof action.inputs.callback === 'string' ? action.inputs.callback : '';
-    const [keyword = '', actionName] = callback.split(/\.(.*)/s);
+    const { keyword, actionName } = parseCallback(action.inputs);
     const command = this.byKeyword.get(keyword.toLowerCase());
     // Checked on the person who clicked, not on whoever the card was sent to.
     const sender = await this.people.sender(action.personId);
@@ -398,18 +398,3 @@ function shorten(word: string): string {
   return word.length > 40 ? `${word.slice(0, 40)}…` : word;
 }
 
-/** `ping`, `toodles ping`, `Toodles ping` (a group mention renders the display name first). */
-export function parseCommand(text: string, displayName: string): { name: string; args: string } {
-  let rest = text.trim();
-  for (const prefix of new Set([displayName, displayName.split(/\s+/)[0] ?? '', 'toodles'])) {
-    if (prefix && rest.toLowerCase().startsWith(prefix.toLowerCase())) {
-      const after = rest.slice(prefix.length);
-      if (after === '' || /^[\s,:]/.test(after)) {
-        rest = after.replace(/^[\s,:]+/, '');
-        break;
-      }
-    }
-  }
-  const word = rest.split(/\s/, 1)[0] ?? '';
-  return { name: word.toLowerCase(), args: rest.slice(word.length).trim() };
-}
