@@ -123,8 +123,8 @@ export class Dispatcher {
   /** Access rules, then the command's own room limit; a refusal is answered (bots are ignored) and recorded. */
   private async admitted(run: Run, command: Command | undefined): Promise<boolean> {
     const decision = decideAccess(this.deps.access, run.sender, run.room);
-    const roomLimited = decision === 'allowed' && command?.rooms !== undefined && !command.rooms.includes(run.room.id);
-    if (decision === 'allowed' && !roomLimited) return true;
+    const limitedElsewhere = decision === 'allowed' && command?.rooms && !command.rooms.includes(run.room.id) ? command : undefined;
+    if (decision === 'allowed' && !limitedElsewhere) return true;
     this.deps.log.warn({
       event: 'access.denied',
       person: run.sender.email,
@@ -132,11 +132,11 @@ export class Dispatcher {
       roomType: run.room.type,
       command: run.command,
       kind: run.kind,
-      reason: roomLimited ? 'command limited to other spaces' : decision === 'ignored' ? 'another bot' : 'not allowed',
+      reason: limitedElsewhere ? 'command limited to other spaces' : decision === 'ignored' ? 'another bot' : 'not allowed',
       ref: run.ref,
     });
     if (decision !== 'ignored') {
-      await this.reply(run, { markdown: roomLimited ? `\`${command!.keyword}\` is not available in this space.` : REFUSAL });
+      await this.reply(run, { markdown: limitedElsewhere ? `\`${limitedElsewhere.keyword}\` is not available in this space.` : REFUSAL });
     }
     this.finish(run, 'denied');
     return false;
