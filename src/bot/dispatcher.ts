@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Outcome, Storage, Submission } from '../storage/index.js';
 import { StorageUnavailableError } from '../storage/index.js';
-import { bounded, sleep } from '../util/bounded.js';
+import { bounded } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import { NotFoundError, type BotIdentity, type CardAction, type IncomingActivity, type WebexApi } from '../webex/types.js';
 import { decideAccess, type AccessSettings } from './access.js';
-import { OPEN_FORM, type CardContext, type Command, type Form, type Reply, type Room, type Sender } from './command.js';
+import { OPEN_FORM, type CardContext, type Command, type Reply, type Room, type Sender } from './command.js';
+import { Forms, formReply, placeOf, type CardPlace } from './forms.js';
+import { parseCallback, parseCommand } from './parse.js';
 import { People } from './people.js';
 import { splitReply } from './split-reply.js';
 
@@ -23,7 +25,7 @@ export interface DispatcherDeps {
   onCommand?: (name: string, durationMs: number, ok: boolean) => void;
 }
 
-/** One command run or card submit on its way through the dispatcher. */
+/** One command run or card submit on its way through the dispatcher; a form submit may move its place (Forms.submit). */
 interface Run {
   kind: 'message' | 'card';
   command: string;
@@ -36,23 +38,17 @@ interface Run {
 }
 
 const REFUSAL = "Sorry, I can't help you with that.";
-const MAX_INPUT_CHARS = 4000;
-const REMEMBERED_SUBMISSIONS = 1000;
-/** How often a submit that lost its card to one still running elsewhere looks for that one's result. */
-const CLAIM_POLL_MS = 100;
 
 /** Turns one incoming activity into at most one command run and its replies, and records it. */
 export class Dispatcher {
   private readonly byKeyword = new Map<string, Command>();
   private readonly people: People;
-  /** Card submits of one card, one after the other: a double click must see the first one's result. */
-  private readonly perCard = new Map<string, Promise<unknown>>();
-  /** Recent submissions, so a double submit is caught even while the database is unavailable. */
-  private readonly submitted = new Map<string, Submission>();
+  private readonly forms: Forms;
 
   constructor(private readonly deps: DispatcherDeps) {
     for (const c of deps.commands) for (const word of [c.keyword, ...(c.aliases ?? [])]) this.byKeyword.set(word.toLowerCase(), c);
     this.people = new People(deps.api, deps.log);
+    this.forms = new Forms({ api: deps.api, storage: deps.storage, log: deps.log, handlerTimeoutMs: deps.handlerTimeoutMs });
   }
 
   commands(): Command[] {
@@ -94,16 +90,15 @@ export class Dispatcher {
   private async onCardAction(id: string): Promise<void> {
     const started = Date.now();
     const action = await this.deps.api.getCardAction(id);
-    await this.oneAtATime(action.messageId, () => this.onCardActionOf(id, action, started));
+    await this.forms.oneAtATime(action.messageId, () => this.onCardActionOf(id, action, started));
   }
 
   private async onCardActionOf(id: string, action: CardAction, started: number): Promise<void> {
-    const callback = typeof action.inputs.callback === 'string' ? action.inputs.callback : '';
-    const [keyword = '', actionName] = callback.split(/\.(.*)/s);
+    const { keyword, actionName } = parseCallback(action.inputs);
     const command = this.byKeyword.get(keyword.toLowerCase());
     // Checked on the person who clicked, not on whoever the card was sent to.
     const sender = await this.people.sender(action.personId);
-    const earlier = command?.form && actionName === undefined ? await this.earlierSubmission(action.messageId) : undefined;
+    const earlier = command?.form && actionName === undefined ? await this.forms.earlierSubmission(action.messageId) : undefined;
     const place = earlier ? placeOf(earlier) : await this.cardPlace(action);
     const run = this.newRun('card', command?.keyword ?? shorten(keyword || '(none)'), sender, place.room, place.threadId, started);
     this.deps.log.info({ event: 'card.received', id, command: command?.keyword, action: actionName, ref: run.ref });
@@ -120,67 +115,16 @@ export class Dispatcher {
   /** The form's submit (no action name), the form itself (`open`), or one of the command's other buttons. */
   private cardHandler(command: Command, actionName: string | undefined, run: Run, action: CardAction, earlier: Submission | undefined) {
     const { form, actions } = command;
-    if (form && actionName === undefined) return (ctx: CardContext) => this.submitForm(ctx, run, command, form, action, earlier);
+    if (form && actionName === undefined) return (ctx: CardContext) => this.forms.submit(ctx, run, { command, form, action, earlier });
     if (form && actionName === OPEN_FORM) return (ctx: CardContext) => ctx.reply(formReply(command, form));
     return actions && actionName && Object.hasOwn(actions, actionName) ? actions[actionName] : undefined;
-  }
-
-  private async submitForm(
-    ctx: CardContext,
-    run: Run,
-    command: Command,
-    form: Form,
-    action: CardAction,
-    earlier: Submission | undefined,
-  ): Promise<Outcome> {
-    if (earlier?.recordedAs !== undefined) return alreadyRecorded(ctx, earlier);
-    const { values, malformed, extra } = readInputs(action.inputs, form.fields);
-    if (extra.length) this.deps.log.info({ event: 'card.extra_inputs', command: command.keyword, inputs: extra.slice(0, 10), ref: run.ref });
-    if (malformed.length) {
-      await ctx.reply({ markdown: `That form came back damaged (${malformed.join(', ')}). Say \`${command.keyword}\` for a fresh one.` });
-      return 'invalid';
-    }
-    const missing = form.required.filter((f) => !values[f]);
-    if (missing.length) {
-      await ctx.reply({ markdown: `Please fill in: ${missing.map((f) => `**${f}**`).join(', ')}. Nothing was recorded.` });
-      return 'invalid';
-    }
-    const { room, threadId } = run;
-    const claim = { cardMessageId: action.messageId, command: command.keyword, byName: run.sender.displayName, at: Date.now(), roomId: room.id, roomType: room.type, ...(threadId ? { threadId } : {}) };
-    const standing = await this.claimCard(claim, run, ctx.signal);
-    if (standing) {
-      Object.assign(run, placeOf(standing)); // the first submit may have deleted the card: answer beside its answer
-      return alreadyRecorded(ctx, standing);
-    }
-    let result;
-    try {
-      result = await form.submit({ ...ctx, inputs: values });
-    } catch (err) {
-      this.release(claim.cardMessageId, run);
-      throw err;
-    }
-    if ('invalid' in result) {
-      this.release(claim.cardMessageId, run);
-      await ctx.reply({ markdown: `${result.invalid} Nothing was recorded.` });
-      return 'invalid';
-    }
-    await this.remember({ ...claim, recordedAs: result.recordedAs }, run);
-    // The form goes, so it cannot be submitted again; the answer says who submitted it, as what.
-    await this.deps.api.deleteMessage(action.messageId, ctx.signal).catch((err: unknown) => {
-      this.deps.log.warn({ event: 'card.delete_failed', ref: run.ref, err: errorText(err) });
-    });
-    await ctx.reply({
-      markdown: `Submitted by ${run.sender.displayName}: recorded as ${result.recordedAs}.\n\n${result.reply.markdown}`,
-      card: result.reply.card,
-    });
-    return 'ok';
   }
 
   /** Access rules, then the command's own room limit; a refusal is answered (bots are ignored) and recorded. */
   private async admitted(run: Run, command: Command | undefined): Promise<boolean> {
     const decision = decideAccess(this.deps.access, run.sender, run.room);
-    const roomLimited = decision === 'allowed' && command?.rooms !== undefined && !command.rooms.includes(run.room.id);
-    if (decision === 'allowed' && !roomLimited) return true;
+    const limitedElsewhere = decision === 'allowed' && command?.rooms && !command.rooms.includes(run.room.id) ? command : undefined;
+    if (decision === 'allowed' && !limitedElsewhere) return true;
     this.deps.log.warn({
       event: 'access.denied',
       person: run.sender.email,
@@ -188,11 +132,11 @@ export class Dispatcher {
       roomType: run.room.type,
       command: run.command,
       kind: run.kind,
-      reason: roomLimited ? 'command limited to other spaces' : decision === 'ignored' ? 'another bot' : 'not allowed',
+      reason: limitedElsewhere ? 'command limited to other spaces' : decision === 'ignored' ? 'another bot' : 'not allowed',
       ref: run.ref,
     });
     if (decision !== 'ignored') {
-      await this.reply(run, { markdown: roomLimited ? `\`${command!.keyword}\` is not available in this space.` : REFUSAL });
+      await this.reply(run, { markdown: limitedElsewhere ? `\`${limitedElsewhere.keyword}\` is not available in this space.` : REFUSAL });
     }
     this.finish(run, 'denied');
     return false;
@@ -261,72 +205,13 @@ export class Dispatcher {
   }
 
   /** Where a card lives: its space and thread. A card that is gone leaves only the space (judged as a group space). */
-  private async cardPlace(action: CardAction): Promise<SubmissionPlace> {
+  private async cardPlace(action: CardAction): Promise<CardPlace> {
     try {
       const card = await this.deps.api.getMessage(action.messageId);
       return { room: { id: card.roomId, type: card.roomType }, threadId: card.parentId ?? card.id };
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
       return { room: { id: action.roomId, type: 'group' } };
-    }
-  }
-
-  private async earlierSubmission(cardMessageId: string): Promise<Submission | undefined> {
-    const known = this.submitted.get(cardMessageId);
-    if (known) return known;
-    try {
-      return await this.deps.storage.submission(cardMessageId);
-    } catch (err) {
-      this.deps.log.error({ event: 'storage.failed', op: 'read submission', err: errorText(err) });
-      return undefined;
-    }
-  }
-
-  /**
-   * Takes the card for this submit, so that of two submits at once (on two instances sharing the
-   * database) exactly one runs. Undefined: go ahead. Otherwise the submission that stands, once the
-   * submit running elsewhere has gone through; one that did not go through leaves the card to us.
-   * Without the database the local memory is all there is, as with a single instance.
-   */
-  private async claimCard(claim: Omit<Submission, 'recordedAs'>, run: Run, signal: AbortSignal): Promise<Submission | undefined> {
-    for (;;) {
-      try {
-        if (await this.deps.storage.claimSubmission(claim, Date.now() - 2 * this.deps.handlerTimeoutMs)) return undefined;
-        const standing = await this.deps.storage.submission(claim.cardMessageId);
-        if (standing?.recordedAs !== undefined) return standing;
-      } catch (err) {
-        this.deps.log.error({ event: 'storage.failed', op: 'claim submission', ref: run.ref, err: errorText(err) });
-        return undefined;
-      }
-      await sleep(CLAIM_POLL_MS, signal);
-    }
-  }
-
-  private release(cardMessageId: string, run: Run): void {
-    this.deps.storage.releaseSubmission(cardMessageId).catch((err: unknown) => {
-      this.deps.log.error({ event: 'storage.failed', op: 'release submission', ref: run.ref, err: errorText(err) });
-    });
-  }
-
-  private async remember(submission: Submission & { recordedAs: string }, run: Run): Promise<void> {
-    this.submitted.set(submission.cardMessageId, submission);
-    if (this.submitted.size > REMEMBERED_SUBMISSIONS) this.submitted.delete(this.submitted.keys().next().value!);
-    try {
-      await this.deps.storage.recordSubmission(submission);
-    } catch (err) {
-      this.deps.log.error({ event: 'storage.failed', op: 'record submission', ref: run.ref, err: errorText(err) });
-    }
-  }
-
-  private async oneAtATime(key: string, work: () => Promise<void>): Promise<void> {
-    const previous = this.perCard.get(key) ?? Promise.resolve();
-    const mine = previous.then(work, work);
-    const tail = mine.catch(() => undefined);
-    this.perCard.set(key, tail);
-    try {
-      await mine;
-    } finally {
-      if (this.perCard.get(key) === tail) this.perCard.delete(key);
     }
   }
 
@@ -350,39 +235,6 @@ export class Dispatcher {
 
 type Ctx = Omit<CardContext, 'inputs'>;
 
-interface SubmissionPlace {
-  room: Room;
-  threadId?: string;
-}
-
-async function alreadyRecorded(ctx: CardContext, s: Submission): Promise<Outcome> {
-  await ctx.reply({ markdown: `Already recorded as ${s.recordedAs} (submitted by ${s.byName}); nothing changed.` });
-  return 'invalid';
-}
-
-function placeOf(s: Submission): SubmissionPlace {
-  return { room: { id: s.roomId, type: s.roomType }, threadId: s.threadId };
-}
-
-/** The form card, with a markdown line for clients that cannot show cards. */
-export function formReply(command: Command, form: Form): Reply {
-  return { markdown: `\`${command.keyword}\`: ${command.description} (this is a form: open it in a Webex app that shows cards)`, card: form.card() };
-}
-
-/** Declared inputs as trimmed strings; anything not a string or far too long is malformed, undeclared ones are extra. */
-function readInputs(inputs: Record<string, unknown>, fields: readonly string[]) {
-  const values: Record<string, string> = {};
-  const malformed: string[] = [];
-  for (const field of fields) {
-    const v = inputs[field];
-    if (v === undefined || v === null) continue;
-    if (typeof v !== 'string' || v.length > MAX_INPUT_CHARS) malformed.push(field);
-    else values[field] = v.trim();
-  }
-  const extra = Object.keys(inputs).filter((k) => k !== 'callback' && !fields.includes(k));
-  return { values, malformed, extra };
-}
-
 function stringInputs(inputs: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(inputs).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
@@ -398,18 +250,3 @@ function shorten(word: string): string {
   return word.length > 40 ? `${word.slice(0, 40)}…` : word;
 }
 
-/** `ping`, `toodles ping`, `Toodles ping` (a group mention renders the display name first). */
-export function parseCommand(text: string, displayName: string): { name: string; args: string } {
-  let rest = text.trim();
-  for (const prefix of new Set([displayName, displayName.split(/\s+/)[0] ?? '', 'toodles'])) {
-    if (prefix && rest.toLowerCase().startsWith(prefix.toLowerCase())) {
-      const after = rest.slice(prefix.length);
-      if (after === '' || /^[\s,:]/.test(after)) {
-        rest = after.replace(/^[\s,:]+/, '');
-        break;
-      }
-    }
-  }
-  const word = rest.split(/\s/, 1)[0] ?? '';
-  return { name: word.toLowerCase(), args: rest.slice(word.length).trim() };
-}

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseCommand } from '../../src/bot/dispatcher.js';
+import { parseCommand } from '../../src/bot/parse.js';
 
 t.test('commands with and without the mention prefix', async (t) => {
   const cases: Array<[string, string, string]> = [
