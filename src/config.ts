@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './webex/proxy.js';
+import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './webex/proxy/settings.js';
 import { unwritableReason } from './util/writable-dir.js';
 import type { AccessSettings } from './bot/access.js';
 import type { CommandSettings } from './commands/index.js';

@@ -12,7 +12,9 @@ import { Pacer, type RetryPolicy } from './connection/recovery.js';
 import { systemdNotifier, type Notifier } from './systemd/notifier.js';
 import { SdkWebexLink } from './webex/link.js';
 import { DeviceStore } from './webex/device-record.js';
-import { createMercuryAgent, createRestAgent, describeProxy, installRestProxy } from './webex/proxy.js';
+import { createProxyAgent } from './webex/proxy/agent.js';
+import { installRestProxy } from './webex/proxy/rest-hook.js';
+import { describeProxy } from './webex/proxy/settings.js';
 import { DAEMON_MERCURY, type MercuryTuning } from './webex/sdk.js';
 import type { IncomingActivity } from './webex/types.js';
 import { packageVersion } from './version.js';
@@ -107,7 +109,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   const metrics = config.metricsListen ? new Metrics(() => supervisor.status()) : undefined;
   const stats = new DaemonStats(metrics);
   const proxyErrors = proxyErrorReporter(logger);
-  const restAgent = createRestAgent(config.proxy, proxyErrors.options);
+  const restAgent = createProxyAgent(config.proxy, proxyErrors.options);
   const link = new SdkWebexLink({
     sdk: {
       token: config.token,
@@ -115,7 +117,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       hydraUrl: config.hydraUrl,
       mercury: { ...DAEMON_MERCURY, ...tuning.mercury },
       // One hanging upgrade is given up after 10 s; hedged attempts beside it keep the pace meanwhile.
-      wsOptions: { handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000), agent: createMercuryAgent(config.proxy, proxyErrors.options) },
+      wsOptions: { handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000), agent: createProxyAgent(config.proxy, proxyErrors.options) },
     },
     log: logger,
     requestTimeoutMs: tuning.requestTimeoutMs,

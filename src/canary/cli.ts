@@ -1,6 +1,6 @@
 import { ConfigError, EXIT_CONFIG } from '../config.js';
 import { createLog } from '../log.js';
-import { createRestAgent } from '../webex/proxy.js';
+import { createProxyAgent } from '../webex/proxy/agent.js';
 import { loadCanaryConfig } from './config.js';
 import { Hydra } from './hydra.js';
 import { runCanary } from './canary.js';
@@ -24,7 +24,7 @@ export async function runCanaryCli(args: string[], env: Record<string, string | 
     return EXIT_CONFIG;
   }
   const { logger, close } = createLog({ level: config.logLevel, secrets: [config.token, config.proxy.proxyUrl?.password ?? ''] });
-  const hydra = new Hydra(config.hydraUrl, config.token, createRestAgent(config.proxy));
+  const hydra = new Hydra(config.hydraUrl, config.token, createProxyAgent(config.proxy));
   const result = await runCanary({ hydra, socketPath: config.socketPath, timeoutMs: config.timeoutMs, log: logger });
   await close();
   return result.ok ? 0 : EXIT_CANARY_FAILED;

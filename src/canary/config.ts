@@ -1,6 +1,6 @@
 import { httpUrl, logLevel, proxySettings, readToken, seconds, type LogLevel } from '../config.js';
 import { controlSocketPath } from '../control/client.js';
-import type { ProxySettings } from '../webex/proxy.js';
+import type { ProxySettings } from '../webex/proxy/settings.js';
 
 export interface CanaryConfig {
   /** The second identity's token: never the bot's own, never logged. */

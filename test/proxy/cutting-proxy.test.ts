@@ -7,7 +7,8 @@ import t from 'tap';
 import http from 'node:http';
 import net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createMercuryAgent, createRestAgent, resolveProxySettings } from '../../src/webex/proxy.js';
+import { createProxyAgent } from '../../src/webex/proxy/agent.js';
+import { resolveProxySettings } from '../../src/webex/proxy/settings.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
 
 /** A loopback HTTP + websocket echo target. */
@@ -74,8 +75,8 @@ t.test('cutting proxy: forwards plain HTTP and CONNECT, records them', async (t)
   const proxy = await CuttingProxy.start();
   t.teardown(() => proxy.close());
   const settings = resolveProxySettings({ HTTP_PROXY: proxy.url });
-  const rest = createRestAgent(settings);
-  const wsAgent = createMercuryAgent(settings);
+  const rest = createProxyAgent(settings);
+  const wsAgent = createProxyAgent(settings);
   t.teardown(() => {
     rest?.destroy();
     wsAgent?.destroy();
@@ -97,7 +98,7 @@ t.test('cutting proxy: silent cut after idle / lifetime keeps TCP open and moves
   t.teardown(target.close);
   const proxy = await CuttingProxy.start();
   t.teardown(() => proxy.close());
-  const wsAgent = createMercuryAgent(resolveProxySettings({ HTTPS_PROXY: proxy.url }));
+  const wsAgent = createProxyAgent(resolveProxySettings({ HTTPS_PROXY: proxy.url }));
   t.teardown(() => wsAgent?.destroy());
 
   proxy.setCut({ idleMs: 300 });
@@ -127,8 +128,8 @@ t.test('cutting proxy: refuse, blackhole, down, up', async (t) => {
   const proxy = await CuttingProxy.start();
   t.teardown(() => proxy.close());
   const settings = resolveProxySettings({ HTTPS_PROXY: proxy.url });
-  const wsAgent = createMercuryAgent(settings, { connectTimeoutMs: 500 });
-  const rest = createRestAgent(settings, { connectTimeoutMs: 500 });
+  const wsAgent = createProxyAgent(settings, { connectTimeoutMs: 500 });
+  const rest = createProxyAgent(settings, { connectTimeoutMs: 500 });
   t.teardown(() => {
     wsAgent?.destroy();
     rest?.destroy();
@@ -171,8 +172,8 @@ t.test('proxy auth: credentials in the URL become Proxy-Authorization', async (t
   t.teardown(() => proxy.close());
   const good = resolveProxySettings({ TOODLES_PROXY_URL: proxy.url.replace('//', '//bot:s3cret@') });
   const bad = resolveProxySettings({ TOODLES_PROXY_URL: proxy.url.replace('//', '//bot:wrong@') });
-  const goodWs = createMercuryAgent(good);
-  const badWs = createMercuryAgent(bad);
+  const goodWs = createProxyAgent(good);
+  const badWs = createProxyAgent(bad);
   t.teardown(() => {
     goodWs?.destroy();
     badWs?.destroy();

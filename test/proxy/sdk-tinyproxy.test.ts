@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { describeProxy, resolveProxySettings } from '../../src/webex/proxy.js';
+import { describeProxy, resolveProxySettings } from '../../src/webex/proxy/settings.js';
 import { connectSdk, lifo, servedPeopleMe } from '../support/proxied-sdk.js';
 import { findTinyproxy, startTinyproxy } from '../support/tinyproxy.js';
 

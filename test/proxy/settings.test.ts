@@ -1,17 +1,15 @@
 import t from 'tap';
+import { createProxyAgent } from '../../src/webex/proxy/agent.js';
+import { applyRestProxy, installRestProxy } from '../../src/webex/proxy/rest-hook.js';
 import {
   ProxyConfigError,
-  applyRestProxy,
   bypassesProxy,
-  createMercuryAgent,
-  createRestAgent,
   describeProxy,
-  installRestProxy,
   parseNoProxy,
   proxyForUrl,
   redactProxyUrl,
   resolveProxySettings,
-} from '../../src/webex/proxy.js';
+} from '../../src/webex/proxy/settings.js';
 
 t.test('precedence: TOODLES_PROXY_URL > HTTPS_PROXY > https_proxy > HTTP_PROXY > http_proxy', async (t) => {
   const all = {
@@ -39,8 +37,7 @@ t.test('TOODLES_PROXY_URL=direct forces direct connections', async (t) => {
   const s = resolveProxySettings({ TOODLES_PROXY_URL: 'direct', HTTPS_PROXY: 'http://p:3128' });
   t.equal(s.proxyUrl, null);
   t.match(describeProxy(s), /forced by TOODLES_PROXY_URL/);
-  t.equal(createMercuryAgent(s), undefined);
-  t.equal(createRestAgent(s), undefined);
+  t.equal(createProxyAgent(s), undefined);
 });
 
 t.test('a value without scheme is http://', async (t) => {
@@ -112,7 +109,7 @@ t.test('proxyForUrl maps websockets and honours NO_PROXY', async (t) => {
 });
 
 t.test('applyRestProxy / installRestProxy', async (t) => {
-  const agent = createRestAgent(resolveProxySettings({ HTTPS_PROXY: 'http://p:3128' }));
+  const agent = createProxyAgent(resolveProxySettings({ HTTPS_PROXY: 'http://p:3128' }));
   t.ok(agent);
   const o = applyRestProxy({ uri: 'https://x/' }, agent);
   t.equal(o.agent, agent);

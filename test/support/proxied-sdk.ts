@@ -4,13 +4,9 @@
  */
 import type { Simulator } from '../../src/simulator/index.js';
 import { createWebexSdk, type WebexSdk } from '../../src/webex/sdk.js';
-import {
-  createMercuryAgent,
-  createRestAgent,
-  installRestProxy,
-  type ProxySettings,
-  type WebexLike,
-} from '../../src/webex/proxy.js';
+import { createProxyAgent } from '../../src/webex/proxy/agent.js';
+import { installRestProxy, type WebexLike } from '../../src/webex/proxy/rest-hook.js';
+import type { ProxySettings } from '../../src/webex/proxy/settings.js';
 
 /**
  * listen() resolves before the SDK's own GET people/me (for its event envelope) has finished; tearing
@@ -44,8 +40,8 @@ export function connectSdk(
   extra: { mercury?: Parameters<typeof createWebexSdk>[0]['mercury']; connectTimeoutMs?: number } = {},
 ): { sdk: WebexSdk; stop: () => Promise<void> } {
   const agentOpts = extra.connectTimeoutMs !== undefined ? { connectTimeoutMs: extra.connectTimeoutMs } : {};
-  const wsAgent = createMercuryAgent(settings, agentOpts);
-  const restAgent = createRestAgent(settings, agentOpts);
+  const wsAgent = createProxyAgent(settings, agentOpts);
+  const restAgent = createProxyAgent(settings, agentOpts);
   const sdk = createWebexSdk({
     token: sim.botToken,
     u2cUrl: sim.u2cUrl,
