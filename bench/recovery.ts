@@ -10,7 +10,7 @@
  * Default: 2 repeats, 4 kinds at a time (each on its own simulator), about 7 minutes; more at once
  * load a small machine enough to skew the seconds measured.
  */
-import { Backoff, DEFAULT_BACKOFF } from '../src/connection/backoff.js';
+import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import type { DaemonTuning } from '../src/daemon.js';
 import { OUTAGES, runOutage, type OutageResult } from '../test/support/outages.js';
 
