@@ -32,6 +32,7 @@ const POLICIES: Array<{ name: string; tuning: DaemonTuning }> = [
     tuning: {
       retry: () => new Backoff(DEFAULT_BACKOFF),
       timings: { connectTimeoutMs: 20_000, livenessTimeoutMs: 25_000 },
+      // The old daemon's pings, not DAEMON_MERCURY: this side stands for the policy before paced recovery.
       mercury: { pingInterval: 15_000, pongTimeout: 14_000 },
     },
   },
