@@ -17,6 +17,7 @@
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startSimulator } from '../src/simulator/index.js';
+import { sleep } from '../src/util/bounded.js';
 import { daemonCluster, type DaemonCluster, type Member } from '../test/support/daemon-cluster.js';
 import { PingTraffic } from '../test/support/ping-traffic.js';
 import { startPostgres } from '../test/support/postgres.js';
@@ -79,7 +80,6 @@ export interface ClusterBenchResult {
   baseline: SystemFigures;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function quantile(xs: number[], q: number): number {
   if (!xs.length) return NaN;

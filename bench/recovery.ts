@@ -10,7 +10,7 @@
  * Default: 2 repeats, 4 kinds at a time (each on its own simulator), about 7 minutes; more at once
  * load a small machine enough to skew the seconds measured.
  */
-import { Backoff, DEFAULT_BACKOFF } from '../src/connection/backoff.js';
+import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import type { DaemonTuning } from '../src/daemon.js';
 import { OUTAGES, runOutage, type OutageResult } from '../test/support/outages.js';
 
@@ -32,6 +32,7 @@ const POLICIES: Array<{ name: string; tuning: DaemonTuning }> = [
     tuning: {
       retry: () => new Backoff(DEFAULT_BACKOFF),
       timings: { connectTimeoutMs: 20_000, livenessTimeoutMs: 25_000 },
+      // The old daemon's pings, not DAEMON_MERCURY: this side stands for the policy before paced recovery.
       mercury: { pingInterval: 15_000, pongTimeout: 14_000 },
     },
   },

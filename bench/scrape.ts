@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { setPriority } from 'node:os';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { sleep } from '../src/util/bounded.js';
 import { CLI, ROOT } from '../test/support/spawn-daemon.js';
 
 export interface ScrapeLoadOptions {
@@ -62,7 +63,6 @@ setInterval(() => {
 }, everyMs);
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => quantile(xs, 0.5);
 function quantile(xs: number[], q: number): number {
   if (!xs.length) return NaN;

@@ -19,7 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readJson, sendJson } from './http-util.js';
-import type { Simulator, SimFaults } from './index.js';
+import type { Simulator, SimFaults } from './types.js';
 import type { SimMessage } from './state.js';
 
 export const CONTROL_PREFIX = '/_sim';

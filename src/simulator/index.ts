@@ -8,7 +8,8 @@
  *   await sim.waitForBotMessage((m) => m.roomId === room.id);
  *
  * Module map: state.ts (world model) · catalog.ts (u2c) · rest.ts (hydra, wdm, metrics) ·
- * mercury.ts (websocket + delivery) · faults.ts (switches) · control.ts (/_sim/ HTTP API) · cli.ts.
+ * mercury.ts (websocket + delivery) · faults.ts (switches) · control.ts (/_sim/ HTTP API) · cli.ts ·
+ * types.ts (the Simulator interface, shared by this file and control.ts).
  */
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
@@ -16,101 +17,20 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { serviceUrls } from './catalog.js';
 import { ControlApi, CONTROL_PREFIX } from './control.js';
-import { FaultState, type MalformedKind } from './faults.js';
+import { FaultState } from './faults.js';
 import { sendJson, hydraError } from './http-util.js';
 import { newUuid } from './ids.js';
-import { TrafficLog, type LogSink, type TrafficLine } from './log.js';
-import { MercuryServer, type SimConnection } from './mercury.js';
+import { TrafficLog } from './log.js';
+import { MercuryServer } from './mercury.js';
 import { RestApi } from './rest.js';
-import { SimState, type SimMessage, type SimPerson, type SimRoom } from './state.js';
+import { SimState, type SimMessage, type SimPerson } from './state.js';
+import type { SimFaults, Simulator, SimulatorOptions } from './types.js';
 
-export type { SimMessage, SimPerson, SimRoom, SimConnection, TrafficLine, MalformedKind };
-
-export interface SimulatorOptions {
-  port?: number;
-  host?: string;
-  logTraffic?: LogSink;
-  botDisplayName?: string;
-  botEmail?: string;
-}
-
-export interface SimDeviceInfo {
-  id: string;
-  url: string;
-  webSocketUrl: string;
-  registeredAt: number;
-  deleted: boolean;
-  refreshes: number;
-  /** Events delivered to this device and not yet acked. */
-  pending: number;
-}
-
-export interface SimFaults {
-  /** Drop every open socket (or one device's) without a close frame: the SDK sees 1006. Returns sockets hit. */
-  killSockets(deviceId?: string): number;
-  /** Close sockets with a code/reason (1000, 1011, 4000, 4001 [shutdown frame first], 4401, 4403...). */
-  closeSockets(code: number, reason?: string, opts?: { deviceId?: string; graceMs?: number }): number;
-  /** Socket stays open; no pongs, no events (events queue, re-delivered on the next socket). */
-  silence(on?: boolean): void;
-  /** Stop reading sockets at the TCP level (pings/acks never read). */
-  stopReading(on?: boolean): void;
-  /** Answer websocket upgrades with HTTP `status` (default 503) for `forMs` ms and/or `count` attempts (forever if neither). */
-  refuseUpgrades(opts?: { forMs?: number; count?: number; status?: number } | false): void;
-  /** Accept sockets and authorization but never send mercury.buffer_state. */
-  withholdBufferState(on?: boolean): void;
-  /** A zombie server: open sockets fall silent and new upgrade requests are never answered (REST still works). */
-  zombie(on?: boolean): void;
-  /** A black-holed path: open sockets go quiet both ways, new TCP connections are accepted and never answered. */
-  blackhole(on?: boolean): void;
-  /** Fail REST requests whose path contains `path` (or matches it when it starts with '^'). Returns a rule id. */
-  failRest(opts: { path: string; status: number; method?: string; retryAfterSec?: number; count?: number }): number;
-  /** Delay REST responses. Returns a rule id. */
-  slowRest(opts: { path: string; delayMs: number; method?: string; count?: number }): number;
-  /** Send one malformed frame to open sockets. */
-  malformedFrame(kind?: MalformedKind, deviceId?: string): number;
-  /** Send one valid but oversized frame (default 2 MB of padding). */
-  oversizedFrame(bytes?: number, deviceId?: string): number;
-  /** Refuse device registration with "User has excessive device registrations" (always, or once `limit` devices are active). */
-  excessiveDeviceRegistrations(opts?: { limit?: number } | false): void;
-  /** A new socket on a device closes the device's other sockets with 4000 "replaced", despite multipleConnections=true. */
-  replaceOnNewConnection(on?: boolean): void;
-  /**
-   * Deaf but alive: Webex keeps answering pings on this device's sockets (default: every registered
-   * device) but delivers it no events, until the bot registers a new device. Returns devices hit.
-   */
-  deafDevice(deviceId?: string): number;
-  /** Current switches, for logs and the control API. */
-  snapshot(): Record<string, unknown>;
-  clear(): void;
-}
-
-export interface Simulator {
-  baseUrl: string;
-  u2cUrl: string;
-  hydraUrl: string;
-  controlUrl: string;
-  /** Fake, but shaped like a real bot token (`<x>_<cluster>_<orgUuid>`) so the SDK fetches the catalog. */
-  botToken: string;
-  bot: { id: string; email: string; displayName: string };
-  /** A person, or another bot with `type: 'bot'` (any domain: addresses are not checked). */
-  addPerson(p: { email: string; displayName?: string; type?: 'person' | 'bot' }): SimPerson;
-  /** Another identity (a second bot, like a canary) with its own token: it can post to the bot over REST and read the replies. */
-  addIdentity(p: { email: string; displayName?: string }): { token: string; person: SimPerson };
-  directRoom(personEmail: string): SimRoom;
-  groupRoom(title: string, memberEmails: string[]): SimRoom;
-  /** `files` attaches files (content URLs); with them `text` may be empty, and then the message has none. */
-  postMessage(m: { from: string; roomId: string; text: string; parentId?: string; mentionBot?: boolean; files?: string[] }): SimMessage;
-  submitCard(c: { from: string; cardMessageId: string; inputs: Record<string, unknown> }): { actionId: string };
-  botMessages(): SimMessage[];
-  repliesTo(messageId: string): SimMessage[];
-  waitForBotMessage(pred: (m: SimMessage) => boolean, timeoutMs?: number): Promise<SimMessage>;
-  devices(): SimDeviceInfo[];
-  connections(): SimConnection[];
-  /** Everything logged so far (requests, frames, fault actions), most recent last. */
-  traffic(): TrafficLine[];
-  faults: SimFaults;
-  stop(): Promise<void>;
-}
+export type { SimMessage, SimPerson, SimRoom } from './state.js';
+export type { SimConnection } from './mercury.js';
+export type { TrafficLine } from './log.js';
+export type { MalformedKind } from './faults.js';
+export type { SimDeviceInfo, SimFaults, Simulator, SimulatorOptions } from './types.js';
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const host = opts.host ?? '127.0.0.1';
@@ -130,24 +50,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const rest = new RestApi({ state, faults, baseUrl: () => baseUrl, botToken, orgId, identities });
   const mercury = new MercuryServer(state, faults, log, botToken);
 
-  const server: Server = createServer((req, res) => {
-    const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://x');
-    res.on('finish', () => {
-      if (!url.pathname.startsWith(CONTROL_PREFIX) || opts.logTraffic) {
-        log.log('http', { method: req.method, path: url.pathname + url.search, status: res.statusCode, ms: Date.now() - started });
-      }
-    });
-    const handle = async () => {
-      if (url.pathname.startsWith(CONTROL_PREFIX)) return control.handle(req, res, url);
-      if (!(await rest.handle(req, res, url.pathname, url.searchParams))) sendJson(res, 404, hydraError(404, `no route ${req.method} ${url.pathname}`));
-    };
-    handle().catch((e) => {
-      log.log('error', { path: url.pathname, error: String(e?.stack ?? e) });
-      if (!res.headersSent) sendJson(res, 500, hydraError(500, String(e?.message ?? e)));
-      else res.destroy();
-    });
-  });
+  const server: Server = createServer();
   server.on('upgrade', (req, socket, head) => mercury.handleUpgrade(req, socket, head));
   // Keep-alive sockets would hold stop() open; tests stop the simulator while the SDK still idles.
   server.keepAliveTimeout = 1000;
@@ -306,5 +209,24 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
   };
   const control = new ControlApi(sim);
+  // Routed only now that the control API exists; nothing is read before this function returns.
+  server.on('request', (req, res) => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://x');
+    res.on('finish', () => {
+      if (!url.pathname.startsWith(CONTROL_PREFIX) || opts.logTraffic) {
+        log.log('http', { method: req.method, path: url.pathname + url.search, status: res.statusCode, ms: Date.now() - started });
+      }
+    });
+    const handle = async () => {
+      if (url.pathname.startsWith(CONTROL_PREFIX)) return control.handle(req, res, url);
+      if (!(await rest.handle(req, res, url.pathname, url.searchParams))) sendJson(res, 404, hydraError(404, `no route ${req.method} ${url.pathname}`));
+    };
+    handle().catch((e) => {
+      log.log('error', { path: url.pathname, error: String(e?.stack ?? e) });
+      if (!res.headersSent) sendJson(res, 500, hydraError(500, String(e?.message ?? e)));
+      else res.destroy();
+    });
+  });
   return sim;
 }

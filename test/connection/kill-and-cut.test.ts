@@ -8,7 +8,7 @@
  *   forgetting past failures (the bug: every rotation restarted the "online since" clock).
  */
 import t from 'tap';
-import { Backoff } from '../../src/connection/backoff.js';
+import { Backoff } from '../../bench/backoff.js';
 import { CuttingProxy } from '../support/cutting-proxy.js';
 import { startHarness } from '../support/daemon-harness.js';
 import { ALICE } from '../support/recovery.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Supervisor, DEFAULT_TIMINGS, type SupervisorDeps, type SupervisorTimings } from '../../src/connection/supervisor.js';
 import { SeenActivities } from '../../src/connection/seen-activities.js';
-import { Backoff } from '../../src/connection/backoff.js';
+import { Backoff } from '../../bench/backoff.js';
 import type { CloseInfo, IncomingActivity, LinkConnection, WebexLink } from '../../src/webex/types.js';
 import { captureLog } from '../support/log-capture.js';
 

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from './recovery.js';
+import type { RetryPolicy } from '../src/connection/recovery.js';
 
 /**
  * Exponential backoff with full jitter: each delay is uniform in [0, min(cap, base * 2^attempt)],

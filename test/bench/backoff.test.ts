@@ -1,5 +1,5 @@
 import t from 'tap';
-import { Backoff } from '../../src/connection/backoff.js';
+import { Backoff } from '../../bench/backoff.js';
 
 t.test('full jitter under an exponential ceiling, capped, reset after a stable period', async (t) => {
   const policy = { baseMs: 1_000, capMs: 60_000, stableResetMs: 60_000 };
