@@ -23,7 +23,7 @@ export interface LogOptions {
 export interface DaemonLog {
   logger: Logger;
   /** Flushes every destination and waits for it; call last, before exit. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const CLOSE_TIMEOUT_MS = 3_000;

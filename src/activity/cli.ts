@@ -43,7 +43,7 @@ export async function runActivity(
     err(`toodles activity: ${(e as Error).message}\n${ACTIVITY_USAGE}\n`);
     return 64;
   }
-  const since = sinceMs(opts.since!, now);
+  const since = sinceMs(opts.since, now);
   if (since === undefined || (opts.json && opts.csv)) {
     err(`toodles activity: ${since === undefined ? `--since: "${opts.since}" is not 30m, 12h, 7d or a date` : 'choose --json or --csv'}\n${ACTIVITY_USAGE}\n`);
     return 64;

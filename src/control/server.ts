@@ -28,7 +28,7 @@ export interface ControlHandlers {
 
 export interface ControlServer {
   path: string;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 class BadRequest extends Error {}

@@ -10,7 +10,7 @@ import type { Metrics } from './metrics.js';
 
 export interface MetricsServer {
   address: ListenAddress;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export async function startMetricsServer(at: ListenAddress, metrics: Metrics, health: () => Health, log: Logger): Promise<MetricsServer> {

@@ -77,6 +77,9 @@ const EXIT_WORDS: Record<string, string> = { '77': 'Webex rejected the token', '
 
 const fmtS = (ms: number) => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`);
 const clock = (at: number) => new Date(at).toISOString().slice(0, 19).replace('T', ' ');
+/** A reconnect's reason as text (the journal hands a numeric one back as a number). */
+const reasonText = ({ reason }: Record<string, unknown>): string =>
+  typeof reason === 'string' ? reason : reason === undefined || reason === null ? '?' : JSON.stringify(reason);
 
 /** Folds records (in time order) into the report; holds only what the report needs, not the lines. */
 export class Analyzer {
@@ -116,7 +119,7 @@ export class Analyzer {
       case 'reconnect.start':
         if (p && !p.open) {
           this.checkGap(p, r.at);
-          p.open = { at: r.at, reason: String(f.reason ?? '?'), graceful: true, outcome: 'in progress', pid: r.pid };
+          p.open = { at: r.at, reason: reasonText(f), graceful: true, outcome: 'in progress', pid: r.pid };
           this.reconnects.push(p.open);
         }
         return;
@@ -257,7 +260,7 @@ export class Analyzer {
     let c = p?.open;
     if (!c) {
       // the start was before the window (or from an older version): the cycle still counts
-      c = { at: r.at - (Number.isFinite(durationMs) ? durationMs : 0), reason: String(f.reason ?? '?'), graceful: deafMs === 0, outcome: 'in progress', pid: r.pid };
+      c = { at: r.at - (Number.isFinite(durationMs) ? durationMs : 0), reason: reasonText(f), graceful: deafMs === 0, outcome: 'in progress', pid: r.pid };
       this.reconnects.push(c);
     }
     c.durationMs = Number.isFinite(durationMs) ? durationMs : undefined;

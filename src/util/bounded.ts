@@ -61,8 +61,8 @@ export function bounded<T>(
 
 /** Anything with once/off: Node's EventEmitter and the Webex SDK's ampersand events alike. */
 export interface OnceEmitter {
-  once(event: string, listener: (...args: any[]) => void): unknown;
-  off(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** Waits for `event` on `emitter` (first argument), bounded like any other wait. */
@@ -75,7 +75,7 @@ export function waitForEvent<T = unknown>(
     opts.what ?? `waiting for ${event}`,
     (signal) =>
       new Promise<T>((resolve) => {
-        const listener = (value: T) => resolve(value);
+        const listener = (value: unknown) => resolve(value as T);
         emitter.once(event, listener);
         signal.addEventListener('abort', () => emitter.off(event, listener), { once: true });
       }),
