@@ -238,7 +238,6 @@ async function runChild(args: ChildArgs): Promise<void> {
       startedAt,
       now: Date.now,
       connection: status,
-      commands: () => dispatcher.commands(),
       storage,
       settings: { adminEmails: [] },
       log: logger,

@@ -180,10 +180,10 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   if (isOpen(config.access)) {
     logger.warn({ event: 'access.open', hint: 'everyone may use the bot: set TOODLES_ALLOWED_EMAILS, TOODLES_ALLOWED_DOMAINS or TOODLES_ALLOWED_ROOMS' });
   }
-  const commandDeps = { version, startedAt, now: Date.now, connection, commands: () => dispatcher.commands(), storage, settings: config.commands, log: logger };
+  const commandDeps = { version, startedAt, now: Date.now, connection, storage, settings: config.commands, log: logger };
   const dispatcher: Dispatcher = new Dispatcher({
     api: cluster ? fencedApi(link) : link,
-    commands: [...allCommands(commandDeps), ...(tuning.extraCommands ?? [])],
+    commands: allCommands(commandDeps, tuning.extraCommands),
     bot: () => connection().bot,
     log: logger,
     handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
