@@ -171,9 +171,10 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
         canTakeOver: () => ONLINE.has(connection().state),
         // The grace after the database returns covers the preferred instance's slowest probe.
         timings: { drainTimeoutMs: timings.drainTimeoutMs, graceMs: tuning.cluster?.database?.probeMaxMs ?? 5_000, ...tuning.cluster?.timings },
-        observer: metrics?.watchCluster(() => cluster!.status()),
+        observer: metrics?.countClaims(),
       })
     : undefined;
+  if (cluster) metrics?.watchCluster(() => cluster.status());
   cluster?.start();
   const storage = openStorage({ dir: config.stateDir, log: logger, database });
   const stopPruning = schedulePruning(storage, config.activityDays, logger);
