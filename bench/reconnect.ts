@@ -26,7 +26,7 @@ import { Writable } from 'node:stream';
 import { writeHeapSnapshot } from 'node:v8';
 import pino from 'pino';
 import { loadConfig } from '../src/config.js';
-import { startDaemon } from '../src/daemon.js';
+import { startDaemon } from '../src/daemon/daemon.js';
 import { Dispatcher } from '../src/bot/dispatcher.js';
 import { allCommands } from '../src/commands/index.js';
 import { OPEN_ACCESS } from '../src/bot/access.js';

@@ -9,8 +9,6 @@ import type { ClusterSettings } from './cluster/settings.js';
 import { parseListenAddress, type ListenAddress } from './metrics/listen.js';
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
-export const EXIT_AUTH = 77; // EX_NOPERM: Webex rejected the token; restarting will not help
-export const EXIT_RESTART = 75; // EX_TEMPFAIL: asked to restart (canary healing); Restart=on-failure brings it back
 
 export interface Config {
   token: string;
