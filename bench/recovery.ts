@@ -11,7 +11,7 @@
  * load a small machine enough to skew the seconds measured.
  */
 import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
-import type { DaemonTuning } from '../src/daemon.js';
+import type { DaemonTuning } from '../src/daemon/daemon.js';
 import { OUTAGES, runOutage, type OutageResult } from '../test/support/outages.js';
 
 const args = process.argv.slice(2);

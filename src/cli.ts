@@ -25,7 +25,7 @@ async function run(): Promise<number> {
     throw err;
   }
   // loaded here: the SDK takes a moment, which `toodles monitor` and the others need not wait for
-  const { startDaemon } = await import('./daemon.js');
+  const { startDaemon } = await import('./daemon/daemon.js');
   const daemon = startDaemon(config);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => daemon.stop(signal));

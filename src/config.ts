@@ -5,11 +5,10 @@ import { ProxyConfigError, resolveProxySettings, type ProxySettings } from './we
 import { unwritableReason } from './util/writable-dir.js';
 import type { AccessSettings } from './bot/access.js';
 import type { CommandSettings } from './commands/index.js';
+import type { ClusterSettings } from './cluster/settings.js';
 import { parseListenAddress, type ListenAddress } from './metrics/listen.js';
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
-export const EXIT_AUTH = 77; // EX_NOPERM: Webex rejected the token; restarting will not help
-export const EXIT_RESTART = 75; // EX_TEMPFAIL: asked to restart (canary healing); Restart=on-failure brings it back
 
 export interface Config {
   token: string;
@@ -33,15 +32,6 @@ export interface Config {
   runtimeDir?: string;
   /** Set when several instances share PostgreSQL (the database-url credential or TOODLES_DATABASE_URL). */
   cluster?: ClusterSettings;
-}
-
-export interface ClusterSettings {
-  /** A secret: it may hold the database password. */
-  databaseUrl: string;
-  /** This instance's name among its peers: TOODLES_INSTANCE, else the host name. */
-  instance: string;
-  /** The instance that answers alone while the database cannot be reached (TOODLES_PREFERRED_INSTANCE). */
-  preferredInstance: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;

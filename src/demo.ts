@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from './config.js';
-import { startDaemon } from './daemon.js';
+import { startDaemon } from './daemon/daemon.js';
 import { startSimulator, type SimMessage } from './simulator/index.js';
 
 const YOU = 'you@example.com';

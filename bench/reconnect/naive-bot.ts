@@ -33,14 +33,13 @@ runBotChild(async ({ args, meter, logger, stop }) => {
   const bot = await link.start(AbortSignal.timeout(30_000));
   const status = (): SupervisorStatus => ({ state: 'online', since: startedAt, reconnects, bot });
   const storage = openStorage({ log: logger });
-  const dispatcher: Dispatcher = new Dispatcher({
+  const dispatcher = new Dispatcher({
     api: link,
     commands: allCommands({
       version: packageVersion(),
       startedAt,
       now: Date.now,
       connection: status,
-      commands: () => dispatcher.commands(),
       storage,
       settings: { adminEmails: [] },
       log: logger,

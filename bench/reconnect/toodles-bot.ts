@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { startDaemon } from '../../src/daemon.js';
+import { startDaemon } from '../../src/daemon/daemon.js';
 import { runBotChild } from './bot-child.js';
 
 runBotChild(async ({ args, meter, logger, stop }) => {

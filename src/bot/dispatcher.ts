@@ -51,10 +51,6 @@ export class Dispatcher {
     this.forms = new Forms({ api: deps.api, storage: deps.storage, log: deps.log, handlerTimeoutMs: deps.handlerTimeoutMs });
   }
 
-  commands(): Command[] {
-    return [...new Set(this.byKeyword.values())];
-  }
-
   async handle(activity: IncomingActivity): Promise<void> {
     const bot = this.deps.bot();
     if (!bot || activity.actorId === bot.id) return; // never answer ourselves

@@ -15,7 +15,6 @@
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ClusterSettings } from '../config.js';
 import type { Database, DatabaseStatus } from '../database/database.js';
 import { migrate } from '../database/migrate.js';
 import { bounded, sleep } from '../util/bounded.js';
@@ -26,6 +25,7 @@ import { underClaim } from './fence.js';
 import { ClaimFencedError, HeldClaim } from './held.js';
 import { InstancesTable } from './instances.js';
 import { CLUSTER_MIGRATIONS } from './schema.js';
+import type { ClusterSettings } from './settings.js';
 import { Throttled } from './throttle.js';
 import { staggerMs } from './stagger.js';
 

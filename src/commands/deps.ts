@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Command } from '../bot/command.js';
 import type { SupervisorStatus } from '../connection/supervisor.js';
 import type { Storage } from '../storage/index.js';
 
@@ -19,8 +18,6 @@ export interface CommandDeps {
   startedAt: number;
   now(): number;
   connection(): SupervisorStatus;
-  /** Every command the bot answers to, for `help`. */
-  commands(): Command[];
   storage: Storage;
   settings: CommandSettings;
   log: Logger;

@@ -1,12 +1,12 @@
 import { OPEN_FORM, submitData, type Command } from '../bot/command.js';
-import type { CommandDeps } from './deps.js';
 
-export function help(deps: Pick<CommandDeps, 'commands'>): Command {
-  return {
+/** Lists itself and the other commands the bot answers to. */
+export function help(others: readonly Command[]): Command {
+  const self: Command = {
     keyword: 'help',
     description: 'lists what I can do',
     async run(ctx) {
-      const commands = deps.commands();
+      const commands = [self, ...others];
       const lines = commands.map((c) => `- \`${c.keyword}\`: ${c.description}${c.aliases?.length ? ` (also ${c.aliases.map((a) => `\`${a}\``).join(', ')})` : ''}`);
       const withForms = commands.filter((c) => c.form);
       await ctx.reply({
@@ -25,4 +25,5 @@ export function help(deps: Pick<CommandDeps, 'commands'>): Command {
       });
     },
   };
+  return self;
 }

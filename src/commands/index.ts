@@ -8,6 +8,8 @@ import { testing } from './testing/index.js';
 
 export type { CommandDeps, CommandSettings } from './deps.js';
 
-export function allCommands(deps: CommandDeps): Command[] {
-  return [help(deps), ping(), status(deps), testing(deps)];
+/** The built-in commands and any given beside them (tests add some); `help` lists them all. */
+export function allCommands(deps: CommandDeps, beside: readonly Command[] = []): Command[] {
+  const others = [ping(), status(deps), testing(deps), ...beside];
+  return [help(others), ...others];
 }

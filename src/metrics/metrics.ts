@@ -94,11 +94,8 @@ export class Metrics implements StatsSink {
     return text;
   }
 
-  /**
-   * The cluster's figures (only when a database is configured): claim outcomes, the claim's added
-   * latency, peers, the database's health; the instance names as labels of one info gauge.
-   */
-  watchCluster(status: () => ClusterStatus): ClusterObserver {
+  /** Claim outcomes and the claim's added latency (only when a database is configured): the cluster reports to this. */
+  countClaims(): ClusterObserver {
     const registers = [this.registry];
     const results = new Counter({ name: 'toodles_claims_total', help: 'Activities by claim outcome: won, lost (another instance has it), taken_over (expired claim of another), alone (preferred instance, database away), dropped (database away), fenced (reply withheld)', labelNames: ['result'], registers });
     for (const result of ['won', 'lost', 'taken_over', 'alone', 'dropped', 'fenced'] satisfies ClaimResult[]) results.inc({ result }, 0);
@@ -108,6 +105,13 @@ export class Metrics implements StatsSink {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5],
       registers,
     });
+    this.claims = { results, latency };
+    return { claim: (result, latencyMs) => this.claim(result, latencyMs) };
+  }
+
+  /** The cluster's state, read at each scrape: peers, the database's health; the instance names as labels of one info gauge. */
+  watchCluster(status: () => ClusterStatus): void {
+    const registers = [this.registry];
     new Gauge({
       name: 'toodles_cluster_info',
       help: 'This instance, the preferred instance and the database target (always 1)',
@@ -122,8 +126,6 @@ export class Metrics implements StatsSink {
     new Gauge({ name: 'toodles_cluster_peers', help: 'Other instances seen through the database in the last 30 s', registers, collect() { this.set(status().peers.length); } });
     new Gauge({ name: 'toodles_database_up', help: 'The shared database answers (1) or not (0)', registers, collect() { this.set(status().database.health === 'up' ? 1 : 0); } });
     new Gauge({ name: 'toodles_database_queries', help: 'Queries sent to the shared database since start', registers, collect() { this.set(status().database.queries); } });
-    this.claims = { results, latency };
-    return { claim: (result, latencyMs) => this.claim(result, latencyMs) };
   }
 
   private claim(result: ClaimResult, latencyMs?: number): void {

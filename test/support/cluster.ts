@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import type { Command } from '../../src/bot/command.js';
-import type { DaemonTuning } from '../../src/daemon.js';
+import type { DaemonTuning } from '../../src/daemon/daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { FAST, startHarness, type Harness } from './daemon-harness.js';
 import type { TestPostgres } from './postgres.js';

@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../../src/config.js';
 import { Pacer } from '../../src/connection/recovery.js';
-import { startDaemon, type DaemonTuning, type RunningDaemon } from '../../src/daemon.js';
+import { startDaemon, type DaemonTuning, type RunningDaemon } from '../../src/daemon/daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { Notifier } from '../../src/systemd/notifier.js';
 import { captureLog, type LogLine } from './log-capture.js';

@@ -3,7 +3,7 @@
  * simulator (through the cutting proxy for the proxy kinds): used by test/connection/recovery*.test.ts
  * and bench/recovery.ts alike.
  */
-import type { DaemonTuning } from '../../src/daemon.js';
+import type { DaemonTuning } from '../../src/daemon/daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { CuttingProxy } from './cutting-proxy.js';
 import { startHarness, type Harness } from './daemon-harness.js';

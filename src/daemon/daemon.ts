@@ -1,0 +1,200 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { Dispatcher } from '../bot/dispatcher.js';
+import type { Command } from '../bot/command.js';
+import { isOpen } from '../bot/access.js';
+import { allCommands } from '../commands/index.js';
+import { openStorage, schedulePruning } from '../storage/index.js';
+import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from '../connection/supervisor.js';
+import { DEFAULT_SEEN, SeenActivities } from '../connection/seen-activities.js';
+import { Pacer, type RetryPolicy } from '../connection/recovery.js';
+import { systemdNotifier, type Notifier } from '../systemd/notifier.js';
+import { SdkWebexLink } from '../webex/link.js';
+import { DeviceStore } from '../webex/device-record.js';
+import { createProxyAgent } from '../webex/proxy/agent.js';
+import { installRestProxy } from '../webex/proxy/rest-hook.js';
+import { describeProxy } from '../webex/proxy/settings.js';
+import { DAEMON_MERCURY, type MercuryTuning } from '../webex/sdk.js';
+import type { IncomingActivity } from '../webex/types.js';
+import { packageVersion } from '../version.js';
+import { DaemonStats } from '../stats/stats.js';
+import { Metrics } from '../metrics/metrics.js';
+import { expose } from '../control/expose.js';
+import { statusDocument } from '../control/status.js';
+import { Database, type DatabaseOptions } from '../database/database.js';
+import { Cluster, type ClusterTimings } from '../cluster/cluster.js';
+import { fencedApi } from '../cluster/fence.js';
+import { HeardActivities } from '../heard/heard.js';
+import { AnnouncedConnection } from './announced-connection.js';
+import { SystemdAnnouncer } from './announcer.js';
+import { persistenceReporter, proxyErrorReporter, watchdogPinger } from './reporters.js';
+import { createOwnLog } from './own-log.js';
+import { Shutdown } from './shutdown.js';
+
+/** Knobs tests turn to make minutes into milliseconds; production uses the defaults. */
+export interface DaemonTuning {
+  timings?: Partial<SupervisorTimings>;
+  mercury?: MercuryTuning;
+  handlerTimeoutMs?: number;
+  /** Each Webex REST attempt is abandoned after this long. */
+  requestTimeoutMs?: number;
+  /** Builds the retry policy (default: paced recovery; bench:recovery passes the old backoff as its baseline). */
+  retry?: () => RetryPolicy;
+  extraCommands?: Command[];
+  notifier?: Notifier;
+  /** The supervisor's clock (tests jump it to stand for a long outage). */
+  now?: () => number;
+  /** Use this logger instead of building one from the config (in-process tests). */
+  logger?: Logger;
+  /** Leases, sweeps and database waits in milliseconds instead of seconds (cluster tests). */
+  cluster?: { timings?: Partial<ClusterTimings>; database?: Pick<DatabaseOptions, 'queryTimeoutMs' | 'probeMinMs' | 'probeMaxMs'> };
+}
+
+export interface RunningDaemon {
+  status(): SupervisorStatus;
+  stop(reason: string): void;
+  /** Resolves with the process exit code once the daemon has shut down. */
+  done: Promise<number>;
+}
+
+/**
+ * Wires config, logging, systemd, Webex and the bot together and runs until stopped. Each part is
+ * made once what it needs exists: link, storage, dispatcher, cluster gate, supervisor. The parts
+ * made before the supervisor read the connection from what it announces.
+ */
+export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningDaemon {
+  const ownLog = createOwnLog(config, tuning.logger);
+  const { logger } = ownLog;
+  const notifier = tuning.notifier ?? systemdNotifier();
+  const version = packageVersion();
+  const startedAt = Date.now();
+  const watchdogMs = notifier.watchdogIntervalMs;
+  const timings = supervisorTimings(config, watchdogMs, tuning.timings);
+  logger.info({
+    event: 'daemon.start',
+    version,
+    node: process.version,
+    reconnectIntervalMs: timings.reconnectIntervalMs,
+    drainTimeoutMs: timings.drainTimeoutMs,
+    watchdogMs,
+    stateDir: config.stateDir,
+    proxy: describeProxy(config.proxy),
+  });
+
+  const connection = new AnnouncedConnection(startedAt);
+  const metrics = config.metricsListen ? new Metrics(() => connection.status()) : undefined;
+  const stats = new DaemonStats(metrics);
+  const proxyErrors = proxyErrorReporter(logger);
+  const restAgent = createProxyAgent(config.proxy, proxyErrors.options);
+  const link = new SdkWebexLink({
+    sdk: {
+      token: config.token,
+      u2cUrl: config.u2cUrl,
+      hydraUrl: config.hydraUrl,
+      mercury: { ...DAEMON_MERCURY, ...tuning.mercury },
+      // One hanging upgrade is given up after 10 s; hedged attempts beside it keep the pace meanwhile.
+      wsOptions: { handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000), agent: createProxyAgent(config.proxy, proxyErrors.options) },
+    },
+    log: logger,
+    requestTimeoutMs: tuning.requestTimeoutMs,
+    prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
+    observer: stats,
+    deviceStore: config.stateDir ? new DeviceStore(config.stateDir) : undefined,
+  });
+
+  const database = config.cluster
+    ? new Database({ url: config.cluster.databaseUrl, log: logger, applicationName: `toodles/${config.cluster.instance}`, ...tuning.cluster?.database })
+    : undefined;
+  const storage = openStorage({ dir: config.stateDir, log: logger, database });
+  const stopPruning = schedulePruning(storage, config.activityDays, logger);
+  if (isOpen(config.access)) {
+    logger.warn({ event: 'access.open', hint: 'everyone may use the bot: set TOODLES_ALLOWED_EMAILS, TOODLES_ALLOWED_DOMAINS or TOODLES_ALLOWED_ROOMS' });
+  }
+
+  const commandDeps = { version, startedAt, now: Date.now, connection: () => connection.status(), storage, settings: config.commands, log: logger };
+  const dispatcher = new Dispatcher({
+    api: config.cluster ? fencedApi(link) : link,
+    commands: allCommands(commandDeps, tuning.extraCommands),
+    bot: () => connection.bot(),
+    log: logger,
+    handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
+    access: config.access,
+    storage,
+    onCommand: (name, ms, ok) => stats.command(name, ms, ok),
+  });
+  const answer = (activity: IncomingActivity) => {
+    if (!connection.fromBot(activity)) stats.activity(activity.kind);
+    return dispatcher.handle(activity);
+  };
+
+  const cluster = database && config.cluster
+    ? new Cluster({
+        db: database,
+        settings: config.cluster,
+        version,
+        log: logger,
+        handle: answer,
+        canTakeOver: () => connection.canAnswer(),
+        // The grace after the database returns covers the preferred instance's slowest probe.
+        timings: { drainTimeoutMs: timings.drainTimeoutMs, graceMs: tuning.cluster?.database?.probeMaxMs ?? 5_000, ...tuning.cluster?.timings },
+        observer: metrics?.countClaims(),
+      })
+    : undefined;
+  if (cluster) metrics?.watchCluster(() => cluster.status());
+  cluster?.start();
+  // The bot's own messages need no claim: nobody answers them.
+  const handle = cluster ? (activity: IncomingActivity) => (connection.fromBot(activity) ? answer(activity) : cluster.handle(activity)) : answer;
+
+  const announcer = new SystemdAnnouncer({ notifier, log: logger, startedAt, stateDir: config.stateDir, proxyTrouble: proxyErrors.recent });
+  const heard = new HeardActivities();
+  const supervisor = new Supervisor({
+    link,
+    log: logger,
+    seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir, onPersistence: persistenceReporter(logger, config.stateDir, announcer) }),
+    onReceive: (activity) => heard.add(activity.id),
+    handle,
+    drainAlso: () => cluster?.drain() ?? Promise.resolve(),
+    timings,
+    backoff: tuning.retry?.() ?? new Pacer(),
+    onState: (status, detail) => {
+      connection.update(status);
+      announcer.stateChanged(status, detail);
+    },
+    onProgress: watchdogPinger(notifier, stats),
+    onReconnect: (r) => stats.reconnected(r),
+    now: tuning.now,
+  });
+
+  const shutdown = new Shutdown({ notifier, ownLog, startedAt, supervisor, cluster, storage, stopPruning, database });
+  const exposed = expose({
+    config,
+    log: logger,
+    stats,
+    metrics,
+    // Live, not as announced: /healthz reads when the socket was last heard from.
+    connection: () => supervisor.status(),
+    livenessMs: timings.livenessTimeoutMs,
+    status: () =>
+      statusDocument({ version, startedAt, now: Date.now(), connection: supervisor.status(), stats: stats.snapshot(), proxy: describeProxy(config.proxy), cluster: cluster?.status() }),
+    heard: (id) => heard.has(id),
+    heal: {
+      rebuild: (reason) => supervisor.rebuildLink(reason),
+      restart: (reason) => shutdown.restart(reason),
+    },
+  });
+  return {
+    status: () => supervisor.status(),
+    stop: (reason) => shutdown.stop(reason),
+    done: shutdown.runToExit(exposed),
+  };
+}
+
+function supervisorTimings(config: Config, watchdogMs: number, overrides?: Partial<SupervisorTimings>): SupervisorTimings {
+  return {
+    ...DEFAULT_TIMINGS,
+    reconnectIntervalMs: config.reconnectIntervalMs,
+    drainTimeoutMs: config.drainTimeoutMs,
+    ...(watchdogMs > 0 ? { tickMs: Math.min(DEFAULT_TIMINGS.tickMs, watchdogMs) } : {}),
+    ...overrides,
+  };
+}
