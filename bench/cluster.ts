@@ -17,9 +17,9 @@
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startSimulator } from '../src/simulator/index.js';
-import { daemonCluster, type DaemonCluster, type Member } from '../test/support/daemon-cluster.js';
-import { PingTraffic } from '../test/support/ping-traffic.js';
-import { startPostgres } from '../test/support/postgres.js';
+import { daemonCluster, type DaemonCluster, type Member } from '../test/kit/daemon-cluster.js';
+import { PingTraffic } from '../test/kit/ping-traffic.js';
+import { startPostgres } from '../test/kit/postgres.js';
 
 export interface ClusterBenchOptions {
   durationMs: number;

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { setPriority } from 'node:os';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { CLI, ROOT } from '../test/support/spawn-daemon.js';
+import { CLI, ROOT } from '../test/kit/spawn-daemon.js';
 
 export interface ScrapeLoadOptions {
   rounds: number;

@@ -1,9 +1,9 @@
 import t from 'tap';
 import type { StatusDocument } from '../../src/control/status.js';
-import { startPostgres } from '../support/postgres.js';
-import { ALICE } from '../support/recovery.js';
-import { allAnswered, answerCounts, pause, stallingOnA, startCluster } from '../support/cluster.js';
-import { cli, eventually, metric, metricsBase, runtimeDir } from '../support/observe.js';
+import { startPostgres } from '../kit/postgres.js';
+import { ALICE } from '../kit/recovery.js';
+import { allAnswered, answerCounts, pause, stallingOnA, startCluster } from '../kit/cluster.js';
+import { cli, eventually, metric, metricsBase, runtimeDir } from '../kit/observe.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());

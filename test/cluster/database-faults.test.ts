@@ -1,10 +1,10 @@
 import t from 'tap';
-import { startPostgres } from '../support/postgres.js';
-import { ALICE } from '../support/recovery.js';
-import { allAnswered, answerCounts, pause, stallingOnA, startCluster, type TestCluster } from '../support/cluster.js';
-import { eventually } from '../support/observe.js';
-import { startRelay } from '../support/tcp-relay.js';
-import type { LogLine } from '../support/daemon-harness.js';
+import { startPostgres } from '../kit/postgres.js';
+import { ALICE } from '../kit/recovery.js';
+import { allAnswered, answerCounts, pause, stallingOnA, startCluster, type TestCluster } from '../kit/cluster.js';
+import { eventually } from '../kit/observe.js';
+import { startRelay } from '../kit/tcp-relay.js';
+import type { LogLine } from '../kit/daemon-harness.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());

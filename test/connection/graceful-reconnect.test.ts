@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FAST, startHarness } from '../support/daemon-harness.js';
+import { FAST, startHarness } from '../kit/daemon-harness.js';
 
 t.test('50 graceful reconnects under a steady message load: every message answered exactly once, one device', async (t) => {
   const h = await startHarness({ env: { TOODLES_RECONNECT_INTERVAL_S: '0.25', TOODLES_DRAIN_TIMEOUT_S: '0.1' }, tuning: FAST });

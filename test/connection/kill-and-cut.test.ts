@@ -9,9 +9,9 @@
  */
 import t from 'tap';
 import { Backoff } from '../../src/connection/backoff.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
-import { startHarness } from '../support/daemon-harness.js';
-import { ALICE } from '../support/recovery.js';
+import { CuttingProxy } from '../kit/cutting-proxy.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { ALICE } from '../kit/recovery.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { startHarness } from '../support/daemon-harness.js';
-import { answered } from '../support/recovery.js';
-import { cli, eventually, runtimeDir } from '../support/observe.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { answered } from '../kit/recovery.js';
+import { cli, eventually, runtimeDir } from '../kit/observe.js';
 import type { StatusDocument } from '../../src/control/status.js';
 
 t.test('toodles status reads the running daemon over its control socket', async (t) => {

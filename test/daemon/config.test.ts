@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDirectories, ConfigError, EXIT_CONFIG, loadConfig, MAX_SETTING_LENGTH, shown } from '../../src/config.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { startNotifyListener } from '../support/notify-listener.js';
-import { ensureBuilt, runToExit, spawnDaemon } from '../support/spawn-daemon.js';
+import { startNotifyListener } from '../kit/notify-listener.js';
+import { ensureBuilt, runToExit, spawnDaemon } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
 t.setTimeout(120_000);

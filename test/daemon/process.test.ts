@@ -9,8 +9,8 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { startNotifyListener, type NotifyListener } from '../support/notify-listener.js';
-import { ensureBuilt, runToExit, spawnDaemon, type SpawnedDaemon } from '../support/spawn-daemon.js';
+import { startNotifyListener, type NotifyListener } from '../kit/notify-listener.js';
+import { ensureBuilt, runToExit, spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
 t.setTimeout(180_000);

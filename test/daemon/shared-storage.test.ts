@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { submitData, type Command } from '../../src/bot/command.js';
 import { startSimulator, type SimMessage } from '../../src/simulator/index.js';
-import { ask, auditFrom, tempStateDir, text } from '../support/commands.js';
-import { FAST, startHarness, type Harness } from '../support/daemon-harness.js';
-import { PG_PASSWORD, startPostgres } from '../support/postgres.js';
+import { ask, auditFrom, tempStateDir, text } from '../kit/commands.js';
+import { FAST, startHarness, type Harness } from '../kit/daemon-harness.js';
+import { PG_PASSWORD, startPostgres } from '../kit/postgres.js';
 
 const ALICE = 'alice@example.com';
 const pgServer = await startPostgres();

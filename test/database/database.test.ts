@@ -2,8 +2,8 @@ import t from 'tap';
 import pino from 'pino';
 import { Database, DatabaseUnavailableError } from '../../src/database/database.js';
 import { migrate } from '../../src/database/migrate.js';
-import { PG_PASSWORD, startPostgres } from '../support/postgres.js';
-import { captureLog } from '../support/log-capture.js';
+import { PG_PASSWORD, startPostgres } from '../kit/postgres.js';
+import { captureLog } from '../kit/log-capture.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { startHarness, FAST } from '../support/daemon-harness.js';
-import { ALICE, answered } from '../support/recovery.js';
-import { eventually, healthz, metric, metricBecomes, metricsBase, metricsSettle } from '../support/observe.js';
-import { runToExit } from '../support/spawn-daemon.js';
+import { startHarness, FAST } from '../kit/daemon-harness.js';
+import { ALICE, answered } from '../kit/recovery.js';
+import { eventually, healthz, metric, metricBecomes, metricsBase, metricsSettle } from '../kit/observe.js';
+import { runToExit } from '../kit/spawn-daemon.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 t.test('/healthz and /metrics through the real SDK and the simulator', async (t) => {

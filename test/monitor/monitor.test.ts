@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ensureBuilt } from '../support/spawn-daemon.js';
+import { CLI, ensureBuilt } from '../kit/spawn-daemon.js';
 import { Analyzer, DEFAULT_THRESHOLDS } from '../../src/monitor/analyze.js';
 import { fromJournalLine, fromJsonLine } from '../../src/monitor/records.js';
 import { parseArgs, parseSince, progressReporter } from '../../src/monitor/cli.js';

@@ -13,7 +13,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { proxies } from 'proxy-agent';
 import { createMercuryAgent, createRestAgent, resolveProxySettings } from '../../src/webex/proxy.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { CuttingProxy } from '../kit/cutting-proxy.js';
 
 t.test('concurrent first requests through a fresh proxy agent both succeed', async (t) => {
   const server = http.createServer((_req, res) => setTimeout(() => res.end('ok'), 150));

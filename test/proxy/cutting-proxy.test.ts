@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createMercuryAgent, createRestAgent, resolveProxySettings } from '../../src/webex/proxy.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { CuttingProxy } from '../kit/cutting-proxy.js';
 
 /** A loopback HTTP + websocket echo target. */
 async function startTarget(): Promise<{ port: number; close: () => Promise<void> }> {

@@ -1,13 +1,13 @@
 /**
- * The whole daemon through a proxy that misbehaves (test/support/cutting-proxy.ts), while the bot is
+ * The whole daemon through a proxy that misbehaves (test/kit/cutting-proxy.ts), while the bot is
  * running: CONNECT refused (407, 502, 503), the proxy down, a tunnel silently cut, and a proxy with a
  * maximum tunnel lifetime longer than the graceful reconnect interval. Detection and recovery times
  * are printed.
  */
 import t, { type Test } from 'tap';
-import { startHarness, type Harness, type LogLine } from '../support/daemon-harness.js';
-import { ALICE, answered } from '../support/recovery.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { startHarness, type Harness, type LogLine } from '../kit/daemon-harness.js';
+import { ALICE, answered } from '../kit/recovery.js';
+import { CuttingProxy } from '../kit/cutting-proxy.js';
 
 const OUTAGE_MS = 4_000;
 

@@ -7,9 +7,9 @@
  * NO_PROXY of the test process cannot leak in; TOODLES_PROXY_URL below is the only proxy setting.
  */
 import t from 'tap';
-import { startHarness } from '../support/daemon-harness.js';
-import { answered } from '../support/recovery.js';
-import { findTinyproxy, startTinyproxy, type Tinyproxy } from '../support/tinyproxy.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { answered } from '../kit/recovery.js';
+import { findTinyproxy, startTinyproxy, type Tinyproxy } from '../kit/tinyproxy.js';
 
 const USER = 'proxyuser';
 const PASSWORD = 'Pr0xy-pa55word';

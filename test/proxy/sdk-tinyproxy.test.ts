@@ -5,8 +5,8 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
 import { describeProxy, resolveProxySettings } from '../../src/webex/proxy.js';
-import { connectSdk, lifo, servedPeopleMe } from '../support/proxied-sdk.js';
-import { findTinyproxy, startTinyproxy } from '../support/tinyproxy.js';
+import { connectSdk, lifo, servedPeopleMe } from '../kit/proxied-sdk.js';
+import { findTinyproxy, startTinyproxy } from '../kit/tinyproxy.js';
 
 if (!findTinyproxy()) {
   t.plan(0, 'tinyproxy is not installed (apt-get install -y tinyproxy)');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { exitAfterTests, startBot, waitUntil } from '../support/sim-bot.js';
+import { exitAfterTests, startBot, waitUntil } from '../kit/sim-bot.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

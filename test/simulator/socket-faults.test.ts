@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { startBot, waitUntil } from '../support/sim-bot.js';
+import { startBot, waitUntil } from '../kit/sim-bot.js';
 
 t.test('socket faults, as the SDK sees them', async (t) => {
   const sim = await startSimulator();

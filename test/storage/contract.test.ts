@@ -8,9 +8,9 @@ import t from 'tap';
 import { Database } from '../../src/database/database.js';
 import { sentence } from '../../src/journal/messages.js';
 import { openStorage, schedulePruning, StorageUnavailableError, type ActivityRecord, type Storage } from '../../src/storage/index.js';
-import { activityRecord, NOW } from '../support/storage.js';
-import { captureLog, type CapturedLog } from '../support/log-capture.js';
-import { startPostgres } from '../support/postgres.js';
+import { activityRecord, NOW } from '../kit/storage.js';
+import { captureLog, type CapturedLog } from '../kit/log-capture.js';
+import { startPostgres } from '../kit/postgres.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../kit/postgres.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HARNESS = join(ROOT, 'test/systemd/nested-systemd.sh');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createLog } from '../../src/log.js';
 import { scrubber } from '../../src/log/scrub.js';
-import { daemonEnv, ensureBuilt, ROOT } from '../support/spawn-daemon.js';
+import { daemonEnv, ensureBuilt, ROOT } from '../kit/spawn-daemon.js';
 
 t.test('secrets are scrubbed from the serialized line, whichever field carries them', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toodles-log-'));

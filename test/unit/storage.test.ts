@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { runActivity } from '../../src/activity/cli.js';
 import { openStorage, storageExists, type ActivityRecord } from '../../src/storage/index.js';
-import { activityRecord, NOW } from '../support/storage.js';
-import { captureLog } from '../support/log-capture.js';
+import { activityRecord, NOW } from '../kit/storage.js';
+import { captureLog } from '../kit/log-capture.js';
 
 const DAY = 86_400_000;
 const now = NOW;

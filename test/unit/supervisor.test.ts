@@ -3,7 +3,7 @@ import { Supervisor, DEFAULT_TIMINGS, type SupervisorDeps, type SupervisorTiming
 import { SeenActivities } from '../../src/connection/seen-activities.js';
 import { Backoff } from '../../src/connection/backoff.js';
 import type { CloseInfo, IncomingActivity, LinkConnection, WebexLink } from '../../src/webex/types.js';
-import { captureLog } from '../support/log-capture.js';
+import { captureLog } from '../kit/log-capture.js';
 
 // Pure state-machine behaviour with a scripted link; the real SDK paths are in test/connection/.
 
