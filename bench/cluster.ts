@@ -20,6 +20,7 @@ import { startSimulator } from '../src/simulator/index.js';
 import { daemonCluster, type DaemonCluster, type Member } from '../test/kit/daemon-cluster.js';
 import { PingTraffic } from '../test/kit/ping-traffic.js';
 import { startPostgres } from '../test/kit/postgres.js';
+import { sleep } from '../test/kit/wait.js';
 
 export interface ClusterBenchOptions {
   durationMs: number;
@@ -78,8 +79,6 @@ export interface ClusterBenchResult {
   cluster: SystemFigures;
   baseline: SystemFigures;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function quantile(xs: number[], q: number): number {
   if (!xs.length) return NaN;

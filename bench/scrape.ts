@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { setPriority } from 'node:os';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import { CLI, ROOT } from '../test/kit/spawn-daemon.js';
+import { sleep } from '../test/kit/wait.js';
 
 export interface ScrapeLoadOptions {
   rounds: number;
@@ -62,7 +63,6 @@ setInterval(() => {
 }, everyMs);
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => quantile(xs, 0.5);
 function quantile(xs: number[], q: number): number {
   if (!xs.length) return NaN;

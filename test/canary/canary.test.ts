@@ -1,7 +1,7 @@
 import t from 'tap';
 import { startHarness, FAST, type Harness } from '../kit/daemon-harness.js';
 import { captureLog } from '../kit/log-capture.js';
-import { cli, eventually, metric, metricBecomes, metricsBase, runtimeDir } from '../kit/observe.js';
+import { cli, metric, metricBecomes, metricsBase, runtimeDir } from '../kit/observe.js';
 import { spawnDaemon } from '../kit/spawn-daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runCanary, type CanaryResult } from '../../src/canary/canary.js';

@@ -15,6 +15,7 @@ import { daemonCluster, type DaemonCluster } from '../kit/daemon-cluster.js';
 import { PingTraffic, type Asked } from '../kit/ping-traffic.js';
 import { startPostgres } from '../kit/postgres.js';
 import { ensureBuilt } from '../kit/spawn-daemon.js';
+import { sleep } from '../kit/wait.js';
 
 ensureBuilt();
 t.setTimeout(480_000);
@@ -24,7 +25,6 @@ t.teardown(() => pgServer.close());
 
 const RATE = 5; // pings per second
 const TAKEOVER_TARGET_MS = 30_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Setup {
   sim: Simulator;

@@ -12,8 +12,7 @@ import { Backoff } from '../../src/connection/backoff.js';
 import { CuttingProxy } from '../kit/cutting-proxy.js';
 import { startHarness } from '../kit/daemon-harness.js';
 import { ALICE } from '../kit/recovery.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../kit/wait.js';
 
 t.test('ten kills 5 s apart: immediate retries, answering in <= 100 ms p50, no escalation', async (t) => {
   const h = await startHarness({ tuning: {} });

@@ -14,6 +14,7 @@ import type net from 'node:net';
 import { proxies } from 'proxy-agent';
 import { createMercuryAgent, createRestAgent, resolveProxySettings } from '../../src/webex/proxy.js';
 import { CuttingProxy } from '../kit/cutting-proxy.js';
+import { sleep } from '../kit/wait.js';
 
 t.test('concurrent first requests through a fresh proxy agent both succeed', async (t) => {
   const server = http.createServer((_req, res) => setTimeout(() => res.end('ok'), 150));
@@ -29,7 +30,7 @@ t.test('concurrent first requests through a fresh proxy agent both succeed', asy
   let loads = 0;
   proxies.http[0] = async () => {
     const ctor = await original();
-    if (loads++ > 0) await new Promise((r) => setTimeout(r, 40));
+    if (loads++ > 0) await sleep(40);
     return ctor;
   };
   t.teardown(() => {
@@ -49,7 +50,7 @@ t.test('concurrent first requests through a fresh proxy agent both succeed', asy
     loads = 0;
     const agent = make(resolveProxySettings({ HTTP_PROXY: proxy.url }))!;
     const first = get(agent, `/first-${make.name}`);
-    await new Promise((r) => setTimeout(r, 1)); // the SDK's calls are a tick or so apart
+    await sleep(1); // the SDK's calls are a tick or so apart
     const second = get(agent, `/second-${make.name}`);
     t.same(await Promise.all([first, second]), ['200', '200'], `${make.name}: both requests answered (no "socket hang up")`);
     t.equal(loads, 1, `${make.name}: one agent selected for the proxy, reused by the second request`);
