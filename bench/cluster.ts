@@ -17,10 +17,10 @@
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startSimulator } from '../src/simulator/index.js';
-import { sleep } from '../src/util/bounded.js';
-import { daemonCluster, type DaemonCluster, type Member } from '../test/support/daemon-cluster.js';
-import { PingTraffic } from '../test/support/ping-traffic.js';
-import { startPostgres } from '../test/support/postgres.js';
+import { daemonCluster, type DaemonCluster, type Member } from '../test/kit/daemon-cluster.js';
+import { PingTraffic } from '../test/kit/ping-traffic.js';
+import { startPostgres } from '../test/kit/postgres.js';
+import { sleep } from '../test/kit/wait.js';
 
 export interface ClusterBenchOptions {
   durationMs: number;
@@ -79,7 +79,6 @@ export interface ClusterBenchResult {
   cluster: SystemFigures;
   baseline: SystemFigures;
 }
-
 
 export function quantile(xs: number[], q: number): number {
   if (!xs.length) return NaN;

@@ -12,7 +12,7 @@
  */
 import { Backoff, DEFAULT_BACKOFF } from './backoff.js';
 import type { DaemonTuning } from '../src/daemon/daemon.js';
-import { OUTAGES, runOutage, type OutageResult } from '../test/support/outages.js';
+import { OUTAGES, runOutage, type OutageResult } from '../test/kit/outages.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {

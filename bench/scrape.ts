@@ -13,8 +13,8 @@ import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { setPriority } from 'node:os';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
-import { sleep } from '../src/util/bounded.js';
-import { CLI, ROOT } from '../test/support/spawn-daemon.js';
+import { CLI, ROOT } from '../test/kit/spawn-daemon.js';
+import { sleep } from '../test/kit/wait.js';
 
 export interface ScrapeLoadOptions {
   rounds: number;

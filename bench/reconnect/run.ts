@@ -5,7 +5,7 @@
  */
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { sleep } from '../../src/util/bounded.js';
-import { PingTraffic } from '../../test/support/ping-traffic.js';
+import { PingTraffic } from '../../test/kit/ping-traffic.js';
 import { BotProcess } from './bot-process.js';
 import type { Options } from './options.js';
 import type { ChildArgs, Strategy } from './protocol.js';

@@ -3,7 +3,7 @@ import type { CardContext, Form, Reply } from '../../src/bot/command.js';
 import { Forms, type FormsDeps, type SubmitRun } from '../../src/bot/forms.js';
 import type { Submission } from '../../src/storage/index.js';
 import type { CardAction } from '../../src/webex/types.js';
-import { captureLog } from '../support/log-capture.js';
+import { captureLog } from '../kit/log-capture.js';
 
 const form: Form = {
   fields: ['what'],

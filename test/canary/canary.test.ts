@@ -1,8 +1,8 @@
 import t from 'tap';
-import { startHarness, FAST, type Harness } from '../support/daemon-harness.js';
-import { captureLog } from '../support/log-capture.js';
-import { cli, eventually, metric, metricBecomes, metricsBase, runtimeDir } from '../support/observe.js';
-import { spawnDaemon } from '../support/spawn-daemon.js';
+import { startHarness, FAST, type Harness } from '../kit/daemon-harness.js';
+import { captureLog } from '../kit/log-capture.js';
+import { cli, metric, metricBecomes, metricsBase, runtimeDir } from '../kit/observe.js';
+import { spawnDaemon } from '../kit/spawn-daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runCanary, type CanaryResult } from '../../src/canary/canary.js';
 import { Hydra } from '../../src/canary/hydra.js';

@@ -5,9 +5,9 @@
  * events): a peer still answers, the canary against the deaf one fails at stage `local` and heals it.
  */
 import t from 'tap';
-import { startHarness } from '../support/daemon-harness.js';
-import { captureLog } from '../support/log-capture.js';
-import { runtimeDir } from '../support/observe.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { captureLog } from '../kit/log-capture.js';
+import { runtimeDir } from '../kit/observe.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { runCanary } from '../../src/canary/canary.js';
 import { Hydra } from '../../src/canary/hydra.js';

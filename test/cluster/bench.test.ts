@@ -7,7 +7,7 @@
 import t from 'tap';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { benchOptions, bucketQuantileMs, claimHistogram, claimOutcomes, DEFAULTS, measureCluster, table, when } from '../../bench/cluster.js';
-import { ensureBuilt } from '../support/spawn-daemon.js';
+import { ensureBuilt } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
 t.setTimeout(240_000);

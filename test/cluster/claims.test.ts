@@ -6,8 +6,8 @@ import { ClaimsTable } from '../../src/cluster/claims.js';
 import { InstancesTable } from '../../src/cluster/instances.js';
 import { CLUSTER_MIGRATIONS } from '../../src/cluster/schema.js';
 import type { IncomingActivity } from '../../src/webex/types.js';
-import { startPostgres } from '../support/postgres.js';
-import { captureLog } from '../support/log-capture.js';
+import { startPostgres } from '../kit/postgres.js';
+import { captureLog } from '../kit/log-capture.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());

@@ -1,9 +1,10 @@
 import t from 'tap';
 import type { StatusDocument } from '../../src/control/status.js';
-import { startPostgres } from '../support/postgres.js';
-import { ALICE } from '../support/recovery.js';
-import { allAnswered, answerCounts, pause, stallingOnA, startCluster } from '../support/cluster.js';
-import { cli, eventually, metric, metricsBase, runtimeDir } from '../support/observe.js';
+import { startPostgres } from '../kit/postgres.js';
+import { ALICE } from '../kit/recovery.js';
+import { allAnswered, answerCounts, stallingOnA, startCluster } from '../kit/cluster.js';
+import { cli, metric, metricsBase, runtimeDir } from '../kit/observe.js';
+import { eventually, sleep } from '../kit/wait.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());
@@ -19,8 +20,8 @@ t.test('three instances started at once on an empty database: one schema, every 
   t.teardown(() => c.stop());
   const logs = () => [...c.members.values()].flatMap((h) => h.logs);
   const migrated = () => logs().filter((l) => l.event === 'database.migrated').flatMap((l) => l.steps as string[]);
-  await eventually('the schema', async () => migrated().length >= 2);
-  await pause(500); // a second one would show by now
+  await eventually('the schema', async () => migrated().length >= 2, 15_000);
+  await sleep(500); // a second one would show by now
   const applied = migrated();
   t.same(applied.sort(), ['claims-1', 'claims-2'], 'each schema step applied by exactly one instance');
   t.same(logs().filter((l) => l.event === 'database.migrate_failed').map((l) => l.err), [], 'no instance failed to migrate');
@@ -31,7 +32,7 @@ t.test('three instances started at once on an empty database: one schema, every 
   const ids: string[] = [];
   for (let i = 0; i < 30; i += 1) {
     ids.push(c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' }).id);
-    await pause(20);
+    await sleep(20);
   }
   await allAnswered(c.sim, ids);
   t.same(answerCounts(c.sim, ids), { 1: 30 }, 'all 30 answered, each exactly once');
@@ -51,7 +52,7 @@ t.test('three instances started at once on an empty database: one schema, every 
     const run = await cli(['status', '--json'], { TOODLES_RUNTIME_DIR: dirs.b });
     const d = JSON.parse(run.stdout) as StatusDocument;
     return d.cluster?.peers.length === 2 && d;
-  });
+  }, 15_000);
   t.equal(doc.cluster?.instance, 'b');
   t.equal(doc.cluster?.preferredInstance, 'a');
   t.same(doc.cluster?.peers, ['a', 'c']);
@@ -81,7 +82,7 @@ t.test('three instances started at once on an empty database: one schema, every 
   const before = a.logs.length;
   await c.member('c').stop();
   const stoppedAt = Date.now();
-  await eventually('a sees c gone', async () => a.logs.slice(before).some((l) => l.event === 'cluster.peers' && JSON.stringify(l.peers) === '["b"]'));
+  await eventually('a sees c gone', async () => a.logs.slice(before).some((l) => l.event === 'cluster.peers' && JSON.stringify(l.peers) === '["b"]'), 15_000);
   t.ok(Date.now() - stoppedAt < 3_000, 'a clean stop leaves the peers at once, not after the 3 s window');
 });
 
@@ -96,7 +97,7 @@ t.test('an instance that answered and died before its handler finished is not an
   await a.stop(); // dies with its handler unfinished, after the reply went out
   const b = await c.add('b');
   await b.waitForLog('daemon.ready', () => true, 30_000);
-  await pause(5_000); // two leases of this test: a sweeper would have taken it by now
+  await sleep(5_000); // two leases of this test: a sweeper would have taken it by now
   t.equal(c.sim.repliesTo(asked.id).length, 1, 'answered once');
   t.notOk(b.logs.some((l) => l.event === 'claim.taken_over'), 'nothing taken over');
   const rows = await c.sql<{ owner: string; done: boolean; takeovers: number }>('SELECT owner, done_at IS NOT NULL AS done, takeovers FROM claims WHERE activity_id = $1', [asked.id]);
@@ -126,7 +127,7 @@ t.test('an instance that claimed and died before answering is answered for by an
   const taken = b.logs.find((l) => l.event === 'claim.taken_over' && l.id === asked.id);
   t.match(taken?.previousOwner, /^a\//, 'taken over from a');
   release(); // a's abandoned handler wakes up: its link is gone, and its claim is not its own any more
-  await pause(1_000);
+  await sleep(1_000);
   t.equal(c.sim.repliesTo(asked.id).length, 1, 'answered once');
   const rows = await c.sql<{ owner: string; done: boolean; takeovers: number }>('SELECT owner, done_at IS NOT NULL AS done, takeovers FROM claims WHERE activity_id = $1', [asked.id]);
   t.match(rows, [{ owner: /^b\//, done: true, takeovers: 1 }]);

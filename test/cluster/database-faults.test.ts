@@ -1,10 +1,10 @@
 import t from 'tap';
-import { startPostgres } from '../support/postgres.js';
-import { ALICE } from '../support/recovery.js';
-import { allAnswered, answerCounts, pause, stallingOnA, startCluster, type TestCluster } from '../support/cluster.js';
-import { eventually } from '../support/observe.js';
-import { startRelay } from '../support/tcp-relay.js';
-import type { LogLine } from '../support/daemon-harness.js';
+import { startPostgres } from '../kit/postgres.js';
+import { ALICE } from '../kit/recovery.js';
+import { allAnswered, answerCounts, stallingOnA, startCluster, type TestCluster } from '../kit/cluster.js';
+import { startRelay } from '../kit/tcp-relay.js';
+import type { LogLine } from '../kit/daemon-harness.js';
+import { eventually, sleep } from '../kit/wait.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());
@@ -32,7 +32,7 @@ async function pings(c: TestCluster, n: number, gapMs = 100): Promise<string[]> 
   const ids: string[] = [];
   for (let i = 0; i < n; i += 1) {
     ids.push(c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' }).id);
-    await pause(gapMs);
+    await sleep(gapMs);
   }
   return ids;
 }
@@ -41,7 +41,7 @@ async function pings(c: TestCluster, n: number, gapMs = 100): Promise<string[]> 
 async function bothBack(c: TestCluster, from: Record<string, number>): Promise<void> {
   await eventually('database up again on both', async () =>
     ['a', 'b'].every((n) => c.member(n).logs.slice(from[n]).some((l) => l.event === 'database.up')), 20_000);
-  await pause(800); // the grace (one probe interval: 400 ms here)
+  await sleep(800); // the grace (one probe interval: 400 ms here)
 }
 
 t.test('database stopped: the preferred instance answers alone, the other stays silent; claims resume after the restart', async (t) => {
@@ -63,7 +63,7 @@ t.test('database stopped: the preferred instance answers alone, the other stays 
   const settled = await eventually('alone answers recorded', async () => {
     const rows = await c.sql<{ n: number }>(`SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NOT NULL AND owner LIKE 'a/%'`, [away]);
     return rows[0]?.n === 10 && rows[0].n;
-  });
+  }, 15_000);
   t.equal(settled, 10, 'what a answered alone is in the claims table as done');
   const wonBefore = count(a.logs, 'claim.won') + count(b.logs, 'claim.won');
   const after = await pings(c, 10, 50);
@@ -88,7 +88,7 @@ t.test('started while the database is down: no crash, the preferred instance ans
   started = true;
   await eventually('schema in place', async () => [a, b].some((h) => h.logs.some((l) => l.event === 'database.migrated')), 20_000);
   await bothBack(c, { a: 0, b: 0 });
-  await pause(500);
+  await sleep(500);
   const after = await pings(c, 6, 50);
   await allAnswered(c.sim, after);
   t.same(answerCounts(c.sim, after), { 1: 6 }, 'then through claims, once each');
@@ -158,7 +158,7 @@ t.test('fencing: a claim taken over while its owner was stalled is not answered 
   t.match(fenced.reason, /taken over|cannot confirm/);
   const [row] = await c.sql<{ owner: string; done: boolean }>('SELECT owner, done_at IS NOT NULL AS done FROM claims WHERE activity_id = $1', [asked.id]);
   t.match(row, { owner: /^b\//, done: true }, 'the claim is b\'s, done');
-  await pause(1_000);
+  await sleep(1_000);
   t.equal(c.sim.repliesTo(asked.id).length, 1, 'only b answered');
   t.equal(a.daemon.status().state, 'online', 'a is fine otherwise');
   t.notOk(a.logs.slice(stalledAt).some((l) => l.event === 'activity.failed'), 'a withheld reply is not an activity failure');

@@ -8,8 +8,8 @@ import { fencedApi, underClaim } from '../../src/cluster/fence.js';
 import { staggerMs } from '../../src/cluster/stagger.js';
 import { Throttled } from '../../src/cluster/throttle.js';
 import type { WebexApi } from '../../src/webex/types.js';
-import { startPostgres } from '../support/postgres.js';
-import { captureLog } from '../support/log-capture.js';
+import { startPostgres } from '../kit/postgres.js';
+import { captureLog } from '../kit/log-capture.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());

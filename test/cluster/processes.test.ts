@@ -11,10 +11,11 @@
 import t, { type Test } from 'tap';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { daemonCluster, type DaemonCluster } from '../support/daemon-cluster.js';
-import { PingTraffic, type Asked } from '../support/ping-traffic.js';
-import { startPostgres } from '../support/postgres.js';
-import { ensureBuilt } from '../support/spawn-daemon.js';
+import { daemonCluster, type DaemonCluster } from '../kit/daemon-cluster.js';
+import { PingTraffic, type Asked } from '../kit/ping-traffic.js';
+import { startPostgres } from '../kit/postgres.js';
+import { ensureBuilt } from '../kit/spawn-daemon.js';
+import { sleep } from '../kit/wait.js';
 
 ensureBuilt();
 t.setTimeout(480_000);
@@ -24,7 +25,6 @@ t.teardown(() => pgServer.close());
 
 const RATE = 5; // pings per second
 const TAKEOVER_TARGET_MS = 30_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Setup {
   sim: Simulator;

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeviceStore } from '../../src/webex/device-record.js';
-import { startHarness } from '../support/daemon-harness.js';
-import { answered } from '../support/recovery.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { answered } from '../kit/recovery.js';
 
 t.test('saved, loaded, cleared; a damaged file reads as no record', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toodles-device-'));

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { FAST, startHarness } from '../support/daemon-harness.js';
+import { FAST, startHarness } from '../kit/daemon-harness.js';
+import { sleep } from '../kit/wait.js';
 
 t.test('50 graceful reconnects under a steady message load: every message answered exactly once, one device', async (t) => {
   const h = await startHarness({ env: { TOODLES_RECONNECT_INTERVAL_S: '0.25', TOODLES_DRAIN_TIMEOUT_S: '0.1' }, tuning: FAST });
@@ -10,11 +11,11 @@ t.test('50 graceful reconnects under a steady message load: every message answer
   const rotations = () => h.logs.filter((l) => l.event === 'reconnect.done').length;
   while (rotations() < 50) {
     asked.push(sim.postMessage({ from: 'carol@example.com', roomId: room.id, text: 'ping' }).id);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   // Let the last replies land.
   await Promise.all(asked.map((id) => sim.waitForBotMessage((m) => m.parentId === id, 10_000)));
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
 
   const answers = asked.map((id) => sim.repliesTo(id).length);
   t.equal(answers.filter((n) => n === 0).length, 0, `none of ${asked.length} messages lost`);

@@ -9,11 +9,10 @@
  */
 import t from 'tap';
 import { Backoff } from '../../bench/backoff.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
-import { startHarness } from '../support/daemon-harness.js';
-import { ALICE } from '../support/recovery.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { CuttingProxy } from '../kit/cutting-proxy.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { ALICE } from '../kit/recovery.js';
+import { sleep } from '../kit/wait.js';
 
 t.test('ten kills 5 s apart: immediate retries, answering in <= 100 ms p50, no escalation', async (t) => {
   const h = await startHarness({ tuning: {} });

@@ -1,5 +1,5 @@
-// Every outage kind at the default settings, for 12 s: see test/support/outage-tests.ts.
+// Every outage kind at the default settings, for 12 s: see test/kit/outage-tests.ts.
 import t from 'tap';
-import { outageTests } from '../support/outage-tests.js';
+import { outageTests } from '../kit/outage-tests.js';
 
 outageTests(t, false);

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startHarness } from '../support/daemon-harness.js';
-import { ALICE, answered } from '../support/recovery.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { ALICE, answered } from '../kit/recovery.js';
 
 t.test('REST faults: retried with etiquette, never blocking other messages', async (t) => {
   const h = await startHarness();

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startHarness } from '../support/daemon-harness.js';
-import { ALICE, answered, recovers } from '../support/recovery.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { ALICE, answered, recovers } from '../kit/recovery.js';
 
 t.test('socket faults: the supervisor reconnects on its own terms', async (t) => {
   const h = await startHarness();

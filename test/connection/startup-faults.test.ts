@@ -1,6 +1,6 @@
 import t from 'tap';
-import { FAST, startHarness } from '../support/daemon-harness.js';
-import { answered } from '../support/recovery.js';
+import { FAST, startHarness } from '../kit/daemon-harness.js';
+import { answered } from '../kit/recovery.js';
 import { startSimulator } from '../../src/simulator/index.js';
 
 t.test('start-up survives Webex trouble: people/me failing, registrations refused', async (t) => {

@@ -1,10 +1,11 @@
 import t from 'tap';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { startHarness } from '../support/daemon-harness.js';
-import { answered } from '../support/recovery.js';
-import { cli, eventually, runtimeDir } from '../support/observe.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { answered } from '../kit/recovery.js';
+import { cli, runtimeDir } from '../kit/observe.js';
 import type { StatusDocument } from '../../src/control/status.js';
+import { eventually } from '../kit/wait.js';
 
 t.test('toodles status reads the running daemon over its control socket', async (t) => {
   const dir = runtimeDir(t);
@@ -52,13 +53,13 @@ t.test('toodles status reads the running daemon over its control socket', async 
       const run = await cli(['status', '--json'], env);
       const d = JSON.parse(run.stdout) as StatusDocument;
       return d.connection.state === 'backing_off' && d;
-    });
+    }, 15_000);
     t.equal(doc.connection.state, 'backing_off');
     // Backoff and connect attempts alternate while upgrades are refused: wait for the screen to catch one.
     const screen = await eventually('backing_off on the screen', async () => {
       const run = await cli(['status'], env);
       return /^connection +backing_off for /m.test(run.stdout) && run;
-    });
+    }, 15_000);
     t.match(screen.stdout, /^last reconnect +none yet$/m, 'the reconnect is not done yet');
     h.sim.faults.clear();
     await h.waitForLog('reconnect.done', (l) => /1006/.test(String(l.reason)), 20_000);

@@ -2,8 +2,8 @@
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { ask, click, tempStateDir, text } from '../support/commands.js';
-import { CLI, daemonEnv, ensureBuilt, spawnDaemon } from '../support/spawn-daemon.js';
+import { ask, click, tempStateDir, text } from '../kit/commands.js';
+import { CLI, daemonEnv, ensureBuilt, spawnDaemon } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
 t.setTimeout(120_000);

@@ -4,8 +4,8 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { submitData, type Command } from '../../src/bot/command.js';
 import { WEBEX_MAX_CHARS } from '../../src/bot/split-reply.js';
-import { FAST, startHarness } from '../support/daemon-harness.js';
-import { ask, audit, auditWhen, click, tempStateDir, text } from '../support/commands.js';
+import { FAST, startHarness } from '../kit/daemon-harness.js';
+import { ask, audit, auditWhen, click, tempStateDir, text } from '../kit/commands.js';
 
 const ALICE = 'alice@example.com';
 const lines = (n: number) => Array.from({ length: n }, (_v, i) => `line ${i} `.padEnd(60, '.'));

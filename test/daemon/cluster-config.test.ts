@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, EXIT_CONFIG, loadConfig } from '../../src/config.js';
-import { ensureBuilt, runToExit } from '../support/spawn-daemon.js';
+import { ensureBuilt, runToExit } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
 

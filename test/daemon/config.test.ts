@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkDirectories, ConfigError, EXIT_CONFIG, loadConfig, MAX_SETTING_LENGTH, shown } from '../../src/config.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { startNotifyListener } from '../support/notify-listener.js';
-import { ensureBuilt, runToExit, spawnDaemon } from '../support/spawn-daemon.js';
+import { startNotifyListener } from '../kit/notify-listener.js';
+import { ensureBuilt, runToExit, spawnDaemon } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
 t.setTimeout(120_000);
@@ -279,6 +279,52 @@ t.test('loadConfig, unit by unit', async (t) => {
     t.equal(shown('HTTPS://user:pa@ss@host'), '"HTTPS://[redacted]@host"', 'up to the last @ of the authority');
     t.equal(shown('soon'), '"soon"');
     t.equal(shown('y'.repeat(200)), JSON.stringify(`${'y'.repeat(80)}...`), 'long values are cut');
+  });
+
+  t.test('access and command settings: lists, case, defaults', async (t) => {
+    const none = loadConfig({ WEBEX_BOT_TOKEN: TOKEN });
+    t.same(none.access, { emails: [], domains: [], rooms: [] });
+    t.same(none.commands, { adminEmails: [] });
+    t.equal(none.activityDays, 365);
+    const c = loadConfig({
+      WEBEX_BOT_TOKEN: TOKEN,
+      TOODLES_ALLOWED_EMAILS: ' Boss@Partner.org , pinger@webex.bot,',
+      TOODLES_ALLOWED_DOMAINS: 'Example.com,@corp.example',
+      TOODLES_ALLOWED_ROOMS: 'Y2lzY29zcGFyazovL3VzL1JPT00vYWJj,Y2lzY29zcGFyazovL3VzL1JPT00vZGVm',
+      TOODLES_ADMIN_EMAILS: 'Admin@Example.com',
+      TOODLES_TESTING_ROOM: 'Y2lzY29zcGFyazovL3VzL1JPT00vYWJj',
+      TOODLES_TESTING_ROOMS: 'Y2lzY29zcGFyazovL3VzL1JPT00vZGVm',
+      TOODLES_ACTIVITY_DAYS: '90',
+    });
+    t.same(c.access, {
+      emails: ['boss@partner.org', 'pinger@webex.bot'],
+      domains: ['example.com', 'corp.example'],
+      rooms: ['Y2lzY29zcGFyazovL3VzL1JPT00vYWJj', 'Y2lzY29zcGFyazovL3VzL1JPT00vZGVm'],
+    });
+    t.same(c.commands, { adminEmails: ['admin@example.com'], testingRoom: 'Y2lzY29zcGFyazovL3VzL1JPT00vYWJj', testingRooms: ['Y2lzY29zcGFyazovL3VzL1JPT00vZGVm'] });
+    t.equal(c.activityDays, 90);
+  });
+
+  t.test('access and command settings: a bad value names its setting', async (t) => {
+    const bad: Array<[string, string]> = [
+      ['TOODLES_ALLOWED_EMAILS', 'alice'],
+      ['TOODLES_ALLOWED_DOMAINS', 'not a domain'],
+      ['TOODLES_ALLOWED_ROOMS', 'room with spaces'],
+      ['TOODLES_ADMIN_EMAILS', 'admin@'],
+      ['TOODLES_TESTING_ROOM', 'a,b'],
+      ['TOODLES_TESTING_ROOMS', 'x y'],
+      ['TOODLES_ACTIVITY_DAYS', '0'],
+      ['TOODLES_ACTIVITY_DAYS', '7d'],
+    ];
+    for (const [setting, value] of bad) {
+      let caught: unknown;
+      try {
+        loadConfig({ WEBEX_BOT_TOKEN: TOKEN, [setting]: value });
+      } catch (err) {
+        caught = err;
+      }
+      t.ok(caught instanceof ConfigError && caught.setting === setting && !caught.message.includes('\n'), `${setting}=${value}`);
+    }
   });
 
   t.test('checkDirectories: missing directories are created; unusable ones name their setting', async (t) => {

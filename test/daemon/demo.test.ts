@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { CLI, ROOT, daemonEnv, ensureBuilt } from '../support/spawn-daemon.js';
+import { CLI, ROOT, daemonEnv, ensureBuilt } from '../kit/spawn-daemon.js';
 
 // `npm start` without a token: the demo chat, driven the way a person types into it.
 t.test('the demo: chat with the bot, break its socket, watch it recover, quit cleanly', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { FAST, startHarness } from '../support/daemon-harness.js';
-import { ALICE, answered } from '../support/recovery.js';
+import { FAST, startHarness } from '../kit/daemon-harness.js';
+import { ALICE, answered } from '../kit/recovery.js';
 import type { Command } from '../../src/bot/command.js';
 import { startSimulator } from '../../src/simulator/index.js';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { ensureBuilt, spawnDaemon, type SpawnedDaemon } from '../support/spawn-daemon.js';
+import { ensureBuilt, spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
 t.setTimeout(240_000);

@@ -9,14 +9,14 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { startNotifyListener, type NotifyListener } from '../support/notify-listener.js';
-import { ensureBuilt, runToExit, spawnDaemon, type SpawnedDaemon } from '../support/spawn-daemon.js';
+import { startNotifyListener, type NotifyListener } from '../kit/notify-listener.js';
+import { ensureBuilt, runToExit, spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
+import { sleep } from '../kit/wait.js';
 
 ensureBuilt();
 t.setTimeout(180_000);
 
 const WATCHDOG_USEC = 2_000_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 interface Run {

@@ -6,8 +6,8 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHarness } from '../support/daemon-harness.js';
-import { answered } from '../support/recovery.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { answered } from '../kit/recovery.js';
 
 t.test('a record that cannot be written: answers go on, one warning, STATUS= says so until it is writable again', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'toodles-state-'));

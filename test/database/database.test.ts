@@ -2,8 +2,9 @@ import t from 'tap';
 import pino from 'pino';
 import { Database, DatabaseUnavailableError } from '../../src/database/database.js';
 import { migrate } from '../../src/database/migrate.js';
-import { PG_PASSWORD, startPostgres } from '../support/postgres.js';
-import { captureLog } from '../support/log-capture.js';
+import { PG_PASSWORD, startPostgres } from '../kit/postgres.js';
+import { captureLog } from '../kit/log-capture.js';
+import { sleep } from '../kit/wait.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());
@@ -54,7 +55,7 @@ t.test('down while the server is stopped, up again by itself after it starts', a
   t.ok(Date.now() - started < 50, 'while down a query fails at once');
   await pgServer.start();
   const deadline = Date.now() + 10_000;
-  while (!db.isUp && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!db.isUp && Date.now() < deadline) await sleep(20);
   t.ok(db.isUp, 'the probe brought it back');
   t.same(await db.query('after', 'SELECT 2 AS n'), [{ n: 2 }]);
   t.same(seen, ['down', 'up']);
@@ -74,7 +75,7 @@ t.test('a frozen server: the query is abandoned in time and the state goes down'
   pgServer.thaw();
   t.ok(took < 1_000, `gave up after ${took} ms`);
   const deadline = Date.now() + 10_000;
-  while (!db.isUp && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!db.isUp && Date.now() < deadline) await sleep(20);
   t.ok(db.isUp, 'back once the server answers');
 });
 

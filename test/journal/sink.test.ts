@@ -3,12 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, mkdtempSync, fstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, ROOT } from '../support/spawn-daemon.js';
+import { ensureBuilt, ROOT } from '../kit/spawn-daemon.js';
 import { JournalSink, journalFields, journalSocket, priorityOf, stdoutIsJournal } from '../../src/journal/sink.js';
 import { describedEvents, sentence } from '../../src/journal/messages.js';
 import { encodeEntry, MAX_DATAGRAM_BYTES } from '../../src/journal/protocol.js';
 import { createLog } from '../../src/log.js';
-import { fakeJournal, fakeJournalPath } from '../support/fake-journal.js';
+import { fakeJournal, fakeJournalPath } from '../kit/fake-journal.js';
 
 t.test('each log event becomes one native entry: sentence, priority, identifier, every field', async (t) => {
   const journal = fakeJournal();

@@ -1,9 +1,10 @@
 import t from 'tap';
-import { startHarness, FAST } from '../support/daemon-harness.js';
-import { ALICE, answered } from '../support/recovery.js';
-import { eventually, healthz, metric, metricBecomes, metricsBase, metricsSettle } from '../support/observe.js';
-import { runToExit } from '../support/spawn-daemon.js';
+import { startHarness, FAST } from '../kit/daemon-harness.js';
+import { ALICE, answered } from '../kit/recovery.js';
+import { healthz, metric, metricBecomes, metricsBase, metricsSettle } from '../kit/observe.js';
+import { runToExit } from '../kit/spawn-daemon.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { eventually } from '../kit/wait.js';
 
 t.test('/healthz and /metrics through the real SDK and the simulator', async (t) => {
   const h = await startHarness({
@@ -40,7 +41,7 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
     const down = await eventually('503', async () => {
       const r = await healthz(base);
       return r.status === 503 && r;
-    });
+    }, 15_000);
     t.comment(`503 after ${Date.now() - started} ms: ${JSON.stringify(down.body)}`);
     t.match(down.body, { ok: false, reason: /nothing heard|backing off|connecting/ });
     h.sim.faults.clear();
@@ -68,7 +69,7 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
     await h.waitForLog('reconnect.done', (l) => h.logs.filter((x) => x.event === 'reconnect.done').indexOf(l) >= before2, 20_000);
     t.equal(await metricBecomes(base, 'toodles_reconnects_total{kind="graceful"}', graceful0 + 1), graceful0 + 1, 'a Webex drain: one more graceful reconnect');
     t.equal(await metricBecomes(base, 'toodles_reconnect_duration_seconds_count', durations0 + 2), durations0 + 2, 'both durations observed');
-    t.ok(await eventually('deaf time', async () => ((await metric(base, 'toodles_deaf_seconds_total')) ?? 0) > 0), 'deaf time from the faults counted');
+    t.ok(await eventually('deaf time', async () => ((await metric(base, 'toodles_deaf_seconds_total')) ?? 0) > 0, 15_000), 'deaf time from the faults counted');
 
     await metricsSettle();
     const messages0 = (await metric(base, 'toodles_messages_total')) ?? -1;
@@ -82,7 +83,7 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
 
     const card = await ask('status');
     h.sim.submitCard({ from: ALICE, cardMessageId: card.id, inputs: { command: 'status' } });
-    await eventually('card submit counted', async () => (await metric(base, 'toodles_card_submits_total')) === 1);
+    await eventually('card submit counted', async () => (await metric(base, 'toodles_card_submits_total')) === 1, 15_000);
     t.pass('card submit counted');
   });
 

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { measureScrapeLoad } from '../../bench/scrape.js';
-import { ensureBuilt } from '../support/spawn-daemon.js';
+import { ensureBuilt } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
 

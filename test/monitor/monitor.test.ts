@@ -3,13 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ensureBuilt } from '../support/spawn-daemon.js';
+import { CLI, ensureBuilt } from '../kit/spawn-daemon.js';
 import { Analyzer, DEFAULT_THRESHOLDS } from '../../src/monitor/analyze.js';
 import { fromJournalLine, fromJsonLine } from '../../src/monitor/records.js';
 import { parseArgs, parseSince, progressReporter } from '../../src/monitor/cli.js';
 import { renderText } from '../../src/monitor/render.js';
 import { duration } from '../../src/util/duration.js';
 import { pruneRolledFiles } from '../../src/log/retention.js';
+import { sleep } from '../kit/wait.js';
 
 /** Recorded rolling-log lines (a real daemon against the simulator), moved in time so the last is `lagMs` ago. */
 function recorded(name: string, lagMs = 1_000): string[] {
@@ -267,7 +268,7 @@ t.test('progress on a terminal only, cleared at the end', async (t) => {
   const progress = { lines: 123_456, skipped: 0 };
   progressReporter(progress, { isTTY: false, write: (s: string) => written.push(s) })();
   const done = progressReporter(progress, { isTTY: true, write: (s: string) => written.push(s) });
-  await new Promise((r) => setTimeout(r, 1_300));
+  await sleep(1_300);
   done();
   t.match(written[0], /^\rreading: 123,456 lines, 1 s$/);
   t.equal(written.at(-1), '\r\x1b[K');

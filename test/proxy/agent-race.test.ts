@@ -14,7 +14,8 @@ import type net from 'node:net';
 import { proxies } from 'proxy-agent';
 import { createProxyAgent } from '../../src/webex/proxy/agent.js';
 import { resolveProxySettings } from '../../src/webex/proxy/settings.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { CuttingProxy } from '../kit/cutting-proxy.js';
+import { sleep } from '../kit/wait.js';
 
 t.test('concurrent first requests through a fresh proxy agent both succeed', async (t) => {
   const server = http.createServer((_req, res) => setTimeout(() => res.end('ok'), 150));
@@ -30,7 +31,7 @@ t.test('concurrent first requests through a fresh proxy agent both succeed', asy
   let loads = 0;
   proxies.http[0] = async () => {
     const ctor = await original();
-    if (loads++ > 0) await new Promise((r) => setTimeout(r, 40));
+    if (loads++ > 0) await sleep(40);
     return ctor;
   };
   t.teardown(() => {
@@ -48,7 +49,7 @@ t.test('concurrent first requests through a fresh proxy agent both succeed', asy
 
   const agent = createProxyAgent(resolveProxySettings({ HTTP_PROXY: proxy.url }))!;
   const first = get(agent, '/first');
-  await new Promise((r) => setTimeout(r, 1)); // the SDK's calls are a tick or so apart
+  await sleep(1); // the SDK's calls are a tick or so apart
   const second = get(agent, '/second');
   t.same(await Promise.all([first, second]), ['200', '200'], 'both requests answered (no "socket hang up")');
   t.equal(loads, 1, 'one agent selected for the proxy, reused by the second request');

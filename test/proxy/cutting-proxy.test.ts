@@ -9,7 +9,7 @@ import net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createProxyAgent } from '../../src/webex/proxy/agent.js';
 import { resolveProxySettings } from '../../src/webex/proxy/settings.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { CuttingProxy } from '../kit/cutting-proxy.js';
 
 /** A loopback HTTP + websocket echo target. */
 async function startTarget(): Promise<{ port: number; close: () => Promise<void> }> {

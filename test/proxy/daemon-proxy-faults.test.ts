@@ -1,13 +1,14 @@
 /**
- * The whole daemon through a proxy that misbehaves (test/support/cutting-proxy.ts), while the bot is
+ * The whole daemon through a proxy that misbehaves (test/kit/cutting-proxy.ts), while the bot is
  * running: CONNECT refused (407, 502, 503), the proxy down, a tunnel silently cut, and a proxy with a
  * maximum tunnel lifetime longer than the graceful reconnect interval. Detection and recovery times
  * are printed.
  */
 import t, { type Test } from 'tap';
-import { startHarness, type Harness, type LogLine } from '../support/daemon-harness.js';
-import { ALICE, answered } from '../support/recovery.js';
-import { CuttingProxy } from '../support/cutting-proxy.js';
+import { startHarness, type Harness, type LogLine } from '../kit/daemon-harness.js';
+import { ALICE, answered } from '../kit/recovery.js';
+import { CuttingProxy } from '../kit/cutting-proxy.js';
+import { sleep } from '../kit/wait.js';
 
 const OUTAGE_MS = 4_000;
 
@@ -54,7 +55,7 @@ async function outage(
   const connectsFrom = proxy.find({ method: 'CONNECT' }).length;
   await breakIt();
   h.sim.faults.killSockets();
-  await new Promise((r) => setTimeout(r, OUTAGE_MS));
+  await sleep(OUTAGE_MS);
 
   const lines = h.logs.slice(logFrom);
   const failures = lines.filter((l) => l.event === 'connection.state' && l.to === 'backing_off');
@@ -141,10 +142,10 @@ t.test('graceful reconnect interval (1 s) below the proxy tunnel lifetime (2.5 s
   const started = Date.now();
   while (Date.now() - started < 10_000) {
     asked.push(sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' }).id);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   await Promise.all(asked.map((id) => sim.waitForBotMessage((m) => m.parentId === id, 10_000).catch(() => undefined)));
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
 
   const answers = asked.map((id) => sim.repliesTo(id).length);
   t.equal(answers.filter((n) => n === 0).length, 0, `none of ${asked.length} messages lost`);

@@ -7,9 +7,10 @@
  * NO_PROXY of the test process cannot leak in; TOODLES_PROXY_URL below is the only proxy setting.
  */
 import t from 'tap';
-import { startHarness } from '../support/daemon-harness.js';
-import { answered } from '../support/recovery.js';
-import { findTinyproxy, startTinyproxy, type Tinyproxy } from '../support/tinyproxy.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { answered } from '../kit/recovery.js';
+import { findTinyproxy, startTinyproxy, type Tinyproxy } from '../kit/tinyproxy.js';
+import { sleep } from '../kit/wait.js';
 
 const USER = 'proxyuser';
 const PASSWORD = 'Pr0xy-pa55word';
@@ -17,7 +18,7 @@ const PASSWORD = 'Pr0xy-pa55word';
 /** tinyproxy logs a request when it arrives, the simulator when its answer is done: let them agree. */
 async function settle(tp: Tinyproxy, expected: () => number): Promise<void> {
   for (let i = 0; i < 40 && (await tp.requests()).filter((r) => r.method !== 'CONNECT').length < expected(); i++) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -5,8 +5,9 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
 import { describeProxy, resolveProxySettings } from '../../src/webex/proxy/settings.js';
-import { connectSdk, lifo, servedPeopleMe } from '../support/proxied-sdk.js';
-import { findTinyproxy, startTinyproxy } from '../support/tinyproxy.js';
+import { connectSdk, lifo, servedPeopleMe } from '../kit/proxied-sdk.js';
+import { findTinyproxy, startTinyproxy } from '../kit/tinyproxy.js';
+import { sleep } from '../kit/wait.js';
 
 if (!findTinyproxy()) {
   t.plan(0, 'tinyproxy is not installed (apt-get install -y tinyproxy)');
@@ -60,7 +61,7 @@ if (!findTinyproxy()) {
     let proxied = await tp.requests();
     let proxiedHttp = proxied.filter((r) => r.method !== 'CONNECT').map((r) => `${r.method} ${r.target}`);
     for (let i = 0; i < 40 && proxiedHttp.length !== restLines().length; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       proxied = await tp.requests();
       proxiedHttp = proxied.filter((r) => r.method !== 'CONNECT').map((r) => `${r.method} ${r.target}`);
     }
@@ -106,7 +107,7 @@ if (!findTinyproxy()) {
     };
     let [requested, established] = await counts();
     for (let i = 0; i < 40 && established !== requested; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       [requested, established] = await counts();
     }
     t.equal(established, requested, 'tinyproxy forwarded every request it got: none refused');

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { startBot, waitUntil } from '../support/sim-bot.js';
+import { startBot } from '../kit/sim-bot.js';
+import { eventually } from '../kit/wait.js';
 
 const CARD = {
   contentType: 'application/vnd.microsoft.card.adaptive',
@@ -32,7 +33,7 @@ t.test('the real SDK connects, receives, fetches and replies', async (t) => {
   t.test('direct message: event, fetch by id, threaded reply', async (t) => {
     const room = sim.directRoom('alice@example.com');
     const sent = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'status?' });
-    const ev = await waitUntil(() => bot.created.find((e) => e.data.id === sent.id), 'created event');
+    const ev = await eventually('created event', () => bot.created.find((e) => e.data.id === sent.id));
     t.equal(ev.data.text, 'status?');
     t.equal(ev.data.roomType, 'direct');
     t.equal(ev.data.personEmail, 'alice@example.com');
@@ -44,13 +45,13 @@ t.test('the real SDK connects, receives, fetches and replies', async (t) => {
     t.equal(got.markdown, 'all **good**');
     t.same(sim.repliesTo(sent.id).map((m) => m.id), [reply.id]);
     // The cloud echoes the bot's own message back over Mercury, as Webex does.
-    await waitUntil(() => bot.created.find((e) => e.data.id === reply.id), 'echo of own message');
+    await eventually('echo of own message', () => bot.created.find((e) => e.data.id === reply.id));
   });
 
   t.test('group room: text begins with the bot display name', async (t) => {
     const room = sim.groupRoom('incidents', ['bob@example.com', 'carol@example.com']);
     const sent = sim.postMessage({ from: 'bob@example.com', roomId: room.id, text: 'page oncall', mentionBot: true });
-    const ev = await waitUntil(() => bot.created.find((e) => e.data.id === sent.id), 'group created');
+    const ev = await eventually('group created', () => bot.created.find((e) => e.data.id === sent.id));
     t.equal(ev.data.text, `${sim.bot.displayName} page oncall`);
     t.equal(ev.data.roomType, 'group');
     t.same(ev.data.mentionedPeople, [sim.bot.id]);
@@ -66,7 +67,7 @@ t.test('the real SDK connects, receives, fetches and replies', async (t) => {
     t.equal(card.roomId, room.id, 'toPersonEmail lands in the direct room');
     t.same(sim.botMessages().find((m) => m.id === card.id)?.attachments, [CARD]);
     const { actionId } = sim.submitCard({ from: 'dave@example.com', cardMessageId: card.id, inputs: { note: 'on it' } });
-    const ev = await waitUntil(() => bot.actions.find((a) => a.data.id === actionId), 'attachmentAction created');
+    const ev = await eventually('attachmentAction created', () => bot.actions.find((a) => a.data.id === actionId));
     t.equal(ev.data.messageId, card.id);
     const action = await bot.webex.attachmentActions.get(actionId);
     t.same(action.inputs, { note: 'on it' });
@@ -80,7 +81,7 @@ t.test('the real SDK connects, receives, fetches and replies', async (t) => {
   });
 
   t.test('acks clear the pending queue', async (t) => {
-    await waitUntil(() => sim.devices()[0]?.pending === 0, 'all events acked');
+    await eventually('all events acked', () => sim.devices()[0]?.pending === 0);
     t.pass('no event left un-acked');
   });
 });
@@ -99,7 +100,7 @@ t.test('control API drives the simulator over HTTP', async (t) => {
   };
   const room = (await call('POST', '/rooms/direct', { personEmail: 'erin@example.com' })).body;
   const msg = (await call('POST', '/messages', { from: 'erin@example.com', roomId: room.id, text: 'via http' })).body;
-  await waitUntil(() => bot.created.find((e) => e.data.id === msg.id), 'created via control API');
+  await eventually('created via control API', () => bot.created.find((e) => e.data.id === msg.id));
   const waiting = call('GET', `/bot-messages/wait?parentId=${encodeURIComponent(msg.id)}&timeoutMs=3000`);
   await bot.webex.messages.create({ roomId: room.id, parentId: msg.id, text: 'pong' });
   t.equal((await waiting).body.text, 'pong');

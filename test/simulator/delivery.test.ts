@@ -1,6 +1,7 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { startBot, waitUntil } from '../support/sim-bot.js';
+import { startBot } from '../kit/sim-bot.js';
+import { eventually } from '../kit/wait.js';
 
 t.test('delivery semantics', async (t) => {
   const sim = await startSimulator();
@@ -14,14 +15,14 @@ t.test('delivery semantics', async (t) => {
     // Acks go unread, so the event stays pending although the SDK received it.
     sim.faults.stopReading();
     const msg = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'once?' });
-    await waitUntil(() => bot.created.some((e) => e.data.id === msg.id), 'first delivery');
+    await eventually('first delivery', () => bot.created.some((e) => e.data.id === msg.id));
     const device = sim.devices()[0]!;
     t.equal(sim.devices()[0]!.pending, 1, 'pending: ack not read');
     sim.faults.killSockets();
     sim.faults.stopReading(false);
-    await waitUntil(() => bot.created.filter((e) => e.data.id === msg.id).length === 2, 'second delivery');
+    await eventually('second delivery', () => bot.created.filter((e) => e.data.id === msg.id).length === 2);
     t.ok(sim.traffic().some((l) => l.kind === 'ws-out' && (l.frame as { redelivered?: boolean }).redelivered), 'frame marked redelivered');
-    await waitUntil(() => sim.devices().find((d) => d.id === device.id)?.pending === 0, 'acked now');
+    await eventually('acked now', () => sim.devices().find((d) => d.id === device.id)?.pending === 0);
   });
 
   t.test('multipleConnections=true: every socket of the device gets every event (second mercury session)', async (t) => {
@@ -37,8 +38,8 @@ t.test('delivery semantics', async (t) => {
     t.equal(open.length, 2, 'two sockets on one device');
     const room = sim.directRoom('bob@example.com');
     const msg = sim.postMessage({ from: 'bob@example.com', roomId: room.id, text: 'both' });
-    await waitUntil(() => bot.created.some((e) => e.data.id === msg.id), 'default session event');
-    await waitUntil(() => seen.length > 0, 'second session event');
+    await eventually('default session event', () => bot.created.some((e) => e.data.id === msg.id));
+    await eventually('second session event', () => seen.length > 0);
     const uuid = Buffer.from(msg.id, 'base64url').toString().split('/').pop();
     t.same(seen, [uuid]);
     t.equal(bot.created.filter((e) => e.data.id === msg.id).length, 1, 'messages plugin only listens to the default session');
@@ -52,7 +53,7 @@ t.test('delivery semantics', async (t) => {
     bot.watchSession('second');
     sim.faults.replaceOnNewConnection();
     await bot.webex.internal.mercury.connect(undefined, 'second');
-    await waitUntil(() => bot.events.includes('offline.replaced:4000'), 'default session replaced');
+    await eventually('default session replaced', () => bot.events.includes('offline.replaced:4000'));
     t.equal(bot.webex.internal.mercury.connected, false, 'default session is down');
     t.equal(bot.webex.internal.mercury.hasConnectedSockets('second'), true, 'second session is up');
   });
@@ -64,7 +65,7 @@ t.test('delivery semantics', async (t) => {
     sim.faults.oversizedFrame(3 * 1024 * 1024);
     const room = sim.directRoom('carol@example.com');
     const msg = sim.postMessage({ from: 'carol@example.com', roomId: room.id, text: 'still alive' });
-    await waitUntil(() => bot.created.some((e) => e.data.id === msg.id), 'event after garbage');
+    await eventually('event after garbage', () => bot.created.some((e) => e.data.id === msg.id));
     t.equal(bot.events.filter((e) => e.startsWith('offline')).length, 0, 'SDK survived: no reconnect');
   });
 
@@ -87,15 +88,15 @@ t.test('delivery semantics', async (t) => {
     ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ id: 'a1', type: 'authorization', data: { token: `Bearer ${sim.botToken}` } }));
-    await waitUntil(() => frames.length >= 1, 'buffer_state');
+    await eventually('buffer_state', () => frames.length >= 1);
     t.equal((frames[0]!.data as { eventType: string }).eventType, 'mercury.buffer_state');
     t.notOk('type' in frames[0]!, 'buffer_state has no top-level type');
     ws.send(JSON.stringify({ id: 'p1', type: 'ping' }));
-    await waitUntil(() => frames.some((f) => f.type === 'pong'), 'pong');
+    await eventually('pong', () => frames.some((f) => f.type === 'pong'));
     t.equal(frames.find((f) => f.type === 'pong')!.id, 'p1');
     // The SDK acks every frame; for one without id its ack promise rejects unhandled.
     sim.faults.malformedFrame('no-id', deviceId);
-    await waitUntil(() => frames.some((f) => !('id' in f)), 'no-id frame');
+    await eventually('no-id frame', () => frames.some((f) => !('id' in f)));
     const seqs = frames.map((f) => f.sequenceNumber as number);
     t.same(seqs, seqs.map((_, i) => i + 1), 'sequence numbers count up per socket');
     ws.close();

@@ -1,8 +1,7 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { exitAfterTests, startBot, waitUntil } from '../support/sim-bot.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { exitAfterTests, startBot } from '../kit/sim-bot.js';
+import { eventually, sleep } from '../kit/wait.js';
 
 t.test('a second identity with its own token talks to the bot over REST', async (t) => {
   const sim = await startSimulator({ port: 0 });
@@ -55,7 +54,7 @@ t.test('deaf device: pings answered, events never delivered, until a new device 
   const bot = await startBot(sim);
   t.teardown(() => bot.close());
   sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'before' });
-  await waitUntil(() => bot.created.length === 1, 'the first message');
+  await eventually('the first message', () => bot.created.length === 1);
 
   const control = await fetch(`${sim.controlUrl}/faults/deafDevice`, { method: 'POST', body: '{}' });
   t.same(await control.json(), { result: 1 }, 'one device made deaf (through the control API)');
@@ -70,7 +69,7 @@ t.test('deaf device: pings answered, events never delivered, until a new device 
   t.teardown(() => fresh.close());
   t.equal(sim.devices().length, 2);
   sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'heard' });
-  await waitUntil(() => fresh.created.length === 1, 'the new device hears it');
+  await eventually('the new device hears it', () => fresh.created.length === 1);
   t.equal(bot.created.length, 1, 'the deaf one still does not');
   sim.faults.clear();
   t.same(sim.faults.snapshot().deafDevices, [], 'clear() ends it');

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { startBot, waitUntil } from '../support/sim-bot.js';
+import { startBot } from '../kit/sim-bot.js';
+import { eventually, sleep } from '../kit/wait.js';
 
 t.test('liveness faults', async (t) => {
   const sim = await startSimulator();
@@ -13,12 +14,12 @@ t.test('liveness faults', async (t) => {
     const room = sim.directRoom('alice@example.com');
     sim.faults.silence();
     const msg = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'during silence' });
-    await waitUntil(() => bot.events.includes('offline.transient:1000'), 'pong timeout', 3000);
+    await eventually('pong timeout', () => bot.events.includes('offline.transient:1000'), 3000);
     t.notOk(bot.created.some((e) => e.data.id === msg.id), 'nothing delivered while silent');
     sim.faults.silence(false);
     // The SDK's next socket is accepted; the queued event arrives on it.
     // Generous: the SDK's own reconnect backoff, on a machine that may be loaded (CI runs stress-ng beside it).
-    await waitUntil(() => bot.created.some((e) => e.data.id === msg.id), 'event after silence', 15_000);
+    await eventually('event after silence', () => bot.created.some((e) => e.data.id === msg.id), 15_000);
     t.ok(bot.webex.internal.mercury.connected);
   });
 
@@ -26,11 +27,11 @@ t.test('liveness faults', async (t) => {
     const bot = await startBot(sim);
     t.teardown(() => bot.close());
     sim.faults.stopReading();
-    await waitUntil(() => bot.events.includes('offline.transient:1000'), 'pong timeout', 3000);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually('pong timeout', () => bot.events.includes('offline.transient:1000'), 3000);
+    await sleep(300);
     t.equal(bot.events.filter((e) => e === 'online').length, 1, 'no online while the server reads nothing');
     sim.faults.stopReading(false);
-    await waitUntil(() => bot.events.filter((e) => e === 'online').length === 2, 'online after reads resume', 3000);
+    await eventually('online after reads resume', () => bot.events.filter((e) => e === 'online').length === 2, 3000);
   });
 
   t.test('refuse upgrades with 503: the SDK retries with backoff', async (t) => {
@@ -38,7 +39,7 @@ t.test('liveness faults', async (t) => {
     t.teardown(() => bot.close());
     sim.faults.refuseUpgrades({ count: 3 });
     sim.faults.killSockets();
-    await waitUntil(() => bot.events.filter((e) => e === 'online').length === 2, 'online after refusals', 5000);
+    await eventually('online after refusals', () => bot.events.filter((e) => e === 'online').length === 2, 5000);
     const refused = sim.traffic().filter((l) => l.kind === 'ws-refused');
     t.equal(refused.length, 3);
     t.ok(refused.every((l) => l.status === 503));
@@ -50,7 +51,7 @@ t.test('liveness faults', async (t) => {
     const t0 = Date.now();
     sim.faults.refuseUpgrades({ forMs: 400 });
     sim.faults.killSockets();
-    await waitUntil(() => bot.events.filter((e) => e === 'online').length === 2, 'online after window', 5000);
+    await eventually('online after window', () => bot.events.filter((e) => e === 'online').length === 2, 5000);
     t.ok(Date.now() - t0 >= 400, 'not before the window closed');
   });
 
@@ -59,13 +60,13 @@ t.test('liveness faults', async (t) => {
     t.teardown(() => bot.close());
     sim.faults.withholdBufferState();
     sim.faults.killSockets();
-    await waitUntil(() => sim.connections().some((c) => c.open && c.authorized), 'new socket authorized');
-    await new Promise((r) => setTimeout(r, 400));
+    await eventually('new socket authorized', () => sim.connections().some((c) => c.open && c.authorized));
+    await sleep(400);
     t.equal(bot.webex.internal.mercury.connected, false, 'SDK stuck connecting (it has no timeout for this)');
     t.equal(bot.events.filter((e) => e === 'online').length, 1);
     sim.faults.withholdBufferState(false);
     // Killing the stuck socket fails the attempt; the retry gets a buffer_state.
     sim.faults.killSockets();
-    await waitUntil(() => bot.events.filter((e) => e === 'online').length === 2, 'online after retry', 3000);
+    await eventually('online after retry', () => bot.events.filter((e) => e === 'online').length === 2, 3000);
   });
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
-import { startBot, waitUntil } from '../support/sim-bot.js';
+import { startBot } from '../kit/sim-bot.js';
+import { eventually } from '../kit/wait.js';
 
 t.test('REST faults', async (t) => {
   const sim = await startSimulator();
@@ -55,7 +56,7 @@ t.test('REST faults', async (t) => {
     sim.faults.failRest({ path: '/v1/messages/', method: 'GET', status: 404, count: 1 });
     const room = sim.directRoom('ghost@example.com');
     const msg = sim.postMessage({ from: 'ghost@example.com', roomId: room.id, text: 'vanished' });
-    await waitUntil(() => seen.length > 0, 'unhandled rejection');
+    await eventually('unhandled rejection', () => seen.length > 0);
     t.equal((seen[0] as { statusCode?: number }).statusCode, 404);
     t.notOk(bot.created.some((e) => e.data.id === msg.id), 'no created event');
   });

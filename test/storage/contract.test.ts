@@ -8,9 +8,10 @@ import t from 'tap';
 import { Database } from '../../src/database/database.js';
 import { sentence } from '../../src/journal/messages.js';
 import { openStorage, schedulePruning, StorageUnavailableError, type ActivityRecord, type Storage } from '../../src/storage/index.js';
-import { activityRecord, NOW } from '../support/storage.js';
-import { captureLog, type CapturedLog } from '../support/log-capture.js';
-import { startPostgres } from '../support/postgres.js';
+import { activityRecord, NOW } from '../kit/storage.js';
+import { captureLog, type CapturedLog } from '../kit/log-capture.js';
+import { startPostgres } from '../kit/postgres.js';
+import { sleep } from '../kit/wait.js';
 
 const pgServer = await startPostgres();
 t.teardown(() => pgServer.close());
@@ -67,7 +68,7 @@ async function recorded(storage: Storage, count: number): Promise<ActivityRecord
   for (;;) {
     const rows = await storage.activity({});
     if (rows.length >= count || Date.now() > end) return rows;
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
 }
 
@@ -185,7 +186,7 @@ t.test('postgres down: every call fails at once, recording is dropped and logged
   await storage!.close(); // nothing left on its way
   await pgServer.start();
   const end = Date.now() + 10_000;
-  while (!db!.isUp && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  while (!db!.isUp && Date.now() < end) await sleep(20);
   storage!.recordActivity(record({ ref: 'after001' }));
   t.same((await recorded(storage!, 2)).map((r) => r.ref), ['before01', 'after001'], 'recording resumes; the record from the outage is lost, not the bot');
 });

@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startPostgres, type TestPostgres } from '../kit/postgres.js';
+import { sleep } from '../kit/wait.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HARNESS = join(ROOT, 'test/systemd/nested-systemd.sh');
@@ -68,7 +69,6 @@ function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: nu
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fmt = (s: number) => s.toFixed(2);
 
 const reason = skipReason();

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeEntry } from '../../src/journal/protocol.js';
+import { eventually } from './wait.js';
 
 /** A real AF_UNIX datagram socket standing in for journald's: decodes each entry it receives. */
 export interface FakeJournal {
@@ -27,11 +28,7 @@ export function fakeJournal(path = fakeJournalPath()): FakeJournal {
     path,
     entries,
     async waitFor(n, timeoutMs = 5_000) {
-      const end = Date.now() + timeoutMs;
-      while (entries.length < n) {
-        if (Date.now() > end) throw new Error(`only ${entries.length} of ${n} journal entries arrived`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await eventually(`${n} journal entries`, () => entries.length >= n, timeoutMs);
     },
     close() {
       socket.close();

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Pacer, hedged, waitingText } from '../../src/connection/recovery.js';
+import { sleep } from '../kit/wait.js';
 
 t.test('paced: first attempt at once after a quiet spell, then 2.5-3 s apart, never growing', async (t) => {
   const p = new Pacer({ spacingMs: 2_500, jitterMs: 500, stableResetMs: 5_000 }, () => 0.5);
@@ -35,7 +36,7 @@ t.test('hedged: a hanging attempt gets a sibling; the first success wins, the re
   );
   t.equal(value, 3, 'the third attempt, started while two hung, won');
   t.same(aborted, [2], 'the hanging one was aborted');
-  await new Promise((r) => setTimeout(r, 250));
+  await sleep(250);
   t.same(released, [1], 'a late success is released');
 });
 

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { submitData, type Command } from '../../src/bot/command.js';
 import { startSimulator, type SimMessage } from '../../src/simulator/index.js';
-import { ask, auditFrom, tempStateDir, text } from '../support/commands.js';
-import { FAST, startHarness, type Harness } from '../support/daemon-harness.js';
-import { PG_PASSWORD, startPostgres } from '../support/postgres.js';
+import { ask, auditFrom, tempStateDir, text } from '../kit/commands.js';
+import { FAST, startHarness, type Harness } from '../kit/daemon-harness.js';
+import { PG_PASSWORD, startPostgres } from '../kit/postgres.js';
+import { sleep } from '../kit/wait.js';
 
 const ALICE = 'alice@example.com';
 const pgServer = await startPostgres();
@@ -27,7 +28,7 @@ const slow: Command = {
     card: () => ({ type: 'AdaptiveCard', version: '1.3', body: [{ type: 'Input.Text', id: 'text' }], actions: [{ type: 'Action.Submit', title: 'Save', data: submitData('slow') }] }),
     submit: async (ctx) => {
       submits += 1;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       return { recordedAs: `slow #${submits}`, reply: { markdown: `kept "${ctx.inputs.text}"` } };
     },
   },
@@ -42,7 +43,7 @@ async function submitted(h: Harness, card: SimMessage, inputs: Array<Record<stri
   const end = Date.now() + 15_000;
   let last = -1;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     const count = answers().length;
     if ((count >= min && count === last) || Date.now() > end) return answers();
     last = count;

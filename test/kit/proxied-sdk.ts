@@ -7,19 +7,14 @@ import { createWebexSdk, type WebexSdk } from '../../src/webex/sdk.js';
 import { createProxyAgent } from '../../src/webex/proxy/agent.js';
 import { installRestProxy, type WebexLike } from '../../src/webex/proxy/rest-hook.js';
 import type { ProxySettings } from '../../src/webex/proxy/settings.js';
+import { eventually } from './wait.js';
 
 /**
  * listen() resolves before the SDK's own GET people/me (for its event envelope) has finished; tearing
  * the proxy down under it is an unhandled rejection inside the SDK. Wait for it.
  */
 export async function servedPeopleMe(sim: Simulator, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const done = (): boolean =>
-    sim.traffic().some((l) => l.kind === 'http' && String(l['path']).startsWith('/v1/people/me'));
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('the SDK never fetched people/me');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await eventually('the SDK to fetch people/me', () => sim.traffic().some((l) => l.kind === 'http' && String(l['path']).startsWith('/v1/people/me')), timeoutMs);
 }
 
 /** Teardowns that run last-registered-first (SDK, then proxy, then simulator). */

@@ -8,6 +8,7 @@ import type { DaemonTuning } from '../../src/daemon/daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { FAST, startHarness, type Harness } from './daemon-harness.js';
 import type { TestPostgres } from './postgres.js';
+import { sleep } from './wait.js';
 
 /** Leases of a second or two instead of ten: the same protocol, fast enough for a test. */
 export const CLUSTER_FAST: NonNullable<DaemonTuning['cluster']> = {
@@ -76,8 +77,8 @@ export async function startCluster(opts: {
 /** Waits until every one of these messages has a reply, then a little longer for any second one. */
 export async function allAnswered(sim: Simulator, ids: string[], timeoutMs = 20_000, settleMs = 1_500): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (ids.some((id) => sim.repliesTo(id).length === 0) && Date.now() < end) await pause(50);
-  await pause(settleMs);
+  while (ids.some((id) => sim.repliesTo(id).length === 0) && Date.now() < end) await sleep(50);
+  await sleep(settleMs);
 }
 
 /** How many of these messages got 0, 1, 2... replies. */
@@ -89,8 +90,6 @@ export function answerCounts(sim: Simulator, ids: string[]): Record<number, numb
   }
   return counts;
 }
-
-export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A `slow` command that hangs on instance `a` until released (the instance that claimed and then
@@ -112,7 +111,7 @@ export function stallingOnA(
       run: async (ctx) => {
         const answer = () => ctx.reply({ markdown: `slow answered by ${name}` });
         if (opts.replyFirst) await answer();
-        await (name === 'a' ? stuck : pause(elsewhereMs));
+        await (name === 'a' ? stuck : sleep(elsewhereMs));
         if (!opts.replyFirst) await answer();
       },
     },

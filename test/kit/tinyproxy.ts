@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sleep } from './wait.js';
 
 export const TINYPROXY_CANDIDATES = ['/usr/bin/tinyproxy', '/usr/sbin/tinyproxy', '/usr/local/bin/tinyproxy'];
 
@@ -120,7 +121,7 @@ export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Ti
         ready = true;
         break;
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
     }
     if (!ready) {
       child.kill('SIGKILL');

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startHarness } from '../support/daemon-harness.js';
-import { ask, auditWhen, click, tempStateDir, text } from '../support/commands.js';
+import { startHarness } from '../kit/daemon-harness.js';
+import { ask, auditWhen, click, tempStateDir, text } from '../kit/commands.js';
 import { startSimulator, type SimMessage } from '../../src/simulator/index.js';
 
 const ALICE = 'alice@example.com';

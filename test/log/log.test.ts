@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createLog } from '../../src/log.js';
 import { scrubber } from '../../src/log/scrub.js';
-import { daemonEnv, ensureBuilt, ROOT } from '../support/spawn-daemon.js';
+import { daemonEnv, ensureBuilt, ROOT } from '../kit/spawn-daemon.js';
 
 t.test('secrets are scrubbed from the serialized line, whichever field carries them', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toodles-log-'));
@@ -45,19 +45,26 @@ t.test('the rolling files limit holds across restarts: several processes, each r
   ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'toodles-roll-'));
   const count = 3;
+  // Each process writes until it has rolled (a file numbered above the highest it found), however
+  // many lines that takes on a loaded machine, and fails if 500 lines never made it roll.
   const script = `
+    import { readdirSync } from 'node:fs';
     import { createLog } from ${JSON.stringify(join(ROOT, 'dist/src/log.js'))};
-    const log = createLog({ level: 'info', dir: process.argv[2], secrets: [], journal: false, roll: { size: '1k', count: ${count} } });
-    for (let i = 0; i < 12; i++) { log.logger.info({ event: 'test.fill', i, pad: 'x'.repeat(3000) }); await new Promise((r) => setTimeout(r, 20)); }
-    await log.close();`;
+    const dir = process.argv[2];
+    const highest = () => Math.max(1, ...readdirSync(dir).map((f) => Number(/^toodles\\.(\\d+)\\.log$/.exec(f)?.[1] ?? 0)));
+    const before = highest();
+    const log = createLog({ level: 'info', dir, secrets: [], journal: false, roll: { size: '1k', count: ${count} } });
+    for (let i = 0; i < 500 && highest() <= before; i++) { log.logger.info({ event: 'test.fill', i, pad: 'x'.repeat(3000) }); await new Promise((r) => setTimeout(r, 20)); }
+    const rolled = highest() > before;
+    await log.close();
+    if (!rolled) { console.error('no roll after 500 lines'); process.exitCode = 1; }`;
   // lines larger than the roll size: pino-roll rolls after a drain, which small writes may never cause
   const file = join(dir, 'roll.mjs'); // a file, not -e: the roll worker would inherit --input-type
   writeFileSync(file, script);
   const seen = new Set<string>();
   const highestSeen = () => Math.max(0, ...[...seen].map((f) => Number(/\.(\d+)\.log$/.exec(f)?.[1] ?? 0)));
-  // How often a process rolls depends on the machine's load: keep starting processes (at least 4)
-  // until more files were made than the limit keeps, so the limit is really exercised.
-  for (let run = 0; run < 12 && (run < 4 || highestSeen() <= count + 1); run++) {
+  // Every process rolls at least once, so count + 1 of them make more files than the limit keeps.
+  for (let run = 0; run < count + 1; run++) {
     const r = spawnSync(process.execPath, [file, dir], { env: daemonEnv({}), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     t.equal(r.status, 0, `process ${run + 1} exits 0 ${r.stderr}`);
     const files = readdirSync(dir).filter((f) => f.startsWith('toodles'));

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { sleep } from './wait.js';
 
 export interface TestPostgres {
   port: number;
@@ -140,7 +141,7 @@ export async function startPostgres(opts: { tls?: boolean; settings?: Record<str
       } catch (err) {
         await client.end().catch(() => undefined);
         if (Date.now() > deadline) throw new Error(`postgres did not start: ${(err as Error).message}\n${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     }
   };

@@ -8,6 +8,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { CuttingProxy } from './cutting-proxy.js';
 import { startHarness, type Harness } from './daemon-harness.js';
 import { ALICE } from './recovery.js';
+import { sleep } from './wait.js';
 
 export interface OutageKind {
   name: string;
@@ -90,8 +91,6 @@ export interface OutageResult {
   requests: number;
   statuses: string[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Upgrades, catalog and device requests and swallowed connections Webex (or the proxy) saw between `from` and `to`. */
 function requestsSeen(sim: Simulator, proxy: CuttingProxy | undefined, from: number, to: number): number {

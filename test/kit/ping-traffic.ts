@@ -4,6 +4,7 @@
  * stamps, so a question and its answer are timed on one clock.
  */
 import type { Simulator } from '../../src/simulator/index.js';
+import { sleep } from './wait.js';
 
 export interface Asked {
   id: string;
@@ -90,7 +91,7 @@ export class PingTraffic {
       const answers = this.answers();
       if (questions.every((q) => answers.get(q.id)!.length > 0)) return true;
       if (Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, daemonEnv, ensureBuilt, ROOT } from './spawn-daemon.js';
 import type { Harness } from './daemon-harness.js';
+import { sleep } from './wait.js';
 
 export interface CliRun {
   code: number | null;
@@ -56,20 +57,9 @@ export async function metricBecomes(base: string, series: string, want: number, 
   for (;;) {
     const v = await metric(base, series);
     if (v === want || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
 /** Lets the one-second rendering of /metrics expire, so the next read is current (for baselines). */
-export const metricsSettle = () => new Promise((r) => setTimeout(r, 1_100));
-
-/** Polls until cond() holds (checked every 50 ms) or fails after timeoutMs. */
-export async function eventually<T>(what: string, cond: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export const metricsSettle = () => sleep(1_100);

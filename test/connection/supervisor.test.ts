@@ -3,7 +3,8 @@ import { Supervisor, DEFAULT_TIMINGS, type SupervisorDeps, type SupervisorTiming
 import { SeenActivities } from '../../src/connection/seen-activities.js';
 import { Backoff } from '../../bench/backoff.js';
 import type { CloseInfo, IncomingActivity, LinkConnection, WebexLink } from '../../src/webex/types.js';
-import { captureLog } from '../support/log-capture.js';
+import { captureLog } from '../kit/log-capture.js';
+import { sleep } from '../kit/wait.js';
 
 // Pure state-machine behaviour with a scripted link; the real SDK paths are in test/connection/.
 
@@ -76,7 +77,7 @@ t.test('during a Webex outage the watchdog keeps being fed while the supervisor 
   let pings = 0;
   const link = scriptedLink(() => Promise.reject(new Error('503 from Webex')));
   const { log, stop } = supervise(link, { onProgress: () => void pings++ });
-  await new Promise((r) => setTimeout(r, 1_000));
+  await sleep(1_000);
   t.ok(pings >= 30, `pings kept flowing through the outage (${pings} in 1 s at a 20 ms tick)`);
   const backoffs = log.lines.filter((l) => l.event === 'connection.state' && l.to === 'backing_off').length;
   t.ok(backoffs >= 5, `it kept trying (${backoffs} attempts)`);
@@ -95,12 +96,12 @@ t.test('a state that overruns its deadline by the grace stops the watchdog', asy
     onProgress: () => void pings++,
     now: () => Date.now() + skewMs,
   });
-  await new Promise((r) => setTimeout(r, 100));
+  await sleep(100);
   t.ok(pings > 0, 'fed while within the deadline');
   skewMs = 60_000 + timings.watchdogGraceMs + 1;
   await log.waitFor('watchdog.withheld');
   const before = pings;
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
   t.equal(pings, before, 'no WATCHDOG=1 once the state is overdue');
   await stop();
 });
@@ -113,7 +114,7 @@ t.test('a blocked event loop sends no pings (they come from the loop, not a free
   const blockedFrom = Date.now();
   while (Date.now() - blockedFrom < 300); // a handler hogging the CPU
   const blockedTo = Date.now();
-  await new Promise((r) => setTimeout(r, 60));
+  await sleep(60);
   t.notOk(pingTimes.some((p) => p > blockedFrom && p < blockedTo), 'nothing while blocked');
   t.ok(pingTimes.some((p) => p >= blockedTo), 'pings resume with the loop');
   await stop();

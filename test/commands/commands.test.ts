@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startHarness } from '../support/daemon-harness.js';
+import { startHarness } from '../kit/daemon-harness.js';
 
 t.test('the bot answers commands through the real SDK and the simulator', async (t) => {
   const h = await startHarness();

@@ -90,17 +90,6 @@ export async function startBot(sim: Simulator, opts: { mercury?: MercuryTuning; 
   };
 }
 
-/** Poll until cond() is truthy; fails with a message after timeoutMs. */
-export async function waitUntil<T>(cond: () => T | undefined | false | null, what: string, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** The SDK leaves un-unref'd timers (10-60 s) behind; end the test process once tap is done. */
 export function exitAfterTests(t: { teardown(fn: () => void): void }): void {
   t.teardown(() => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runActivity } from '../../src/activity/cli.js';
 import type { SimMessage, Simulator } from '../../src/simulator/index.js';
+import { sleep } from './wait.js';
 
 export function tempStateDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'toodles-state-'));
@@ -57,6 +58,6 @@ export async function auditWhen(dir: string, ready: (rows: AuditRow[]) => boolea
   for (;;) {
     const rows = await audit(dir);
     if (ready(rows) || Date.now() > end) return rows;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
