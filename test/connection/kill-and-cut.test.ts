@@ -14,6 +14,9 @@ import { startHarness } from '../kit/daemon-harness.js';
 import { ALICE } from '../kit/recovery.js';
 import { sleep } from '../kit/wait.js';
 
+// Each test has its own simulator and daemon, and mostly waits out its intervals: all at once.
+t.jobs = 3;
+
 t.test('ten kills 5 s apart: immediate retries, answering in <= 100 ms p50, no escalation', async (t) => {
   const h = await startHarness({ tuning: {} });
   t.teardown(() => h.stop());

@@ -14,6 +14,9 @@ import { ensureBuilt, spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemo
 ensureBuilt();
 t.setTimeout(240_000);
 
+// Each test has its own simulator, state directory and daemon processes: both at once.
+t.jobs = 2;
+
 const ALICE = 'alice@example.com';
 const live = (sim: Simulator) => sim.devices().filter((d) => !d.deleted);
 

@@ -16,6 +16,9 @@ import { sleep } from '../kit/wait.js';
 ensureBuilt();
 t.setTimeout(180_000);
 
+// Each test has its own simulator and daemon process, and mostly waits: three at once.
+t.jobs = 3;
+
 const WATCHDOG_USEC = 2_000_000;
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 

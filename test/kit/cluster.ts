@@ -42,6 +42,8 @@ export async function startCluster(opts: {
   const url = opts.pg.url(database);
   const members = new Map<string, Harness>();
   const client = new pg.Pool({ connectionString: url, max: 1 });
+  // Tests stop and restart the server under it: an idle connection cut then is expected, not a failure.
+  client.on('error', () => undefined);
   const add = async (name: string, commands = opts.commands?.(name) ?? []) => {
     const h = await startHarness({
       sim,

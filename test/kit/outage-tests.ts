@@ -13,6 +13,8 @@ const LONG_JUMP_MS = 10 * 60_000;
 
 /** One test per outage kind, at the short length or standing for ten minutes. */
 export function outageTests(t: Test, long: boolean): void {
+  // Each kind has its own simulator and daemon, and mostly waits: four at once, as bench:recovery runs them.
+  t.jobs = 4;
   for (const kind of OUTAGES) {
     t.test(`${kind.name}, ${long ? '10 min (clock jump)' : `${SHORT_MS / 1000} s`}`, async (t) => {
       const r = await runOutage({ kind, outageMs: SHORT_MS, tuning: {}, clockJumpMs: long ? LONG_JUMP_MS : undefined });

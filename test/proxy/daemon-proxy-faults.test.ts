@@ -10,6 +10,9 @@ import { ALICE, answered } from '../kit/recovery.js';
 import { CuttingProxy } from '../kit/cutting-proxy.js';
 import { sleep } from '../kit/wait.js';
 
+// Each test has its own proxy, simulator and daemon, and mostly waits: all at once.
+t.jobs = 3;
+
 const OUTAGE_MS = 4_000;
 
 function count(h: Harness, pred: (l: LogLine) => boolean): number {

@@ -1,6 +1,6 @@
 /**
  * toodles under a REAL systemd (issue 5): boots systemd 252 as PID 1 of fresh namespaces over a
- * copy-on-write overlay of / (test/systemd/nested-systemd.sh), runs install.sh in it, and drives the
+ * copy-on-write overlay of / (test/_systemd/nested-systemd.sh), runs install.sh in it, and drives the
  * installed service against the Webex simulator, which runs in this test process. The nested systemd
  * shares the host's network namespace so the daemon can reach the simulator on 127.0.0.1 and npm can
  * fill any gap in its cache; everything else it does stays in its own namespaces and overlay.
@@ -25,7 +25,7 @@ import { startPostgres, type TestPostgres } from '../kit/postgres.js';
 import { sleep } from '../kit/wait.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const HARNESS = join(ROOT, 'test/systemd/nested-systemd.sh');
+const HARNESS = join(ROOT, 'test/_systemd/nested-systemd.sh');
 const SRC = resolve(process.env.TOODLES_E2E_SOURCE ?? ROOT);
 const UNIT = 'toodles.service';
 
