@@ -72,7 +72,7 @@ function quantile(xs: number[], q: number): number {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** Starts the daemon process against `sim` with metrics on a free loopback port; resolves with its /metrics URL. */
-async function startDaemonProcess(sim: Simulator) {
+export async function startDaemonProcess(sim: Simulator) {
   const child = spawn(process.execPath, [CLI, 'run'], {
     cwd: ROOT,
     env: {

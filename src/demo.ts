@@ -42,10 +42,12 @@ export async function runDemo(): Promise<number> {
   say(`toodles demo: simulator at ${sim.baseUrl}, bot log in ${logFile} (JSON, one event a line)`);
   say(HELP);
 
-  let lastState = '';
+  let lastShown = '';
   const watcher = setInterval(() => {
     const s = daemon.status();
-    if (s.state !== lastState) say(`  [connection: ${(lastState = s.state)}${s.reconnects ? `, reconnects ${s.reconnects}` : ''}]`);
+    // A reconnect can start and finish between two looks: a new count is news even in the same state.
+    const line = `  [connection: ${s.state}${s.reconnects ? `, reconnects ${s.reconnects}` : ''}]`;
+    if (line !== lastShown) say((lastShown = line));
   }, 100);
   const room = sim.directRoom(YOU);
   const shown = new Set<string>();
