@@ -74,7 +74,7 @@ async function child(kind: string, dir: string): Promise<void> {
   } else {
     const write = process.stdout.write.bind(process.stdout);
     let out = '';
-    process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+    process.stdout.write = (s: string) => ((out += s), true);
     const code = await runMonitor(['--json', '--since', '31d', '--log-dir', dir]);
     process.stdout.write = write;
     const r = JSON.parse(out) as { verdict: string; totals: Record<string, number> };

@@ -87,7 +87,7 @@ export async function startDaemonProcess(sim: Simulator) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise((r) => child.once('exit', r));
   for (let waited = 0; ; waited += 50) {
     if (waited > 30_000) throw new Error(`daemon not ready: ${out.slice(-500)}`);

@@ -26,7 +26,9 @@ runBotChild(async ({ args, meter, logger, stop }) => {
       logger,
       notifier: {
         ready: () => {
-          if (!wasReady) (wasReady = true), setImmediate(() => meter.ready());
+          if (wasReady) return;
+          wasReady = true;
+          setImmediate(() => meter.ready());
         },
         status: () => undefined,
         watchdog: () => undefined,

@@ -214,7 +214,9 @@ export class Supervisor {
         await this.shutdown();
         this.transition('stopped', 'shutdown complete', Infinity);
         return { kind: 'stopped' };
-      default:
+      case 'draining': // rotate() drains within its own step and leaves the state online
+      case 'stopped': // the run ends with the outcome that set these two
+      case 'failed':
         throw new Error(`supervisor stepped in state ${this.state}`);
     }
   }

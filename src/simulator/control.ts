@@ -42,6 +42,28 @@ const FAULT_NAMES: Array<keyof SimFaults> = [
   'deafDevice',
 ];
 
+/**
+ * What the POST routes read from their JSON bodies. Tests and tools write them; the simulator takes
+ * their value types on trust and only checks that a required field is there.
+ */
+interface ControlBody {
+  email: string;
+  displayName?: string;
+  type?: 'person' | 'bot';
+  personEmail: string;
+  title: string;
+  memberEmails: string[];
+  from: string;
+  roomId: string;
+  text: string;
+  parentId?: string;
+  mentionBot?: boolean;
+  files?: string[];
+  cardMessageId: string;
+  inputs?: Record<string, unknown>;
+  args?: unknown;
+}
+
 export class ControlApi {
   constructor(private readonly sim: Simulator) {}
 
@@ -57,10 +79,11 @@ export class ControlApi {
 
   private async route(method: string, path: string, q: URLSearchParams, req: IncomingMessage): Promise<unknown> {
     const sim = this.sim;
-    const body = method === 'POST' ? await readJson(req) : {};
-    const need = (k: string): any => {
-      if (body[k] === undefined) throw new HttpError(400, `missing ${k}`);
-      return body[k];
+    const body: Partial<ControlBody> = method === 'POST' ? await readJson(req) : {};
+    const need = <K extends keyof ControlBody>(k: K): ControlBody[K] => {
+      const v = body[k];
+      if (v === undefined) throw new HttpError(400, `missing ${k}`);
+      return v;
     };
     let m: RegExpExecArray | null;
     if (method === 'GET') {

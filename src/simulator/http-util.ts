@@ -1,14 +1,15 @@
 /** Tiny helpers for the plain node:http handlers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export async function readJson(req: IncomingMessage): Promise<Record<string, any>> {
+/** The request's JSON object; an empty body, or one that is not an object, reads as {}. */
+export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
   if (!chunks.length) return {};
   const text = Buffer.concat(chunks).toString('utf8');
   try {
-    const v = JSON.parse(text);
-    return v && typeof v === 'object' ? v : {};
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
   } catch {
     throw new HttpError(400, 'request body is not JSON');
   }

@@ -75,7 +75,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const waiters = new Set<{ pred: (m: SimMessage) => boolean; resolve: (m: SimMessage) => void }>();
   state.on('botMessage', (m) => {
-    for (const w of waiters) if (w.pred(m)) (waiters.delete(w), w.resolve(m));
+    for (const w of waiters) {
+      if (!w.pred(m)) continue;
+      waiters.delete(w);
+      w.resolve(m);
+    }
   });
 
   const simFaults: SimFaults = {
@@ -222,9 +226,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       if (url.pathname.startsWith(CONTROL_PREFIX)) return control.handle(req, res, url);
       if (!(await rest.handle(req, res, url.pathname, url.searchParams))) sendJson(res, 404, hydraError(404, `no route ${req.method} ${url.pathname}`));
     };
-    handle().catch((e) => {
-      log.log('error', { path: url.pathname, error: String(e?.stack ?? e) });
-      if (!res.headersSent) sendJson(res, 500, hydraError(500, String(e?.message ?? e)));
+    handle().catch((e: unknown) => {
+      log.log('error', { path: url.pathname, error: e instanceof Error ? (e.stack ?? String(e)) : String(e) });
+      if (!res.headersSent) sendJson(res, 500, hydraError(500, e instanceof Error ? e.message : String(e)));
       else res.destroy();
     });
   });

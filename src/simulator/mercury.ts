@@ -40,6 +40,14 @@ interface Conn extends SimConnection {
   ready: boolean;
 }
 
+/** What the simulator reads of a frame from the SDK; others' fields are only logged. */
+interface ClientFrame {
+  id?: string;
+  type?: string;
+  messageId?: string;
+  data?: { token?: string };
+}
+
 interface Pending {
   frame: Record<string, unknown>;
   /** Sockets this event was written to and that are still open. */
@@ -119,10 +127,11 @@ export class MercuryServer {
   }
 
   private onFrame(conn: Conn, data: RawData, isBinary: boolean): void {
-    const text = isBinary ? '<binary>' : data.toString();
-    let frame: { id?: string; type?: string; messageId?: string; data?: { token?: string } };
+    // The server keeps ws's default binaryType, so a message arrives as one Buffer.
+    const text = isBinary ? '<binary>' : (data as Buffer).toString();
+    let frame: ClientFrame;
     try {
-      frame = JSON.parse(text);
+      frame = JSON.parse(text) as ClientFrame;
     } catch {
       this.log.log('ws-in', { conn: conn.id, malformed: text.slice(0, 200) });
       return;
@@ -137,6 +146,9 @@ export class MercuryServer {
         return;
       case 'ack':
         if (frame.messageId) this.pending.get(conn.deviceId)?.delete(frame.messageId);
+        return;
+      case undefined: // untyped frames, like those of any other type, are only logged (above)
+      default:
         return;
     }
   }
@@ -191,7 +203,7 @@ export class MercuryServer {
     for (const device of this.state.devices.values()) {
       if (device.deleted || this.faults.deafDevices.has(device.uuid)) continue;
       let q = this.pending.get(device.uuid);
-      if (!q) this.pending.set(device.uuid, (q = new Map()));
+      if (!q) this.pending.set(device.uuid, (q = new Map<string, Pending>()));
       const p: Pending = { frame, sentOn: new Set() };
       q.set(id, p);
       if (this.faults.silent) continue; // stays pending; re-delivered on the next socket

@@ -8,7 +8,7 @@ import type { FaultState } from './faults.js';
 import { HttpError, hydraError, readJson, sendJson } from './http-util.js';
 import { hydraId, newUuid } from './ids.js';
 import { MERCURY_PATH } from './mercury.js';
-import type { SimDevice, SimMessage, SimPerson, SimRoom, SimState } from './state.js';
+import type { SimAttachment, SimDevice, SimMessage, SimPerson, SimRoom, SimState } from './state.js';
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
@@ -22,7 +22,8 @@ export interface RestContext {
   identities: Map<string, SimPerson>;
 }
 
-type Route = { auth: boolean; botOnly?: boolean; run: (body: Record<string, any>, q: URLSearchParams, actor: SimPerson) => Reply };
+/** body: the request's JSON as the client sent it; a route checks each field it reads. */
+type Route = { auth: boolean; botOnly?: boolean; run: (body: Record<string, unknown>, q: URLSearchParams, actor: SimPerson) => Reply };
 
 export class RestApi {
   constructor(private readonly ctx: RestContext) {}
@@ -184,7 +185,7 @@ export class RestApi {
     return undefined;
   }
 
-  private registerDevice(body: Record<string, any>): Reply {
+  private registerDevice(body: Record<string, unknown>): Reply {
     const { state, faults } = this.ctx;
     const ex = faults.excessiveRegistrations;
     const active = [...state.devices.values()].filter((d) => !d.deleted).length;
@@ -245,7 +246,7 @@ export class RestApi {
     return { status: 200, body: { items } };
   }
 
-  private createMessage(b: Record<string, any>, actor: SimPerson): Reply {
+  private createMessage(b: Record<string, unknown>, actor: SimPerson): Reply {
     const { state } = this.ctx;
     if (actor !== state.bot) return this.createMessageAs(actor, b);
     let room: SimRoom | undefined;
@@ -258,9 +259,8 @@ export class RestApi {
     if (!room) throw new HttpError(404, 'Could not find a room with provided ID.');
     if (b.text === undefined && b.markdown === undefined && !b.files && !b.attachments)
       throw new HttpError(400, 'Message must contain text, markdown, files or attachments');
-    if (b.parentId && !state.messageById(b.parentId)) throw new HttpError(404, 'parent message not found');
-    if (b.attachments && (!Array.isArray(b.attachments) || b.attachments.some((a: any) => a?.contentType !== 'application/vnd.microsoft.card.adaptive')))
-      throw new HttpError(400, 'attachments must be adaptive cards');
+    if (b.parentId && (typeof b.parentId !== 'string' || !state.messageById(b.parentId))) throw new HttpError(404, 'parent message not found');
+    const attachments = b.attachments ? adaptiveCards(b.attachments) : undefined;
     const msg = state.addMessage({
       author: state.bot,
       room,
@@ -268,19 +268,21 @@ export class RestApi {
       text: typeof b.text === 'string' ? b.text : typeof b.markdown === 'string' ? b.markdown : undefined,
       markdown: typeof b.markdown === 'string' ? b.markdown : undefined,
       parentId: typeof b.parentId === 'string' ? b.parentId : undefined,
-      attachments: b.attachments,
+      attachments,
     });
     return { status: 200, body: this.messageDto(msg) };
   }
 
   /** Another identity posts: only into its 1:1 space with the bot (by roomId, toPersonEmail or toPersonId). */
-  private createMessageAs(actor: SimPerson, b: Record<string, any>): Reply {
+  private createMessageAs(actor: SimPerson, b: Record<string, unknown>): Reply {
     const { state } = this.ctx;
     const target = typeof b.toPersonEmail === 'string' ? state.personByEmail(b.toPersonEmail) : typeof b.toPersonId === 'string' ? state.personById(b.toPersonId) : undefined;
     const room = typeof b.roomId === 'string' ? state.roomById(b.roomId) : this.directRoomWith(actor, target);
     if (!room || !room.memberEmails.includes(actor.email)) throw new HttpError(404, 'Could not find a room with provided ID.');
-    if (typeof b.text !== 'string' && typeof b.markdown !== 'string') throw new HttpError(400, 'Message must contain text or markdown');
-    const msg = state.addMessage({ author: actor, room, text: b.text ?? b.markdown, markdown: b.markdown, parentId: typeof b.parentId === 'string' ? b.parentId : undefined });
+    const text = typeof b.text === 'string' ? b.text : undefined;
+    const markdown = typeof b.markdown === 'string' ? b.markdown : undefined;
+    if (text === undefined && markdown === undefined) throw new HttpError(400, 'Message must contain text or markdown');
+    const msg = state.addMessage({ author: actor, room, text: text ?? markdown, markdown, parentId: typeof b.parentId === 'string' ? b.parentId : undefined });
     return { status: 200, body: this.messageDto(msg) };
   }
 
@@ -323,4 +325,12 @@ export class RestApi {
       }),
     );
   }
+}
+
+/** A bot's message may carry adaptive cards and nothing else. */
+function adaptiveCards(attachments: unknown): SimAttachment[] {
+  const isCard = (a: unknown): a is SimAttachment =>
+    typeof a === 'object' && a !== null && 'contentType' in a && a.contentType === 'application/vnd.microsoft.card.adaptive';
+  if (!Array.isArray(attachments) || !attachments.every(isCard)) throw new HttpError(400, 'attachments must be adaptive cards');
+  return attachments;
 }

@@ -23,43 +23,44 @@ export interface SimDeviceInfo {
   pending: number;
 }
 
+/** Plain functions, not methods: the control API looks one up by name and calls it on its own. */
 export interface SimFaults {
   /** Drop every open socket (or one device's) without a close frame: the SDK sees 1006. Returns sockets hit. */
-  killSockets(deviceId?: string): number;
+  killSockets: (deviceId?: string) => number;
   /** Close sockets with a code/reason (1000, 1011, 4000, 4001 [shutdown frame first], 4401, 4403...). */
-  closeSockets(code: number, reason?: string, opts?: { deviceId?: string; graceMs?: number }): number;
+  closeSockets: (code: number, reason?: string, opts?: { deviceId?: string; graceMs?: number }) => number;
   /** Socket stays open; no pongs, no events (events queue, re-delivered on the next socket). */
-  silence(on?: boolean): void;
+  silence: (on?: boolean) => void;
   /** Stop reading sockets at the TCP level (pings/acks never read). */
-  stopReading(on?: boolean): void;
+  stopReading: (on?: boolean) => void;
   /** Answer websocket upgrades with HTTP `status` (default 503) for `forMs` ms and/or `count` attempts (forever if neither). */
-  refuseUpgrades(opts?: { forMs?: number; count?: number; status?: number } | false): void;
+  refuseUpgrades: (opts?: { forMs?: number; count?: number; status?: number } | false) => void;
   /** Accept sockets and authorization but never send mercury.buffer_state. */
-  withholdBufferState(on?: boolean): void;
+  withholdBufferState: (on?: boolean) => void;
   /** A zombie server: open sockets fall silent and new upgrade requests are never answered (REST still works). */
-  zombie(on?: boolean): void;
+  zombie: (on?: boolean) => void;
   /** A black-holed path: open sockets go quiet both ways, new TCP connections are accepted and never answered. */
-  blackhole(on?: boolean): void;
+  blackhole: (on?: boolean) => void;
   /** Fail REST requests whose path contains `path` (or matches it when it starts with '^'). Returns a rule id. */
-  failRest(opts: { path: string; status: number; method?: string; retryAfterSec?: number; count?: number }): number;
+  failRest: (opts: { path: string; status: number; method?: string; retryAfterSec?: number; count?: number }) => number;
   /** Delay REST responses. Returns a rule id. */
-  slowRest(opts: { path: string; delayMs: number; method?: string; count?: number }): number;
+  slowRest: (opts: { path: string; delayMs: number; method?: string; count?: number }) => number;
   /** Send one malformed frame to open sockets. */
-  malformedFrame(kind?: MalformedKind, deviceId?: string): number;
+  malformedFrame: (kind?: MalformedKind, deviceId?: string) => number;
   /** Send one valid but oversized frame (default 2 MB of padding). */
-  oversizedFrame(bytes?: number, deviceId?: string): number;
+  oversizedFrame: (bytes?: number, deviceId?: string) => number;
   /** Refuse device registration with "User has excessive device registrations" (always, or once `limit` devices are active). */
-  excessiveDeviceRegistrations(opts?: { limit?: number } | false): void;
+  excessiveDeviceRegistrations: (opts?: { limit?: number } | false) => void;
   /** A new socket on a device closes the device's other sockets with 4000 "replaced", despite multipleConnections=true. */
-  replaceOnNewConnection(on?: boolean): void;
+  replaceOnNewConnection: (on?: boolean) => void;
   /**
    * Deaf but alive: Webex keeps answering pings on this device's sockets (default: every registered
    * device) but delivers it no events, until the bot registers a new device. Returns devices hit.
    */
-  deafDevice(deviceId?: string): number;
+  deafDevice: (deviceId?: string) => number;
   /** Current switches, for logs and the control API. */
-  snapshot(): Record<string, unknown>;
-  clear(): void;
+  snapshot: () => Record<string, unknown>;
+  clear: () => void;
 }
 
 export interface Simulator {

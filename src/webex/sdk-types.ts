@@ -4,13 +4,16 @@
  * Everything here was read from node_modules/@webex/* /src, not guessed.
  */
 
-/** Ampersand-style event emitter used by every SDK plugin. */
+/**
+ * Ampersand-style event emitter used by every SDK plugin. A handler is any function: `never[]` lets each
+ * caller type the arguments of the event it listens to.
+ */
 export interface SdkEvents {
-  on(event: string, handler: (...args: any[]) => void): unknown;
-  once(event: string, handler: (...args: any[]) => void): unknown;
-  off(event?: string, handler?: (...args: any[]) => void): unknown;
-  listenTo(other: SdkEvents, event: string, handler: (...args: any[]) => void): unknown;
-  stopListening(other?: SdkEvents, event?: string, handler?: (...args: any[]) => void): unknown;
+  on(event: string, handler: (...args: never[]) => void): unknown;
+  once(event: string, handler: (...args: never[]) => void): unknown;
+  off(event?: string, handler?: (...args: never[]) => void): unknown;
+  listenTo(other: SdkEvents, event: string, handler: (...args: never[]) => void): unknown;
+  stopListening(other?: SdkEvents, event?: string, handler?: (...args: never[]) => void): unknown;
 }
 
 /** WDM device registration (internal-plugin-device). */
@@ -44,7 +47,7 @@ export interface MercuryEnvelope {
   sequenceNumber?: number;
   sessionId?: string;
   type?: string;
-  data: { eventType: string; activity?: Record<string, any>; [k: string]: unknown };
+  data: { eventType: string; activity?: Record<string, unknown>; [k: string]: unknown };
 }
 
 /**
@@ -167,12 +170,14 @@ export interface WebexSdk {
   };
   messages: WebexMessages;
   attachmentActions: WebexAttachmentActions;
-  people: { get(id: 'me' | string): Promise<HydraPerson> };
+  /** id: a person id, or 'me'. */
+  people: { get(id: string): Promise<HydraPerson> };
   rooms: { get(id: string): Promise<HydraRoom>; list(opts?: Record<string, unknown>): Promise<{ items: HydraRoom[] }> };
   memberships: { list(opts?: Record<string, unknown>): Promise<{ items: HydraMembership[] }> };
   /** Resolves once the SDK finished its own async init (storage, credentials). */
   readonly canAuthorize: boolean;
-  once(event: 'ready' | string, handler: (...args: any[]) => void): unknown;
+  /** event: 'ready' among others. */
+  once(event: string, handler: (...args: never[]) => void): unknown;
   readonly ready: boolean;
   /** http-core's request; every plugin's REST call goes through it (the proxy hook wraps it). */
   request: (...args: never[]) => unknown;

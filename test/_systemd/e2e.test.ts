@@ -81,6 +81,7 @@ if (reason) {
 
 async function main(): Promise<void> {
   const W = mkdtempSync(join(tmpdir(), 'toodles-sd.'));
+  // eslint-disable-next-line prefer-const -- the teardown below may run before the assignment (a run failing early), where a const would throw
   let sim: Simulator | undefined;
   let database: TestPostgres | undefined; // issue 14's block starts it; it outlives that block, like the daemon using it
   t.teardown(async () => {

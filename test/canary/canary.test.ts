@@ -71,7 +71,7 @@ t.test('the canary: passing, deaf, healed by re-registration', async (t) => {
     await h.waitForLog('daemon.heal', (l) => l.action === 'rebuild');
     await h.waitForLog('webex.link_rebuild');
     const done = await h.waitForLog('reconnect.done', (l) => /canary failed 2 times/.test(String(l.reason)));
-    t.comment(`rebuilt onto a new device in ${done.durationMs} ms, deaf ${done.deafMs} ms (make before break)`);
+    t.comment(`rebuilt onto a new device in ${String(done.durationMs)} ms, deaf ${String(done.deafMs)} ms (make before break)`);
     await h.waitForLog('webex.device_dropped');
     const live = liveDevices(h.sim);
     t.equal(live.length, 1, 'one live device');

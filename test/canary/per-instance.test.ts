@@ -75,7 +75,7 @@ t.test('two instances on one bot: the canary proves that the instance it runs be
     const second = await b.canary();
     t.match(second, { ok: false, stage: 'local', healed: 'rebuild' });
     const done = await b.h.waitForLog('reconnect.done', (l) => /canary failed 2 times in a row \(last at local\)/.test(String(l.reason)));
-    t.comment(`B rebuilt onto a new device in ${done.durationMs} ms`);
+    t.comment(`B rebuilt onto a new device in ${String(done.durationMs)} ms`);
     t.equal(a.h.logs.filter((l) => l.event === 'daemon.heal').length, 0, 'A was left alone');
     await b.h.waitForLog('webex.device_dropped');
     t.notOk(sim.devices().find((d) => d.id === deviceOfB!.id && !d.deleted), "B's deaf device is gone");

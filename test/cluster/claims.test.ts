@@ -36,7 +36,7 @@ t.test('one winner, renewal only by the owner, takeover of an expired claim at m
   t.equal(await a.claim(activity('m2'), 10_000), true);
   await expire('m2');
   const [first, second] = await Promise.all([b.takeOver(10_000, 2, 10), c.takeOver(10_000, 2, 10)]);
-  const taken = [...first!, ...second!];
+  const taken = [...first, ...second];
   t.equal(taken.length, 1, 'two sweepers at once: one takes it');
   t.same(taken[0]?.activity, activity('m2'), 'with the activity as payload');
   t.equal(taken[0]?.previousOwner, 'a/1');

@@ -96,7 +96,7 @@ t.test('started while the database is down: no crash, the preferred instance ans
 });
 
 t.test('database frozen: the claim is given up in time, same rule, and claims resume after', async (t) => {
-  const { c, a, b, mark } = await pair(t, 'b');
+  const { c, a, mark } = await pair(t, 'b');
   pgServer.freeze();
   let thawed = false;
   t.teardown(() => void (thawed || pgServer.thaw()));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startNotifyListener, type NotifyListener } from '../kit/notify-listener.js';
-import { ensureBuilt, runToExit, spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
+import { ensureBuilt, spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
 import { sleep } from '../kit/wait.js';
 
 ensureBuilt();

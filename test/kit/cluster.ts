@@ -67,7 +67,7 @@ export async function startCluster(opts: {
     members,
     member: (name) => members.get(name)!,
     add,
-    sql: async (text, params) => (await client.query(text, params)).rows,
+    sql: async <R extends pg.QueryResultRow>(text: string, params?: unknown[]) => (await client.query<R>(text, params)).rows,
     async stop() {
       await Promise.all([...members.values()].map((h) => h.stop().catch(() => undefined)));
       await client.end();

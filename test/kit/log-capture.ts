@@ -9,15 +9,16 @@ export interface LogLine {
 export interface CapturedLog {
   logger: Logger;
   lines: LogLine[];
-  /** Resolves once a line with this event (and matching fields) has been written. */
-  waitFor(event: string, match?: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resolves once a line with this event (and matching fields) has been written. A plain function: pass it on unbound. */
+  waitFor: (event: string, match?: (line: LogLine) => boolean, timeoutMs?: number) => Promise<LogLine>;
 }
 
+/** Plain functions, not methods: callers pass them on unbound. */
 export interface LineWaiter {
   /** Call whenever lines were added or the source finished. */
-  changed(): void;
+  changed: () => void;
   /** Resolves once a line with this event (and matching fields) exists. */
-  waitFor(event: string, match?: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  waitFor: (event: string, match?: (line: LogLine) => boolean, timeoutMs?: number) => Promise<LogLine>;
 }
 
 /** Waits on a growing list of log lines; `finished` names why no more will come (then waits fail at once). */

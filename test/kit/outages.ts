@@ -142,7 +142,6 @@ export async function runOutage(run: OutageRun): Promise<OutageResult> {
     let began: number;
     let lifted = 0;
     let detectMs: number | undefined;
-    let asked: { id: string } | undefined;
     if (kind.phase === 'start') {
       await kind.begin(sim, proxy);
       began = Date.now();
@@ -168,8 +167,8 @@ export async function runOutage(run: OutageRun): Promise<OutageResult> {
       await kind.end(sim, proxy);
     }
     const room = sim.directRoom(ALICE);
-    asked = sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' });
-    await sim.waitForBotMessage((m) => m.parentId === asked!.id, run.answerTimeoutMs ?? 60_000);
+    const asked = sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' });
+    await sim.waitForBotMessage((m) => m.parentId === asked.id, run.answerTimeoutMs ?? 60_000);
     const answerMs = Date.now() - lifted;
     // The daemon's tries: one reconnect.wait before each (hedged siblings too), plus the first start.
     const tries = h.logs

@@ -128,7 +128,7 @@ export async function startPostgres(opts: { tls?: boolean; settings?: Record<str
     process.once('exit', orphaned);
     child.once('exit', () => process.off('exit', orphaned));
     let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     server = child;
     const deadline = Date.now() + 20_000;
     for (;;) {

@@ -5,7 +5,7 @@
 import type { Simulator } from '../../src/simulator/index.js';
 import { createWebexSdk, type WebexSdk } from '../../src/webex/sdk.js';
 import { createProxyAgent } from '../../src/webex/proxy/agent.js';
-import { installRestProxy, type WebexLike } from '../../src/webex/proxy/rest-hook.js';
+import { installRestProxy } from '../../src/webex/proxy/rest-hook.js';
 import type { ProxySettings } from '../../src/webex/proxy/settings.js';
 import { eventually } from './wait.js';
 
@@ -44,7 +44,7 @@ export function connectSdk(
     ...(extra.mercury ? { mercury: extra.mercury } : {}),
     wsOptions: { handshakeTimeout: 5000, ...(wsAgent ? { agent: wsAgent } : {}) },
   });
-  installRestProxy(sdk as unknown as WebexLike, restAgent);
+  installRestProxy(sdk, restAgent);
   const stop = async (): Promise<void> => {
     try {
       await sdk.internal.mercury.disconnect({ code: 3050, reason: 'done (permanent)' });

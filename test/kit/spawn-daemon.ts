@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lineWaiter, type LogLine } from './log-capture.js';
 
@@ -73,11 +73,11 @@ export function spawnDaemon(env: Record<string, string | undefined>, args: strin
   const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: daemonEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out += d;
     waiter.changed();
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<Exit>((resolvePromise) => {
     // 'close' rather than 'exit': stdout and stderr are fully read by then.
     child.once('close', (code, signal) => resolvePromise({ code, signal, at: Date.now() }));

@@ -18,7 +18,7 @@ async function startTarget(): Promise<{ port: number; close: () => Promise<void>
     res.end(`hello ${req.method} ${req.url}`);
   });
   const wss = new WebSocketServer({ server });
-  wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d.toString())));
+  wss.on('connection', (ws) => ws.on('message', (d: Buffer) => ws.send(d.toString())));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as net.AddressInfo).port;
   return {
@@ -58,7 +58,7 @@ function echo(ws: WebSocket, text: string, timeoutMs: number): Promise<boolean> 
       ws.off('message', on);
       resolve(false);
     }, timeoutMs);
-    const on = (d: WebSocket.RawData): void => {
+    const on = (d: Buffer): void => {
       if (d.toString() !== text) return;
       clearTimeout(timer);
       ws.off('message', on);
@@ -148,7 +148,7 @@ t.test('cutting proxy: refuse, blackhole, down, up', async (t) => {
   t.match(proxy.find({ method: 'CONNECT' }).map((r) => r.outcome), ['refused 407', 'refused 502', 'refused 503']);
 
   proxy.blackhole();
-  let started = Date.now();
+  const started = Date.now();
   await t.rejects(openWs(wsUrl, wsAgent), { name: 'ProxyConnectTimeoutError' }, 'blackholed CONNECT times out');
   t.comment(`blackholed CONNECT failed after ${Date.now() - started} ms (connectTimeoutMs 500)`);
   // A plain-http request has its proxy TCP connection at once; the hang is on the response, which the

@@ -66,7 +66,7 @@ async function outage(
   // FAST backoff: full jitter over 1, 2, 4, 4 s ceilings: a handful of attempts, never a tight loop.
   t.ok(failures.length <= 8, `${name}: backed off, no tight loop (${failures.length} attempts)`);
   const named = lines.filter((l) => l.event === 'proxy.error' && problem.test(String(l.err)));
-  t.ok(named.length >= 1, `${name}: a log line names the proxy problem: ${String(named[0]?.err ?? '(none)')}`);
+  t.ok(named.length >= 1, `${name}: a log line names the proxy problem: ${named[0] ? String(named[0].err) : '(none)'}`);
   const during = h.notices.slice(noticeFrom).filter((n) => n.startsWith('STATUS='));
   t.ok(during.some((n) => /connection lost, reconnecting: proxy /.test(n)), `${name}: STATUS= names the proxy: ${during.at(-1) ?? '(none)'}`);
   t.notOk(h.notices.slice(noticeFrom).some((n) => /STATUS=Online/.test(n)), `${name}: no Online STATUS= during the outage`);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startSimulator } from '../../src/simulator/index.js';
+import { startSimulator, type SimConnection, type SimDeviceInfo, type SimMessage, type SimPerson, type SimRoom } from '../../src/simulator/index.js';
 import { startBot } from '../kit/sim-bot.js';
 import { eventually } from '../kit/wait.js';
 
@@ -15,7 +15,7 @@ t.test('the real SDK connects, receives, fetches and replies', async (t) => {
   t.teardown(() => bot.close());
 
   t.test('connect sequence: catalogs, people/me, device, socket, buffer_state -> online', async (t) => {
-    const paths = sim.traffic().filter((l) => l.kind === 'http').map((l) => `${l.method} ${String(l.path).split('?')[0]}`);
+    const paths = sim.traffic().filter((l) => l.kind === 'http').map((l) => `${String(l.method)} ${String(l.path).split('?')[0]}`);
     t.ok(paths.includes('GET /u2c/api/v1/limited/catalog'), 'limited catalog');
     t.ok(paths.includes('GET /u2c/api/v1/catalog'), 'post-auth catalog');
     t.ok(paths.includes('GET /v1/people/me'), 'people/me');
@@ -91,28 +91,29 @@ t.test('control API drives the simulator over HTTP', async (t) => {
   t.teardown(() => sim.stop());
   const bot = await startBot(sim);
   t.teardown(() => bot.close());
-  const call = async (method: string, path: string, body?: unknown) => {
+  /** T: the shape of the route's JSON answer, as the control API's comment gives it. */
+  const call = async <T = unknown>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`${sim.controlUrl}${path}`, {
       method,
       ...(body ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) as T };
   };
-  const room = (await call('POST', '/rooms/direct', { personEmail: 'erin@example.com' })).body;
-  const msg = (await call('POST', '/messages', { from: 'erin@example.com', roomId: room.id, text: 'via http' })).body;
+  const room = (await call<SimRoom>('POST', '/rooms/direct', { personEmail: 'erin@example.com' })).body;
+  const msg = (await call<SimMessage>('POST', '/messages', { from: 'erin@example.com', roomId: room.id, text: 'via http' })).body;
   await eventually('created via control API', () => bot.created.find((e) => e.data.id === msg.id));
-  const waiting = call('GET', `/bot-messages/wait?parentId=${encodeURIComponent(msg.id)}&timeoutMs=3000`);
+  const waiting = call<SimMessage>('GET', `/bot-messages/wait?parentId=${encodeURIComponent(msg.id)}&timeoutMs=3000`);
   await bot.webex.messages.create({ roomId: room.id, parentId: msg.id, text: 'pong' });
   t.equal((await waiting).body.text, 'pong');
-  t.equal((await call('GET', `/messages/${msg.id}/replies`)).body.length, 1);
-  t.equal((await call('GET', '/devices')).body.length, 1);
-  t.equal((await call('GET', '/connections')).body[0].open, true);
+  t.equal((await call<SimMessage[]>('GET', `/messages/${msg.id}/replies`)).body.length, 1);
+  t.equal((await call<SimDeviceInfo[]>('GET', '/devices')).body.length, 1);
+  t.equal((await call<SimConnection[]>('GET', '/connections')).body[0]?.open, true);
   t.equal((await call('POST', '/faults/failRest', { args: [{ path: '/v1/people', status: 500, count: 1 }] })).status, 200);
-  t.equal((await call('GET', '/faults')).body.rest.length, 1);
+  t.equal((await call<{ rest: unknown[] }>('GET', '/faults')).body.rest.length, 1);
   await call('POST', '/faults/clear');
-  t.equal((await call('GET', '/faults')).body.rest.length, 0);
+  t.equal((await call<{ rest: unknown[] }>('GET', '/faults')).body.rest.length, 0);
   t.equal((await call('POST', '/faults/nope', {})).status, 404);
   t.equal((await call('GET', '/bot-messages/wait?textIncludes=never&timeoutMs=50')).status, 408);
-  const state = (await call('GET', '/state')).body;
+  const state = (await call<{ bot: SimPerson }>('GET', '/state')).body;
   t.equal(state.bot.email, sim.bot.email);
 });

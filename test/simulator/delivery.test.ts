@@ -85,7 +85,7 @@ t.test('delivery semantics', async (t) => {
     const deviceId = dev.url.split('/').pop()!;
     const ws = new WebSocket(dev.webSocketUrl + '?multipleConnections=true');
     const frames: Array<Record<string, unknown>> = [];
-    ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+    ws.on('message', (d: Buffer) => frames.push(JSON.parse(d.toString()) as Record<string, unknown>));
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ id: 'a1', type: 'authorization', data: { token: `Bearer ${sim.botToken}` } }));
     await eventually('buffer_state', () => frames.length >= 1);

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
+import type { HydraMessage, HydraPerson } from '../../src/webex/sdk-types.js';
 import { exitAfterTests, startBot } from '../kit/sim-bot.js';
 import { eventually, sleep } from '../kit/wait.js';
 
@@ -7,31 +8,32 @@ t.test('a second identity with its own token talks to the bot over REST', async 
   const sim = await startSimulator({ port: 0 });
   t.teardown(() => sim.stop());
   const canary = sim.addIdentity({ email: 'canary@webex.bot', displayName: 'Canary' });
-  const call = async (method: string, path: string, body?: unknown, token = canary.token) => {
+  /** T: the shape of hydra's JSON answer (an error answers {} here). */
+  const call = async <T = unknown>(method: string, path: string, body?: unknown, token = canary.token) => {
     const res = await fetch(`${sim.hydraUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, any> };
+    return { status: res.status, body: (await res.json().catch(() => ({}))) as T };
   };
 
-  const me = await call('GET', '/people/me');
+  const me = await call<HydraPerson>('GET', '/people/me');
   t.match(me.body, { emails: ['canary@webex.bot'], displayName: 'Canary', type: 'bot' }, 'people/me is the identity, a bot');
-  const sent = await call('POST', '/messages', { toPersonEmail: sim.bot.email, text: 'ping' });
+  const sent = await call<HydraMessage>('POST', '/messages', { toPersonEmail: sim.bot.email, text: 'ping' });
   t.equal(sent.status, 200);
   t.equal(sent.body.roomId, sim.directRoom('canary@webex.bot').id, 'posted into its 1:1 space with the bot');
   t.equal(sent.body.personEmail, 'canary@webex.bot');
 
   // The bot answers in the thread (as the bot, with its own token); the identity reads the thread back.
-  const reply = await call('POST', '/messages', { roomId: sent.body.roomId, parentId: sent.body.id, markdown: 'pong' }, sim.botToken);
+  const reply = await call<HydraMessage>('POST', '/messages', { roomId: sent.body.roomId, parentId: sent.body.id, markdown: 'pong' }, sim.botToken);
   t.equal(reply.status, 200);
   await call('POST', '/messages', { toPersonEmail: sim.bot.email, text: 'unrelated' });
-  const thread = await call('GET', `/messages/direct?${new URLSearchParams({ personEmail: sim.bot.email, parentId: sent.body.id })}`);
-  t.same(thread.body.items.map((m: { id: string }) => m.id), [reply.body.id], 'the thread holds the reply only');
-  const all = await call('GET', `/messages/direct?${new URLSearchParams({ personEmail: sim.bot.email })}`);
+  const thread = await call<{ items: HydraMessage[] }>('GET', `/messages/direct?${new URLSearchParams({ personEmail: sim.bot.email, parentId: sent.body.id })}`);
+  t.same(thread.body.items.map((m) => m.id), [reply.body.id], 'the thread holds the reply only');
+  const all = await call<{ items: HydraMessage[] }>('GET', `/messages/direct?${new URLSearchParams({ personEmail: sim.bot.email })}`);
   t.equal(all.body.items.length, 3, 'the whole 1:1 space, newest first');
-  t.equal(all.body.items[0].text, 'unrelated');
+  t.equal(all.body.items[0]?.text, 'unrelated');
 
   sim.addPerson({ email: 'alice@example.com' });
   t.equal((await call('POST', '/messages', { toPersonEmail: 'alice@example.com', text: 'hi' })).status, 403, 'it talks to the bot only');
@@ -43,7 +45,7 @@ t.test('a second identity with its own token talks to the bot over REST', async 
   t.equal((await call('GET', '/people/me', undefined, 'not-a-token')).status, 401);
 
   const viaControl = (await (await fetch(`${sim.controlUrl}/identities`, { method: 'POST', body: JSON.stringify({ email: 'pinger@webex.bot' }) })).json()) as { token: string };
-  t.equal((await call('GET', '/people/me', undefined, viaControl.token)).body.emails[0], 'pinger@webex.bot', 'also through the control API');
+  t.equal((await call<HydraPerson>('GET', '/people/me', undefined, viaControl.token)).body.emails[0], 'pinger@webex.bot', 'also through the control API');
 });
 
 t.test('deaf device: pings answered, events never delivered, until a new device registers', async (t) => {

@@ -58,19 +58,19 @@ t.test('two instances, one database', async (t) => {
   const tuning = { ...FAST, extraCommands: [slow] };
   const [one, two] = await Promise.all([startHarness({ sim, env: env('vm1'), tuning }), startHarness({ sim, env: env('vm2'), tuning })]);
   t.teardown(async () => {
-    await one!.stop();
-    await two!.stop();
+    await one.stop();
+    await two.stop();
   });
   const direct = sim.directRoom(ALICE);
   // Under load one instance may find the other's schema step still running past its bound: it then
   // makes (finds) the schema at its next use instead. Either way, the step is applied once.
-  await Promise.any([one!, two!].map((h) => h.waitForLog('storage.open')));
+  await Promise.any([one, two].map((h) => h.waitForLog('storage.open')));
 
   await t.test('a form submitted once and twice at once: one entry in the register', async (t) => {
     const form = await ask(sim, ALICE, direct.id, 'testing');
     const end = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
     const inputs = { callback: 'testing', tester: 'Red team', targets: '10.9.0.0/16', what: 'test', end_date: end };
-    const answers = await submitted(one!, form, [inputs, { ...inputs, tester: 'Someone else' }], 2);
+    const answers = await submitted(one, form, [inputs, { ...inputs, tester: 'Someone else' }], 2);
     t.equal(answers.filter((a) => a.startsWith('Submitted by alice: recorded as #1.')).length, 1, 'one submit went through');
     t.same(answers.filter((a) => !a.startsWith('Submitted')), answers.slice(1).map(() => 'Already recorded as #1 (submitted by alice); nothing changed.'), 'every other is answered from it');
     const list = text(await ask(sim, ALICE, direct.id, 'testing list'));
@@ -83,7 +83,7 @@ t.test('two instances, one database', async (t) => {
   await t.test('the other instance\'s submit arrives while the first runs: it waits and answers from the record', async (t) => {
     const form = await ask(sim, ALICE, direct.id, 'slow');
     submits = 0;
-    const answers = await submitted(one!, form, [{ callback: 'slow', text: 'hi' }], 2);
+    const answers = await submitted(one, form, [{ callback: 'slow', text: 'hi' }], 2);
     t.equal(submits, 1, 'the form\'s submit ran once in the two instances');
     t.equal(answers.filter((a) => a.startsWith('Submitted by alice: recorded as slow #1.')).length, 1);
     t.ok(answers.slice(1).every((a) => a === 'Already recorded as slow #1 (submitted by alice); nothing changed.'), answers.join(' | '));
@@ -110,29 +110,29 @@ t.test('two instances, one database', async (t) => {
     t.match(text(await ask(sim, ALICE, direct.id, 'ping')), /^pong/, 'ping needs no database');
     const form = await ask(sim, ALICE, direct.id, 'testing');
     const inputs = { callback: 'testing', tester: 'Blue team', targets: '10.8.0.1', what: 'test', end_date: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) };
-    const refused = await submitted(one!, form, [inputs], 1);
+    const refused = await submitted(one, form, [inputs], 1);
     t.match(refused[0], /^Sorry, `testing` cannot reach its records right now/, 'a submit: the same answer');
     t.ok(refused.every((a) => !a.startsWith('Submitted')), 'nothing recorded');
-    await one!.waitForLog('storage.failed', (l) => l.op === 'release submission');
-    t.ok(one!.logs.some((l) => l.event === 'storage.failed' && l.op === 'claim submission'), 'the claim could not be made: the submit ran on local memory');
-    const failed = await one!.waitForLog('storage.failed', (l) => l.op === 'record activity');
+    await one.waitForLog('storage.failed', (l) => l.op === 'release submission');
+    t.ok(one.logs.some((l) => l.event === 'storage.failed' && l.op === 'claim submission'), 'the claim could not be made: the submit ran on local memory');
+    const failed = await one.waitForLog('storage.failed', (l) => l.op === 'record activity');
     t.match(failed.err, /unavailable/);
-    const why = await auditFrom({ TOODLES_DATABASE_URL: url }, ['--json']).catch((e: Error) => e.message);
+    const why = await auditFrom({ TOODLES_DATABASE_URL: url }, ['--json']).then((rows) => JSON.stringify(rows), (e: Error) => e.message);
     t.match(why, /exited 1: toodles activity: storage unavailable: database unavailable: /, 'toodles activity says why');
-    t.notOk(String(why).includes(PG_PASSWORD), 'never with the password');
-    t.notOk(JSON.stringify([...one!.logs, ...two!.logs]).includes(PG_PASSWORD), 'nor the daemons\' logs');
+    t.notOk(why.includes(PG_PASSWORD), 'never with the password');
+    t.notOk(JSON.stringify([...one.logs, ...two.logs]).includes(PG_PASSWORD), 'nor the daemons\' logs');
     await pgServer.start();
     restarted = true;
-    await Promise.all([one!, two!].map((h) => h.waitForLog('database.up')));
+    await Promise.all([one, two].map((h) => h.waitForLog('database.up')));
     t.match(text(await ask(sim, ALICE, direct.id, 'testing list')), /\*\*#1\*\* (Red team|Someone else)/, 'the register is back');
-    const again = await submitted(one!, form, [inputs], 1);
+    const again = await submitted(one, form, [inputs], 1);
     t.equal(again.filter((a) => a.startsWith('Submitted by alice: recorded as #2.')).length, 1, 'the form refused during the outage goes through now');
-    t.equal(one!.daemon.status().state, 'online');
-    t.equal(two!.daemon.status().state, 'online');
+    t.equal(one.daemon.status().state, 'online');
+    t.equal(two.daemon.status().state, 'online');
   });
 
   await t.test('both started at once: one schema', async (t) => {
-    const applied = [one!, two!].flatMap((h) => h.logs.filter((l) => l.event === 'storage.open').flatMap((l) => l.applied as string[]));
+    const applied = [one, two].flatMap((h) => h.logs.filter((l) => l.event === 'storage.open').flatMap((l) => l.applied as string[]));
     t.same(applied, ['storage-1'], 'the schema step applied by exactly one instance');
   });
 });
