@@ -125,7 +125,8 @@ export function bucketQuantileMs(buckets: Buckets, q: number): number {
 /** A counter of claims by `result` in a /metrics text, e.g. {won: 12, lost: 24}. */
 export function claimOutcomes(text: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^\w*claims?_total\{(?:[^}]*,)?result="(\w+)"[^}]*\} (\S+)$/gm)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  for (const m of text.matchAll(/^\w*claims?_total\{(?:[^}]*,)?result="(\w+)"[^}]*\} (\S+)$/gm))
+    out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
   return out;
 }
 
@@ -159,7 +160,12 @@ class MetricsKeeper {
       for (const [le, n] of h.buckets) sum.set(le, (sum.get(le) ?? 0) + n);
     }
     if (!name) return undefined;
-    return { p50Ms: bucketQuantileMs(sum, 0.5), p99Ms: bucketQuantileMs(sum, 0.99), count: sum.get(Infinity) ?? 0, source: `/metrics ${name}` };
+    return {
+      p50Ms: bucketQuantileMs(sum, 0.5),
+      p99Ms: bucketQuantileMs(sum, 0.99),
+      count: sum.get(Infinity) ?? 0,
+      source: `/metrics ${name}`,
+    };
   }
 }
 
@@ -224,7 +230,9 @@ async function killAndRestart(s: System, report: (line: string) => void, at: num
   const killed = Date.now();
   try {
     await s.cluster.start(victim.name);
-    report(`${(at / 1000).toFixed(0).padStart(4)} s  ${s.name}: ${victim.name} killed -9, back online in ${((Date.now() - killed) / 1000).toFixed(1)} s`);
+    report(
+      `${(at / 1000).toFixed(0).padStart(4)} s  ${s.name}: ${victim.name} killed -9, back online in ${((Date.now() - killed) / 1000).toFixed(1)} s`,
+    );
   } catch (err) {
     report(`${(at / 1000).toFixed(0).padStart(4)} s  ${s.name}: ${victim.name} killed -9, did not come back: ${(err as Error).message}`);
   }
@@ -267,7 +275,10 @@ function figures(s: System, began: number, queries?: number): SystemFigures {
   };
 }
 
-export async function measureCluster(o: ClusterBenchOptions = DEFAULTS, report: (line: string) => void = () => undefined): Promise<ClusterBenchResult> {
+export async function measureCluster(
+  o: ClusterBenchOptions = DEFAULTS,
+  report: (line: string) => void = () => undefined,
+): Promise<ClusterBenchResult> {
   const pgServer = await startPostgres();
   const sims = await Promise.all([startSimulator({ port: 0 }), startSimulator({ port: 0 })]);
   const databaseUrl = pgServer.url(await pgServer.createDatabase('bench_cluster'));
@@ -347,8 +358,19 @@ export function table(r: ClusterBenchResult): string[] {
     ['never answered', (f) => (f.never ? `${f.never}, sent at ${when(f.strays.neverAtMs)}` : '0')],
     ['longest gap in answers', (f) => `${(f.longestGapMs / 1000).toFixed(2)} s (at ${(f.longestGapAtMs / 1000).toFixed(0)} s)`],
     ['answer latency p50/p99/max', (f) => `${ms(f.latencyMs.p50)} / ${ms(f.latencyMs.p99)} / ${ms(f.latencyMs.max)}`],
-    ['claim latency p50/p99', (f) => (f.claim ? `${ms(f.claim.p50Ms)} / ${ms(f.claim.p99Ms)} (${f.claim.count} claims, ${f.claim.source})` : 'unavailable')],
-    ['claims (all processes)', (f) => (f.outcomes ? Object.entries(f.outcomes).map(([k, n]) => `${k} ${n}`).join(', ') : '-')],
+    [
+      'claim latency p50/p99',
+      (f) => (f.claim ? `${ms(f.claim.p50Ms)} / ${ms(f.claim.p99Ms)} (${f.claim.count} claims, ${f.claim.source})` : 'unavailable'),
+    ],
+    [
+      'claims (all processes)',
+      (f) =>
+        f.outcomes
+          ? Object.entries(f.outcomes)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ')
+          : '-',
+    ],
     ['db transactions/message', (f) => (f.queriesPerMessage === undefined ? 'no database' : f.queriesPerMessage.toFixed(2))],
     ['instances killed -9', (f) => String(f.kills)],
   ];

@@ -70,7 +70,8 @@ async function child(kind: string, dir: string): Promise<void> {
   const t0 = process.hrtime.bigint();
   let lines = 0;
   if (kind === 'count') {
-    for (const file of logFiles(dir)) for await (const _ of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) lines += 1;
+    for (const file of logFiles(dir))
+      for await (const _ of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) lines += 1;
   } else {
     const write = process.stdout.write.bind(process.stdout);
     let out = '';
@@ -79,7 +80,9 @@ async function child(kind: string, dir: string): Promise<void> {
     process.stdout.write = write;
     const r = JSON.parse(out) as { verdict: string; totals: Record<string, number> };
     lines = r.totals.events ?? 0;
-    process.stderr.write(`monitor: exit ${code}, ${r.verdict} ${JSON.stringify((r as { reasons?: string[] }).reasons?.slice(0, 2))}, ${r.totals.reconnects} reconnects, ${r.totals.messagesAnswered} answered, ${r.totals.skippedLines} skipped\n`);
+    process.stderr.write(
+      `monitor: exit ${code}, ${r.verdict} ${JSON.stringify((r as { reasons?: string[] }).reasons?.slice(0, 2))}, ${r.totals.reconnects} reconnects, ${r.totals.messagesAnswered} answered, ${r.totals.skippedLines} skipped\n`,
+    );
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   process.stdout.write(JSON.stringify({ ms, lines, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
@@ -94,7 +97,9 @@ async function main(argv: string[]): Promise<void> {
     const g0 = Date.now();
     generate(dir, lines);
     const bytes = logFiles(dir).reduce((s, f) => s + statSync(f).size, 0);
-    console.log(`generated ${lines} lines in ${FILES} files (${(bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - g0) / 1000).toFixed(1)} s`);
+    console.log(
+      `generated ${lines} lines in ${FILES} files (${(bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - g0) / 1000).toFixed(1)} s`,
+    );
     const self = fileURLToPath(import.meta.url);
     const measure = (kind: string) => {
       const r = spawnSync(process.execPath, [self, '--child', kind, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });

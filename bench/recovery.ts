@@ -53,7 +53,16 @@ async function measure(kind: (typeof OUTAGES)[number], seconds: number, tuning: 
     try {
       results.push(await runOutage({ kind, outageMs: seconds * 1000, tuning, answerTimeoutMs: 120_000 }));
     } catch (err) {
-      results.push({ kind: kind.name, outageMs: seconds * 1000, answerMs: Infinity, attempts: NaN, perMinute: NaN, peakPerMinute: NaN, requests: NaN, statuses: [] });
+      results.push({
+        kind: kind.name,
+        outageMs: seconds * 1000,
+        answerMs: Infinity,
+        attempts: NaN,
+        perMinute: NaN,
+        peakPerMinute: NaN,
+        requests: NaN,
+        statuses: [],
+      });
       console.error(`${kind.name} ${seconds}s: ${(err as Error).message}`);
     }
   }
@@ -72,7 +81,9 @@ function row(policy: string, rs: OutageResult[]): string {
   ].join(' ');
 }
 
-console.log(`bench:recovery: ${kinds.length} outage kinds x ${lengths.join('/')} s, ${repeats} repeats, paced vs baseline, ${parallel} kinds at a time`);
+console.log(
+  `bench:recovery: ${kinds.length} outage kinds x ${lengths.join('/')} s, ${repeats} repeats, paced vs baseline, ${parallel} kinds at a time`,
+);
 const started = Date.now();
 for (const seconds of lengths) {
   for (let i = 0; i < kinds.length; i += parallel) {

@@ -128,10 +128,12 @@ async function phase(sim: Simulator, base: string, loaded: boolean, o: ScrapeLoa
     const t0 = performance.now();
     const asked = sim.postMessage({ from: 'load@example.com', roomId: room.id, text: 'ping' });
     waits.push(
-      sim.waitForBotMessage((m) => m.parentId === asked.id, 10_000).then(
-        () => void latencies.push(performance.now() - t0),
-        () => void (lost += 1),
-      ),
+      sim
+        .waitForBotMessage((m) => m.parentId === asked.id, 10_000)
+        .then(
+          () => void latencies.push(performance.now() - t0),
+          () => void (lost += 1),
+        ),
     );
     await sleep(Math.max(0, started + ((i + 1) * 1000) / o.rate - Date.now()));
   }
@@ -154,7 +156,10 @@ async function phase(sim: Simulator, base: string, loaded: boolean, o: ScrapeLoa
   };
 }
 
-export async function measureScrapeLoad(o: ScrapeLoadOptions = DEFAULTS, report: (line: string) => void = () => undefined): Promise<ScrapeLoadResult> {
+export async function measureScrapeLoad(
+  o: ScrapeLoadOptions = DEFAULTS,
+  report: (line: string) => void = () => undefined,
+): Promise<ScrapeLoadResult> {
   const sim = await startSimulator({ port: 0 });
   const daemon = await startDaemonProcess(sim);
   try {
@@ -205,7 +210,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     scrapesPerS: option(args, 'scrapes', DEFAULTS.scrapesPerS),
     phaseMs: option(args, 'phase-ms', DEFAULTS.phaseMs),
   };
-  console.log(`bench:scrape: ${o.rounds} rounds of ${o.phaseMs / 1000} s unloaded + ${o.phaseMs / 1000} s at ${o.scrapesPerS} scrapes/s, ${o.rate} msgs/s throughout`);
+  console.log(
+    `bench:scrape: ${o.rounds} rounds of ${o.phaseMs / 1000} s unloaded + ${o.phaseMs / 1000} s at ${o.scrapesPerS} scrapes/s, ${o.rate} msgs/s throughout`,
+  );
   measureScrapeLoad(o, (line) => console.log(line)).then(
     () => process.exit(0),
     (err: unknown) => {

@@ -45,7 +45,11 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./demo.js')).runDemo();
     case 'activity': {
       const { runActivity } = await import('./activity/cli.js');
-      return runActivity(rest, (text) => process.stdout.write(text), (text) => process.stderr.write(text));
+      return runActivity(
+        rest,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
     }
     case 'simulator':
       await (await import('./simulator/cli.js')).runSimulatorCli(rest);

@@ -39,7 +39,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A setting that cannot be used; the message is the one line the operator sees. */
 export class ConfigError extends Error {
-  constructor(readonly setting: string, problem: string) {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
     super(`${setting}: ${problem}`);
     this.name = 'ConfigError';
   }
@@ -209,7 +212,10 @@ export function proxySettings(env: Env): ProxySettings {
 
 /** A comma-separated list, lower-cased unless it holds ids; each item checked by `valid`. */
 function list(env: Env, name: string, what: string, valid: (item: string) => boolean, lower = true): string[] {
-  const items = (env[name] ?? '').split(',').map((i) => (lower ? i.trim().toLowerCase() : i.trim())).filter(Boolean);
+  const items = (env[name] ?? '')
+    .split(',')
+    .map((i) => (lower ? i.trim().toLowerCase() : i.trim()))
+    .filter(Boolean);
   const bad = items.find((i) => !valid(i));
   if (bad !== undefined) throw new ConfigError(name, `${shown(bad)} is not ${what}`);
   return items;
@@ -222,7 +228,9 @@ const isRoomId = (i: string) => /^[\w=-]+$/.test(i);
 function accessSettings(env: Env): AccessSettings {
   return {
     emails: list(env, 'TOODLES_ALLOWED_EMAILS', 'an e-mail address', isEmail),
-    domains: list(env, 'TOODLES_ALLOWED_DOMAINS', 'a domain (example.com)', (d) => isDomain(d.replace(/^@/, ''))).map((d) => d.replace(/^@/, '')),
+    domains: list(env, 'TOODLES_ALLOWED_DOMAINS', 'a domain (example.com)', (d) => isDomain(d.replace(/^@/, ''))).map((d) =>
+      d.replace(/^@/, ''),
+    ),
     rooms: list(env, 'TOODLES_ALLOWED_ROOMS', 'a Webex room id', isRoomId, false),
   };
 }
@@ -299,9 +307,13 @@ export function loadConfig(env: Env = process.env): Config {
  */
 export function checkDirectories(config: Pick<Config, 'logDir' | 'stateDir'>): string[] {
   const full: string[] = [];
-  for (const [setting, dir] of [['TOODLES_LOG_DIR', config.logDir], ['TOODLES_STATE_DIR', config.stateDir]] as const) {
+  for (const [setting, dir] of [
+    ['TOODLES_LOG_DIR', config.logDir],
+    ['TOODLES_STATE_DIR', config.stateDir],
+  ] as const) {
     const problem = dir === undefined ? undefined : unwritableReason(dir);
-    if (problem && /^E(NOSPC|DQUOT)\b/.test(problem)) full.push(`${setting}: ${dir} is full (${problem}); starting anyway, without saving there`);
+    if (problem && /^E(NOSPC|DQUOT)\b/.test(problem))
+      full.push(`${setting}: ${dir} is full (${problem}); starting anyway, without saving there`);
     else if (problem) throw new ConfigError(setting, `cannot write to ${dir} (${problem})`);
   }
   return full;

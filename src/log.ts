@@ -58,7 +58,13 @@ export function createLog(opts: LogOptions): DaemonLog {
     ? pino.transport({
         target: 'pino-roll',
         // removeOtherLogFiles: the limit also counts files earlier processes left (restarts, upgrades)
-        options: { file: `${opts.dir}/toodles.log`, frequency: 'daily', size: roll.size, mkdir: true, limit: { count: roll.count, removeOtherLogFiles: true } },
+        options: {
+          file: `${opts.dir}/toodles.log`,
+          frequency: 'daily',
+          size: roll.size,
+          mkdir: true,
+          limit: { count: roll.count, removeOtherLogFiles: true },
+        },
       })
     : undefined;
   const destinations = pino.multistream(streams);

@@ -55,7 +55,9 @@ runBotChild(async ({ args, meter, logger, stop }) => {
       try {
         const conn = await link.connect(AbortSignal.timeout(20_000));
         conn.onActivity((activity) => {
-          dispatcher.handle(activity).catch((err: unknown) => logger.error({ event: 'activity.failed', id: activity.id, err: String(err) }));
+          dispatcher
+            .handle(activity)
+            .catch((err: unknown) => logger.error({ event: 'activity.failed', id: activity.id, err: String(err) }));
         });
         return conn;
       } catch (err) {

@@ -41,14 +41,35 @@ export function formatReport(results: Result[], o: Options): string {
   const growth = (a: Memory, b: Memory) => `${b.rss - a.rss >= 0 ? '+' : ''}${mb(b.rss - a.rss)}`;
   const rows: Array<[string, (r: Result) => string]> = [
     ['reconnects done', (r) => String(r.reconnects)],
-    ['deaf time p50 (ms)', (r) => String(percentile([...r.deaf].sort((a, b) => a - b), 50))],
-    ['deaf time p99 (ms)', (r) => String(percentile([...r.deaf].sort((a, b) => a - b), 99))],
+    [
+      'deaf time p50 (ms)',
+      (r) =>
+        String(
+          percentile(
+            [...r.deaf].sort((a, b) => a - b),
+            50,
+          ),
+        ),
+    ],
+    [
+      'deaf time p99 (ms)',
+      (r) =>
+        String(
+          percentile(
+            [...r.deaf].sort((a, b) => a - b),
+            99,
+          ),
+        ),
+    ],
     ['deaf time max (ms)', (r) => String(Math.max(...r.deaf))],
     ['deaf time total (ms)', (r) => String(r.deaf.reduce((s, d) => s + d, 0))],
-    ['reconnect duration p50/max (ms)', (r) => {
-      const s = [...r.durations].sort((a, b) => a - b);
-      return `${percentile(s, 50)} / ${s.at(-1)}`;
-    }],
+    [
+      'reconnect duration p50/max (ms)',
+      (r) => {
+        const s = [...r.durations].sort((a, b) => a - b);
+        return `${percentile(s, 50)} / ${s.at(-1)}`;
+      },
+    ],
     ['sim: gaps with no open socket', (r) => `${r.simGaps.count} (${r.simGaps.totalMs} ms, max ${r.simGaps.maxMs})`],
     ['messages sent', (r) => String(r.sent)],
     ['answered', (r) => String(r.answered)],
@@ -101,7 +122,9 @@ export function formatReport(results: Result[], o: Options): string {
       const steady = a.reconnects - o.warmup;
       const steadyMb = (a.end.rss - a.warm.rss) / MB;
       const steadyOver = steady >= 1000 ? 'over 1000 reconnects' : `over ${steady} reconnects (target is over 1000)`;
-      out.push(`  ${mark(steadyMb < 5)}  RSS growth under 5 MB ${steadyOver}, after ${o.warmup} warm-up reconnects: ${steadyMb.toFixed(1)} MB${gcNote}`);
+      out.push(
+        `  ${mark(steadyMb < 5)}  RSS growth under 5 MB ${steadyOver}, after ${o.warmup} warm-up reconnects: ${steadyMb.toFixed(1)} MB${gcNote}`,
+      );
     }
   }
   for (const r of results) {

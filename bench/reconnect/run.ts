@@ -77,7 +77,11 @@ async function measure(sim: Simulator, bot: BotProcess, load: PingTraffic, o: Op
   const loadStarted = Date.now();
   bot.lastReconnectAt = loadStarted;
   load.start(o.rate);
-  await bot.until(() => bot.measured !== undefined || Date.now() - bot.lastReconnectAt > STALL_MS, 24 * 3600_000, `${o.reconnects} reconnects`);
+  await bot.until(
+    () => bot.measured !== undefined || Date.now() - bot.lastReconnectAt > STALL_MS,
+    24 * 3600_000,
+    `${o.reconnects} reconnects`,
+  );
   const measured = bot.measured;
   if (!measured) throw new Error(`${tag} no reconnect for 60 s after ${bot.deaf.length} reconnects`);
   const wallMs = Date.now() - loadStarted;

@@ -45,7 +45,9 @@ export async function runActivity(
   }
   const since = sinceMs(opts.since, now);
   if (since === undefined || (opts.json && opts.csv)) {
-    err(`toodles activity: ${since === undefined ? `--since: "${opts.since}" is not 30m, 12h, 7d or a date` : 'choose --json or --csv'}\n${ACTIVITY_USAGE}\n`);
+    err(
+      `toodles activity: ${since === undefined ? `--since: "${opts.since}" is not 30m, 12h, 7d or a date` : 'choose --json or --csv'}\n${ACTIVITY_USAGE}\n`,
+    );
     return 64;
   }
   const source = openSource(opts['state-dir'], err, env);
@@ -61,8 +63,24 @@ export async function runActivity(
   } finally {
     await source.close();
   }
-  const rows = records.map((r) => [new Date(r.at).toISOString(), r.personEmail, r.roomId, r.command, r.kind, r.outcome, String(r.durationMs), r.ref]);
-  if (opts.json) out(`${JSON.stringify(records.map((r) => ({ ...r, time: new Date(r.at).toISOString() })), null, 2)}\n`);
+  const rows = records.map((r) => [
+    new Date(r.at).toISOString(),
+    r.personEmail,
+    r.roomId,
+    r.command,
+    r.kind,
+    r.outcome,
+    String(r.durationMs),
+    r.ref,
+  ]);
+  if (opts.json)
+    out(
+      `${JSON.stringify(
+        records.map((r) => ({ ...r, time: new Date(r.at).toISOString() })),
+        null,
+        2,
+      )}\n`,
+    );
   else if (opts.csv) out([COLUMNS, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n');
   else out(table(rows));
   return 0;
@@ -72,7 +90,11 @@ export async function runActivity(
  * Where the audit trail is: the shared PostgreSQL when a database URL is configured (as the daemon
  * reads it), else the state directory. Undefined (and said why) when there is none.
  */
-function openSource(stateDir: string | undefined, err: (text: string) => void, env: NodeJS.ProcessEnv): { storage: Storage; close(): Promise<void> } | undefined {
+function openSource(
+  stateDir: string | undefined,
+  err: (text: string) => void,
+  env: NodeJS.ProcessEnv,
+): { storage: Storage; close(): Promise<void> } | undefined {
   const log = pino({ enabled: false });
   let url: string | undefined;
   try {
@@ -113,5 +135,14 @@ function table(rows: string[][]): string {
   if (!rows.length) return 'no activity in that period\n';
   const shown = [COLUMNS.map(String), ...rows.map((r) => r.map((v, i) => (i === 2 && v.length > 12 ? `…${v.slice(-10)}` : v)))];
   const widths = COLUMNS.map((_c, i) => Math.max(...shown.map((r) => r[i]!.length)));
-  return shown.map((r) => r.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    shown
+      .map((r) =>
+        r
+          .map((v, i) => v.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }

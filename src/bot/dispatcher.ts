@@ -71,7 +71,14 @@ export class Dispatcher {
     const command = this.byKeyword.get(name);
     const sender = await this.people.sender(message.personId, message.personEmail);
     const room: Room = { id: message.roomId, type: message.roomType };
-    const run = this.newRun('message', command?.keyword ?? shorten(name || '(none)'), sender, room, message.parentId ?? message.id, started);
+    const run = this.newRun(
+      'message',
+      command?.keyword ?? shorten(name || '(none)'),
+      sender,
+      room,
+      message.parentId ?? message.id,
+      started,
+    );
     this.deps.log.info({ event: 'command.received', id, command: command?.keyword, room: room.type, ref: run.ref });
     if (!(await this.admitted(run, command))) return;
     if (!command) {
@@ -170,13 +177,28 @@ export class Dispatcher {
       );
     } catch (err) {
       const replyInFlight = sending > 0;
-      this.deps.log.error({ event: 'command.failed', command: run.command, ref: run.ref, durationMs: Date.now() - run.started, replyInFlight, err: errorText(err) });
+      this.deps.log.error({
+        event: 'command.failed',
+        command: run.command,
+        ref: run.ref,
+        durationMs: Date.now() - run.started,
+        replyInFlight,
+        err: errorText(err),
+      });
       if (!replyInFlight) await this.reply(run, { markdown: failureText(run, err) });
       this.finish(run, 'failed');
       return;
     }
     this.finish(run, outcome);
-    this.deps.log.info({ event: 'command.done', command: run.command, person: run.sender.email, kind: run.kind, outcome, durationMs: Date.now() - run.started, ref: run.ref });
+    this.deps.log.info({
+      event: 'command.done',
+      command: run.command,
+      person: run.sender.email,
+      kind: run.kind,
+      outcome,
+      durationMs: Date.now() - run.started,
+      ref: run.ref,
+    });
   }
 
   /** The one place a command run ends: recorded in the audit trail (never failing the run) and the stats. */
@@ -245,4 +267,3 @@ function failureText(run: Run, err: unknown): string {
 function shorten(word: string): string {
   return word.length > 40 ? `${word.slice(0, 40)}…` : word;
 }
-

@@ -79,7 +79,8 @@ export class Forms {
   async submit(ctx: CardContext, run: SubmitRun, { command, form, action, earlier }: FormSubmit): Promise<Outcome> {
     if (earlier?.recordedAs !== undefined) return alreadyRecorded(ctx, earlier);
     const { values, malformed, extra } = readInputs(action.inputs, form.fields);
-    if (extra.length) this.deps.log.info({ event: 'card.extra_inputs', command: command.keyword, inputs: extra.slice(0, 10), ref: run.ref });
+    if (extra.length)
+      this.deps.log.info({ event: 'card.extra_inputs', command: command.keyword, inputs: extra.slice(0, 10), ref: run.ref });
     if (malformed.length) {
       await ctx.reply({ markdown: `That form came back damaged (${malformed.join(', ')}). Say \`${command.keyword}\` for a fresh one.` });
       return 'invalid';
@@ -90,7 +91,15 @@ export class Forms {
       return 'invalid';
     }
     const { room, threadId } = run;
-    const claim = { cardMessageId: action.messageId, command: command.keyword, byName: run.sender.displayName, at: Date.now(), roomId: room.id, roomType: room.type, ...(threadId ? { threadId } : {}) };
+    const claim = {
+      cardMessageId: action.messageId,
+      command: command.keyword,
+      byName: run.sender.displayName,
+      at: Date.now(),
+      roomId: room.id,
+      roomType: room.type,
+      ...(threadId ? { threadId } : {}),
+    };
     const standing = await this.claimCard(claim, run, ctx.signal);
     if (standing) {
       Object.assign(run, placeOf(standing)); // the first submit may have deleted the card: answer beside its answer
@@ -164,7 +173,10 @@ export function placeOf(s: Submission): CardPlace {
 
 /** The form card, with a markdown line for clients that cannot show cards. */
 export function formReply(command: Command, form: Form): Reply {
-  return { markdown: `\`${command.keyword}\`: ${command.description} (this is a form: open it in a Webex app that shows cards)`, card: form.card() };
+  return {
+    markdown: `\`${command.keyword}\`: ${command.description} (this is a form: open it in a Webex app that shows cards)`,
+    card: form.card(),
+  };
 }
 
 async function alreadyRecorded(ctx: CardContext, s: Submission): Promise<Outcome> {

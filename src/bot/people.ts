@@ -10,7 +10,10 @@ const MAX_ENTRIES = 1000;
 export class People {
   private readonly known = new Map<string, { person: Person; at: number }>();
 
-  constructor(private readonly api: WebexApi, private readonly log: Logger) {}
+  constructor(
+    private readonly api: WebexApi,
+    private readonly log: Logger,
+  ) {}
 
   /**
    * `email` comes with a message; with it a failed lookup still yields a sender (a bot is then

@@ -38,7 +38,11 @@ export async function runCanary(d: CanaryDeps): Promise<CanaryResult> {
   if (result.stage === 'daemon') return result; // nobody to tell, nobody to heal
   let failures: number;
   try {
-    const answer = await controlRequest(d.socketPath, 'POST', '/canary', { ok: result.ok, stage: result.stage, roundTripMs: result.roundTripMs });
+    const answer = await controlRequest(d.socketPath, 'POST', '/canary', {
+      ok: result.ok,
+      stage: result.stage,
+      roundTripMs: result.roundTripMs,
+    });
     failures = Number(answer.body.consecutiveFailures ?? 0);
   } catch (err) {
     d.log.error({ event: 'canary.report_failed', err: errorText(err) });
@@ -94,7 +98,9 @@ async function probe(d: CanaryDeps): Promise<CanaryResult> {
     if (answer && (await heardLocally(d, ping.id))) return { ok: true, roundTripMs: answer.roundTripMs };
     if (Date.now() >= deadline) {
       if (!answer) return failed('no_reply', `no answer within ${d.timeoutMs} ms`);
-      return failed('local', 'the bot answered, but this instance never heard the ping (a peer answered for it)', { roundTripMs: answer.roundTripMs });
+      return failed('local', 'the bot answered, but this instance never heard the ping (a peer answered for it)', {
+        roundTripMs: answer.roundTripMs,
+      });
     }
     // A timer that keeps the process alive: the daemon's sleeps are unref'd, but here nothing else would.
     await delay(Math.min(d.pollMs ?? 250, Math.max(0, deadline - Date.now())));

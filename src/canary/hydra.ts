@@ -17,7 +17,10 @@ export interface HydraMessage {
 }
 
 export class HydraError extends Error {
-  constructor(readonly status: number, what: string) {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
     super(`${what}: Webex answered ${status}`);
     this.name = 'HydraError';
   }

@@ -14,7 +14,10 @@ export interface TakenOver {
 const LEASE = `now() + $3::integer * interval '1 millisecond'`;
 
 export class ClaimsTable {
-  constructor(private readonly db: Database, private readonly owner: string) {}
+  constructor(
+    private readonly db: Database,
+    private readonly owner: string,
+  ) {}
 
   /** True when this instance won the activity; false when another instance already holds it. */
   async claim(activity: IncomingActivity, leaseMs: number): Promise<boolean> {

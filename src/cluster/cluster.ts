@@ -143,7 +143,12 @@ export class Cluster {
     this.monotonic = deps.monotonic ?? (() => performance.now());
     this.owner = `${deps.settings.instance}/${process.pid}-${randomBytes(3).toString('hex')}`;
     this.claims = new ClaimsTable(deps.db, this.owner);
-    this.instances = new InstancesTable(deps.db, { owner: this.owner, name: deps.settings.instance, version: deps.version, startedAt: this.now() });
+    this.instances = new InstancesTable(deps.db, {
+      owner: this.owner,
+      name: deps.settings.instance,
+      version: deps.version,
+      startedAt: this.now(),
+    });
     this.aloneLog = new Throttled(this.t.logEveryMs, this.now);
     this.droppedLog = new Throttled(this.t.logEveryMs, this.now);
     this.migrateLog = new Throttled(this.t.logEveryMs, this.now);
@@ -157,7 +162,14 @@ export class Cluster {
   /** Starts the background round (schema first); claims follow as soon as the schema is there. */
   start(): void {
     const { instance, preferredInstance } = this.deps.settings;
-    this.deps.log.info({ event: 'cluster.start', instance, owner: this.owner, preferredInstance, target: this.deps.db.target, leaseMs: this.t.leaseMs });
+    this.deps.log.info({
+      event: 'cluster.start',
+      instance,
+      owner: this.owner,
+      preferredInstance,
+      target: this.deps.db.target,
+      leaseMs: this.t.leaseMs,
+    });
     this.firstPrepare = this.prepare();
     this.round = this.loop();
   }
@@ -165,7 +177,8 @@ export class Cluster {
   /** The claim gate: the supervisor's handler for every activity once it passed local de-duplication. */
   async handle(activity: IncomingActivity): Promise<void> {
     // Just started: the first schema check is under way; a message waits for it, briefly.
-    if (this.state === 'preparing') await bounded('schema check', this.firstPrepare!, { timeoutMs: this.t.prepareWaitMs }).catch(() => undefined);
+    if (this.state === 'preparing')
+      await bounded('schema check', this.firstPrepare!, { timeoutMs: this.t.prepareWaitMs }).catch(() => undefined);
     const mode = this.mode();
     if (mode !== 'claim') return this.without(activity, mode, this.state);
     const waitMs = staggerMs(activity.id, this.deps.settings.instance, this.peers, this.t.staggerStepMs);
@@ -190,7 +203,15 @@ export class Cluster {
 
   status(): ClusterStatus {
     const { instance, preferredInstance } = this.deps.settings;
-    return { instance, owner: this.owner, preferredInstance, state: this.currentState(), peers: [...this.peers], claims: { ...this.counts }, database: this.deps.db.status() };
+    return {
+      instance,
+      owner: this.owner,
+      preferredInstance,
+      state: this.currentState(),
+      peers: [...this.peers],
+      claims: { ...this.counts },
+      database: this.deps.db.status(),
+    };
   }
 
   /** Stops sweeping and heartbeats at once; claims in hand keep being renewed until close(). */
@@ -219,7 +240,12 @@ export class Cluster {
     const pending = [...this.takeovers];
     if (pending.length === 0) return;
     await bounded('cluster drain', Promise.all(pending), { timeoutMs: this.t.drainTimeoutMs }).catch(() => {
-      this.deps.log.warn({ event: 'drain.timeout', what: 'taken-over claims', durationMs: this.t.drainTimeoutMs, abandoned: this.takeovers.size });
+      this.deps.log.warn({
+        event: 'drain.timeout',
+        what: 'taken-over claims',
+        durationMs: this.t.drainTimeoutMs,
+        abandoned: this.takeovers.size,
+      });
     });
   }
 
@@ -250,7 +276,15 @@ export class Cluster {
   private async without(activity: IncomingActivity, mode: 'alone' | 'drop', reason: string): Promise<void> {
     if (mode === 'drop') {
       this.count('dropped');
-      this.droppedLog.maybe((suppressed) => this.deps.log.warn({ event: 'claim.dropped', id: activity.id, reason, preferredInstance: this.deps.settings.preferredInstance, suppressed }));
+      this.droppedLog.maybe((suppressed) =>
+        this.deps.log.warn({
+          event: 'claim.dropped',
+          id: activity.id,
+          reason,
+          preferredInstance: this.deps.settings.preferredInstance,
+          suppressed,
+        }),
+      );
       return;
     }
     this.count('alone');
@@ -264,16 +298,20 @@ export class Cluster {
 
   /** A claim won or taken over: handled with its lease renewed and its replies fenced, then marked done. */
   private async handleHeld(activity: IncomingActivity, claimedAt: number): Promise<void> {
-    const held = new HeldClaim(activity.id, {
-      claims: this.claims,
-      log: this.deps.log,
-      leaseMs: this.t.leaseMs,
-      renewEveryMs: this.t.renewEveryMs,
-      fenceMarginMs: this.t.fenceMarginMs,
-      answersAlone: () => this.preferred,
-      monotonic: this.monotonic,
-      onFenced: () => this.count('fenced'),
-    }, claimedAt);
+    const held = new HeldClaim(
+      activity.id,
+      {
+        claims: this.claims,
+        log: this.deps.log,
+        leaseMs: this.t.leaseMs,
+        renewEveryMs: this.t.renewEveryMs,
+        fenceMarginMs: this.t.fenceMarginMs,
+        answersAlone: () => this.preferred,
+        monotonic: this.monotonic,
+        onFenced: () => this.count('fenced'),
+      },
+      claimedAt,
+    );
     this.held.add(held);
     try {
       await underClaim(held, () => this.deps.handle(activity));

@@ -47,7 +47,11 @@ export class HeldClaim {
   private told = false;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(readonly id: string, private readonly deps: HeldClaimDeps, claimedAt: number) {
+  constructor(
+    readonly id: string,
+    private readonly deps: HeldClaimDeps,
+    claimedAt: number,
+  ) {
     this.confirmedAt = claimedAt;
     this.timer = setInterval(() => {
       if (this.state !== 'held' || this.answering) return;

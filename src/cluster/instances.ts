@@ -30,6 +30,8 @@ export class InstancesTable {
 
   /** Rows of processes gone for longer than `olderThanMs` (every restart adds one). */
   async prune(olderThanMs: number): Promise<void> {
-    await this.db.query('instance prune', `DELETE FROM instances WHERE last_seen < now() - $1::integer * interval '1 millisecond'`, [olderThanMs]);
+    await this.db.query('instance prune', `DELETE FROM instances WHERE last_seen < now() - $1::integer * interval '1 millisecond'`, [
+      olderThanMs,
+    ]);
   }
 }

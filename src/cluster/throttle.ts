@@ -3,7 +3,10 @@ export class Throttled {
   private lastAt = -Infinity;
   private suppressed = 0;
 
-  constructor(private readonly everyMs: number, private readonly now: () => number) {}
+  constructor(
+    private readonly everyMs: number,
+    private readonly now: () => number,
+  ) {}
 
   /** Calls `write` with how many were left out since the last line, or counts this one as left out. */
   maybe(write: (suppressed: number) => void): void {

@@ -7,7 +7,9 @@ export function help(others: readonly Command[]): Command {
     description: 'lists what I can do',
     async run(ctx) {
       const commands = [self, ...others];
-      const lines = commands.map((c) => `- \`${c.keyword}\`: ${c.description}${c.aliases?.length ? ` (also ${c.aliases.map((a) => `\`${a}\``).join(', ')})` : ''}`);
+      const lines = commands.map(
+        (c) => `- \`${c.keyword}\`: ${c.description}${c.aliases?.length ? ` (also ${c.aliases.map((a) => `\`${a}\``).join(', ')})` : ''}`,
+      );
       const withForms = commands.filter((c) => c.form);
       await ctx.reply({
         markdown: `Commands (in a group space, mention me first):\n${lines.join('\n')}`,

@@ -96,11 +96,7 @@ interface Tracked {
   closed?: CloseInfo;
 }
 
-type Wake =
-  | { kind: 'rotate'; reason: string }
-  | { kind: 'lost'; reason: string }
-  | { kind: 'fatal'; reason: string }
-  | { kind: 'stop' };
+type Wake = { kind: 'rotate'; reason: string } | { kind: 'lost'; reason: string } | { kind: 'fatal'; reason: string } | { kind: 'stop' };
 
 export class Supervisor {
   private state: ConnectionState = 'starting';
@@ -188,22 +184,30 @@ export class Supervisor {
     }
     switch (this.state) {
       case 'starting':
-        return this.attempt(async (signal) => {
-          this.bot = await this.deps.link.start(signal);
-          this.deps.log.info({ event: 'webex.identity', botId: this.bot.id, displayName: this.bot.displayName });
-          this.transition('connecting', 'identity and device ready', this.t.connectTimeoutMs);
-        }, this.t.startTimeoutMs, 'start');
+        return this.attempt(
+          async (signal) => {
+            this.bot = await this.deps.link.start(signal);
+            this.deps.log.info({ event: 'webex.identity', botId: this.bot.id, displayName: this.bot.displayName });
+            this.transition('connecting', 'identity and device ready', this.t.connectTimeoutMs);
+          },
+          this.t.startTimeoutMs,
+          'start',
+        );
       case 'connecting':
-        return this.attempt(async (signal) => {
-          const conn = await hedged((s) => this.deps.link.connect(s), {
-            policy: this.backoff,
-            now: this.now,
-            signal,
-            release: (late) => void late.close(),
-            onHedge: (delayMs) => this.waiting('connect attempt hanging', delayMs),
-          });
-          this.goOnline(this.adopt(conn), 'connected');
-        }, this.t.connectTimeoutMs, 'connect');
+        return this.attempt(
+          async (signal) => {
+            const conn = await hedged((s) => this.deps.link.connect(s), {
+              policy: this.backoff,
+              now: this.now,
+              signal,
+              release: (late) => void late.close(),
+              onHedge: (delayMs) => this.waiting('connect attempt hanging', delayMs),
+            });
+            this.goOnline(this.adopt(conn), 'connected');
+          },
+          this.t.connectTimeoutMs,
+          'connect',
+        );
       case 'online':
         return this.online();
       case 'rotating':
@@ -389,7 +393,12 @@ export class Supervisor {
         deafMs,
         connection: next.conn.id,
       });
-      this.deps.onReconnect?.({ graceful: state === 'draining', reason: this.lastReconnectReason, durationMs: this.lastReconnectMs, deafMs });
+      this.deps.onReconnect?.({
+        graceful: state === 'draining',
+        reason: this.lastReconnectReason,
+        durationMs: this.lastReconnectMs,
+        deafMs,
+      });
       this.reconnectStartedAt = undefined;
     }
     this.transition(state, reason, budgetMs ?? this.t.reconnectIntervalMs + this.t.connectTimeoutMs);
@@ -492,10 +501,13 @@ export class Supervisor {
     const pending = this.takeWake();
     if (pending) return Promise.resolve(pending);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = undefined;
-        resolve({ kind: 'rotate', reason: 'scheduled' });
-      }, Math.max(0, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          this.wakeUp = undefined;
+          resolve({ kind: 'rotate', reason: 'scheduled' });
+        },
+        Math.max(0, timeoutMs),
+      );
       this.wakeUp = () => {
         clearTimeout(timer);
         this.wakeUp = undefined;

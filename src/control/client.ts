@@ -10,7 +10,10 @@ export const CONTROL_TIMEOUT_MS = 2_000;
 
 /** No daemon answered on the socket (none running, none listening, or too slow). */
 export class NotAnsweringError extends Error {
-  constructor(readonly path: string, why: string) {
+  constructor(
+    readonly path: string,
+    why: string,
+  ) {
     super(`no toodles daemon answers on ${path} (${why})`);
     this.name = 'NotAnsweringError';
   }
@@ -52,7 +55,14 @@ export async function controlRequest(
     );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no socket there' : code === 'ECONNREFUSED' ? 'nothing listening' : code === 'EACCES' ? 'permission denied' : errorText(err);
+    const why =
+      code === 'ENOENT'
+        ? 'no socket there'
+        : code === 'ECONNREFUSED'
+          ? 'nothing listening'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : errorText(err);
     throw new NotAnsweringError(socketPath, why);
   }
 }

@@ -76,7 +76,12 @@ async function route(req: IncomingMessage, h: ControlHandlers): Promise<[number,
     case 'POST /canary': {
       const body = await readBody(req);
       if (typeof body.ok !== 'boolean') throw new BadRequest('"ok" must be true or false');
-      const stage = body.stage === undefined ? undefined : (CANARY_STAGES as readonly unknown[]).includes(body.stage) ? (body.stage as CanaryStage) : undefined;
+      const stage =
+        body.stage === undefined
+          ? undefined
+          : (CANARY_STAGES as readonly unknown[]).includes(body.stage)
+            ? (body.stage as CanaryStage)
+            : undefined;
       if (body.stage !== undefined && !stage) throw new BadRequest(`"stage" must be one of ${CANARY_STAGES.join(', ')}`);
       const roundTripMs = typeof body.roundTripMs === 'number' ? body.roundTripMs : undefined;
       return [200, { consecutiveFailures: h.canary({ ok: body.ok, stage, roundTripMs }) }];

@@ -88,10 +88,21 @@ export function renderStatus(d: StatusDocument, now = Date.now()): string {
     ['toodles', `${d.version}, pid ${d.pid}, up ${duration(d.uptimeS * 1000)}`],
     ['connection', `${d.connection.state} for ${duration(d.connection.forS * 1000)}${d.bot ? ` (as ${d.bot.displayName})` : ''}`],
     ['reconnects', `${d.reconnects.graceful} graceful, ${d.reconnects.fault} after faults`],
-    ['last reconnect', last ? `${ago(last.at)}, ${last.kind} (${last.reason ?? 'no reason'}), took ${last.durationMs} ms, deaf ${last.deafMs} ms` : 'none yet'],
+    [
+      'last reconnect',
+      last
+        ? `${ago(last.at)}, ${last.kind} (${last.reason ?? 'no reason'}), took ${last.durationMs} ms, deaf ${last.deafMs} ms`
+        : 'none yet',
+    ],
     ['deaf in total', `${d.deafSTotal} s`],
-    ['messages', `${d.messages} handled (last ${ago(d.lastMessageAt)}), ${d.cardSubmits} card submits, ${d.commandFailures} command failures`],
-    ['last command', d.lastCommand ? `${d.lastCommand.name}, ${d.lastCommand.ok ? 'answered' : 'FAILED'} ${ago(d.lastCommand.at)}` : 'none yet'],
+    [
+      'messages',
+      `${d.messages} handled (last ${ago(d.lastMessageAt)}), ${d.cardSubmits} card submits, ${d.commandFailures} command failures`,
+    ],
+    [
+      'last command',
+      d.lastCommand ? `${d.lastCommand.name}, ${d.lastCommand.ok ? 'answered' : 'FAILED'} ${ago(d.lastCommand.at)}` : 'none yet',
+    ],
     ['watchdog', d.watchdogLastPingAt ? `last ping ${ago(d.watchdogLastPingAt)}` : 'not pinged (no systemd watchdog)'],
     ['proxy', d.proxy],
     ['device', d.device ? `registered (${d.device.reused ? 'refreshed' : 'new'}) ${ago(d.device.at)}` : 'not registered'],
@@ -112,9 +123,15 @@ function clusterRows(c: NonNullable<StatusDocument['cluster']>, ago: (at: string
   const n = c.claims;
   const db = c.database;
   return [
-    ['instance', `${c.instance} (${c.state}); preferred instance ${c.preferredInstance}${c.instance === c.preferredInstance ? ' (this one)' : ''}`],
+    [
+      'instance',
+      `${c.instance} (${c.state}); preferred instance ${c.preferredInstance}${c.instance === c.preferredInstance ? ' (this one)' : ''}`,
+    ],
     ['peers', c.peers.length ? `${c.peers.join(', ')} (seen in the last 30 s)` : 'none seen in the last 30 s'],
-    ['claims', `${n.won} won, ${n.lost} lost, ${n.taken_over} taken over, ${n.alone} answered alone, ${n.dropped} dropped while away, ${n.fenced} fenced`],
+    [
+      'claims',
+      `${n.won} won, ${n.lost} lost, ${n.taken_over} taken over, ${n.alone} answered alone, ${n.dropped} dropped while away, ${n.fenced} fenced`,
+    ],
     ['database', `${db.health} since ${ago(db.since)}, ${db.target}${db.lastError ? ` (${db.lastError})` : ''}`],
   ];
 }

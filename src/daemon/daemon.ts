@@ -93,7 +93,10 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       hydraUrl: config.hydraUrl,
       mercury: { ...DAEMON_MERCURY, ...tuning.mercury },
       // One hanging upgrade is given up after 10 s; hedged attempts beside it keep the pace meanwhile.
-      wsOptions: { handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000), agent: createProxyAgent(config.proxy, proxyErrors.options) },
+      wsOptions: {
+        handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000),
+        agent: createProxyAgent(config.proxy, proxyErrors.options),
+      },
     },
     log: logger,
     requestTimeoutMs: tuning.requestTimeoutMs,
@@ -103,15 +106,31 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   });
 
   const database = config.cluster
-    ? new Database({ url: config.cluster.databaseUrl, log: logger, applicationName: `toodles/${config.cluster.instance}`, ...tuning.cluster?.database })
+    ? new Database({
+        url: config.cluster.databaseUrl,
+        log: logger,
+        applicationName: `toodles/${config.cluster.instance}`,
+        ...tuning.cluster?.database,
+      })
     : undefined;
   const storage = openStorage({ dir: config.stateDir, log: logger, database });
   const stopPruning = schedulePruning(storage, config.activityDays, logger);
   if (isOpen(config.access)) {
-    logger.warn({ event: 'access.open', hint: 'everyone may use the bot: set TOODLES_ALLOWED_EMAILS, TOODLES_ALLOWED_DOMAINS or TOODLES_ALLOWED_ROOMS' });
+    logger.warn({
+      event: 'access.open',
+      hint: 'everyone may use the bot: set TOODLES_ALLOWED_EMAILS, TOODLES_ALLOWED_DOMAINS or TOODLES_ALLOWED_ROOMS',
+    });
   }
 
-  const commandDeps = { version, startedAt, now: Date.now, connection: () => connection.status(), storage, settings: config.commands, log: logger };
+  const commandDeps = {
+    version,
+    startedAt,
+    now: Date.now,
+    connection: () => connection.status(),
+    storage,
+    settings: config.commands,
+    log: logger,
+  };
   const dispatcher = new Dispatcher({
     api: config.cluster ? fencedApi(link) : link,
     commands: allCommands(commandDeps, tuning.extraCommands),
@@ -127,30 +146,41 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     return dispatcher.handle(activity);
   };
 
-  const cluster = database && config.cluster
-    ? new Cluster({
-        db: database,
-        settings: config.cluster,
-        version,
-        log: logger,
-        handle: answer,
-        canTakeOver: () => connection.canAnswer(),
-        // The grace after the database returns covers the preferred instance's slowest probe.
-        timings: { drainTimeoutMs: timings.drainTimeoutMs, graceMs: tuning.cluster?.database?.probeMaxMs ?? 5_000, ...tuning.cluster?.timings },
-        observer: metrics?.countClaims(),
-      })
-    : undefined;
+  const cluster =
+    database && config.cluster
+      ? new Cluster({
+          db: database,
+          settings: config.cluster,
+          version,
+          log: logger,
+          handle: answer,
+          canTakeOver: () => connection.canAnswer(),
+          // The grace after the database returns covers the preferred instance's slowest probe.
+          timings: {
+            drainTimeoutMs: timings.drainTimeoutMs,
+            graceMs: tuning.cluster?.database?.probeMaxMs ?? 5_000,
+            ...tuning.cluster?.timings,
+          },
+          observer: metrics?.countClaims(),
+        })
+      : undefined;
   if (cluster) metrics?.watchCluster(() => cluster.status());
   cluster?.start();
   // The bot's own messages need no claim: nobody answers them.
-  const handle = cluster ? (activity: IncomingActivity) => (connection.fromBot(activity) ? answer(activity) : cluster.handle(activity)) : answer;
+  const handle = cluster
+    ? (activity: IncomingActivity) => (connection.fromBot(activity) ? answer(activity) : cluster.handle(activity))
+    : answer;
 
   const announcer = new SystemdAnnouncer({ notifier, log: logger, startedAt, stateDir: config.stateDir, proxyTrouble: proxyErrors.recent });
   const heard = new HeardActivities();
   const supervisor = new Supervisor({
     link,
     log: logger,
-    seen: new SeenActivities({ ...DEFAULT_SEEN, stateDir: config.stateDir, onPersistence: persistenceReporter(logger, config.stateDir, announcer) }),
+    seen: new SeenActivities({
+      ...DEFAULT_SEEN,
+      stateDir: config.stateDir,
+      onPersistence: persistenceReporter(logger, config.stateDir, announcer),
+    }),
     onReceive: (activity) => heard.add(activity.id),
     handle,
     drainAlso: () => cluster?.drain() ?? Promise.resolve(),
@@ -175,7 +205,15 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     connection: () => supervisor.status(),
     livenessMs: timings.livenessTimeoutMs,
     status: () =>
-      statusDocument({ version, startedAt, now: Date.now(), connection: supervisor.status(), stats: stats.snapshot(), proxy: describeProxy(config.proxy), cluster: cluster?.status() }),
+      statusDocument({
+        version,
+        startedAt,
+        now: Date.now(),
+        connection: supervisor.status(),
+        stats: stats.snapshot(),
+        proxy: describeProxy(config.proxy),
+        cluster: cluster?.status(),
+      }),
     heard: (id) => heard.has(id),
     heal: {
       rebuild: (reason) => supervisor.rebuildLink(reason),

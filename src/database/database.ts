@@ -150,16 +150,20 @@ export class Database {
     let client: pg.PoolClient | undefined;
     let broken = false;
     try {
-      return await bounded(what, async (signal) => {
-        const connected = await this.pool.connect();
-        // Given up while waiting for a connection: the late one goes back (destroyed), not leaked.
-        if (signal.aborted) {
-          connected.release(true);
-          throw new Error(`${what} abandoned`);
-        }
-        client = connected;
-        return work(connected);
-      }, { timeoutMs, signal: this.closing.signal });
+      return await bounded(
+        what,
+        async (signal) => {
+          const connected = await this.pool.connect();
+          // Given up while waiting for a connection: the late one goes back (destroyed), not leaked.
+          if (signal.aborted) {
+            connected.release(true);
+            throw new Error(`${what} abandoned`);
+          }
+          client = connected;
+          return work(connected);
+        },
+        { timeoutMs, signal: this.closing.signal },
+      );
     } catch (err) {
       broken = isServerTrouble(err);
       throw err;

@@ -12,14 +12,16 @@ const text = (v: unknown, fallback = '') => (v === undefined || v === null ? fal
 const because = (v: unknown) => (v === undefined ? '' : ` (${text(v)})`);
 
 const SENTENCES: Record<string, Sentence> = {
-  'daemon.start': (f) => `toodles ${text(f.version)} starting on Node ${text(f.node)}; reconnect every ${secs(f.reconnectIntervalMs)}, watchdog ${f.watchdogMs ? ms(f.watchdogMs) : 'off'}, proxy ${text(f.proxy, 'none')}`,
+  'daemon.start': (f) =>
+    `toodles ${text(f.version)} starting on Node ${text(f.node)}; reconnect every ${secs(f.reconnectIntervalMs)}, watchdog ${f.watchdogMs ? ms(f.watchdogMs) : 'off'}, proxy ${text(f.proxy, 'none')}`,
   'daemon.ready': (f) => `Ready: connected to Webex ${ms(f.durationMs)} after start`,
   'daemon.failed': (f) => `Giving up: ${text(f.reason)}; exiting with ${text(f.exitCode)}`,
   'daemon.exit': (f) => `Exiting with status ${text(f.exitCode)} after ${secs(f.uptimeMs)} up`,
   'connection.state': (f) => `Connection ${text(f.from)} -> ${text(f.to)}${because(f.reason)}`,
   'reconnect.start': (f) => `Reconnecting${because(f.reason)}`,
   'reconnect.done': (f) => `Reconnected in ${ms(f.durationMs)}${because(f.reason)}; deaf ${ms(f.deafMs)}`,
-  'reconnect.wait': (f) => `Webex unreachable for ${secs(f.outageMs)}${because(f.reason)}; next attempt in ${ms(f.delayMs)} (attempt ${text(f.attempt)})`,
+  'reconnect.wait': (f) =>
+    `Webex unreachable for ${secs(f.outageMs)}${because(f.reason)}; next attempt in ${ms(f.delayMs)} (attempt ${text(f.attempt)})`,
   'reconnect.failed': (f) => `Graceful reconnect failed, keeping the current connection${because(f.reason)}`,
   'liveness.failed': (f) => `Connection silent for ${ms(f.silentMs)}: treating it as lost`,
   'connection.closed': (f) => `Connection lost (${text(f.code, 'no code')} ${text(f.reason)})`,
@@ -33,7 +35,8 @@ const SENTENCES: Record<string, Sentence> = {
   'supervisor.stop_requested': (f) => `Stop requested${because(f.reason)}`,
   'webex.identity': (f) => `Signed in to Webex as ${text(f.displayName)}`,
   'webex.device': (f) => `Webex device ${f.reused ? 'reused' : 'registered'}`,
-  'webex.device_record_failed': (f) => `Could not record the Webex device in the state directory (${text(f.err)}); a crash may leave it behind`,
+  'webex.device_record_failed': (f) =>
+    `Could not record the Webex device in the state directory (${text(f.err)}); a crash may leave it behind`,
   'webex.device_adopted': () => 'Adopted the Webex device registered by an earlier run',
   'webex.device_orphan_removed': () => 'Removed an orphaned Webex device registration',
   'webex.unregistered': () => 'Webex device unregistered',
@@ -47,9 +50,13 @@ const SENTENCES: Record<string, Sentence> = {
   'activity.duplicate': (f) => `Ignored message ${text(f.id)}: already handled`,
   'activity.failed': (f) => `Handling message ${text(f.id)} failed: ${text(f.err)}`,
   'activity.record_failed': (f) => `Could not record message ${text(f.id)} as handled (${text(f.err)}); handling it anyway`,
-  'state.write_failed': (f) => `Cannot save handled message ids (${text(f.err)}; ${text(f.failures)} failure(s)): answering from memory, a restart may answer some twice`,
+  'state.write_failed': (f) =>
+    `Cannot save handled message ids (${text(f.err)}; ${text(f.failures)} failure(s)): answering from memory, a restart may answer some twice`,
   'state.write_recovered': () => 'Saving handled message ids works again',
-  'command.received': (f) => (f.command ? `Command ${text(f.command)} received in a ${text(f.room, '?')} space` : `Unknown command received in a ${text(f.room, '?')} space`),
+  'command.received': (f) =>
+    f.command
+      ? `Command ${text(f.command)} received in a ${text(f.room, '?')} space`
+      : `Unknown command received in a ${text(f.room, '?')} space`,
   'command.done': (f) =>
     `${text(f.command, 'unknown command')}${f.person ? ` from ${text(f.person)}` : ''} ${f.outcome && f.outcome !== 'ok' ? `ended ${text(f.outcome)}` : 'answered'} in ${ms(f.durationMs)}`,
   'command.skipped': (f) => `Skipped message ${text(f.id)}${because(f.reason)}`,
@@ -58,13 +65,15 @@ const SENTENCES: Record<string, Sentence> = {
   'card.extra_inputs': (f) => `Card submit for ${text(f.command)} carried unexpected inputs (ignored): ${text(f.inputs)}`,
   'card.delete_failed': (f) => `Could not delete a submitted form: ${text(f.err)}`,
   'access.open': () => 'No access rule is set: everyone may use the bot (set TOODLES_ALLOWED_EMAILS, _DOMAINS or _ROOMS)',
-  'access.denied': (f) => `Refused ${text(f.command, 'a message')} from ${text(f.person, 'someone')} in a ${text(f.roomType, '?')} space${because(f.reason)}`,
+  'access.denied': (f) =>
+    `Refused ${text(f.command, 'a message')} from ${text(f.person, 'someone')} in a ${text(f.roomType, '?')} space${because(f.reason)}`,
   'person.lookup_failed': (f) => `Could not look up who sent a message: ${text(f.err)}`,
   'storage.open': (f) =>
     f.database
       ? `Records in PostgreSQL ${text(f.database)}${Array.isArray(f.applied) && f.applied.length ? `; schema steps applied: ${f.applied.join(', ')}` : ''}`
       : `Database open${f.dir ? ` in ${text(f.dir)}` : ' in memory'}${f.readonly ? ' (read-only)' : ''}`,
-  'storage.open_failed': (f) => `Cannot open the database in ${text(f.database ?? f.dir)}: ${text(f.err)}; commands still run, nothing is recorded`,
+  'storage.open_failed': (f) =>
+    `Cannot open the database in ${text(f.database ?? f.dir)}: ${text(f.err)}; commands still run, nothing is recorded`,
   'storage.failed': (f) => `Database ${text(f.op, 'operation')} failed: ${text(f.err)}; the command still ran`,
   'storage.pruned': (f) => `Pruned ${text(f.removed)} audit record(s) older than ${text(f.days)} days`,
   'testing.announce_failed': (f) => `Could not announce testing entry #${text(f.entry)}: ${text(f.err)}`,
@@ -72,30 +81,37 @@ const SENTENCES: Record<string, Sentence> = {
   'control.failed': (f) => `Control socket at ${text(f.path)} could not start: ${text(f.err)}; toodles status will not answer`,
   'metrics.listening': (f) => `Serving /healthz and /metrics on ${text(f.host)}:${text(f.port)}`,
   'metrics.failed': (f) => `Cannot serve /healthz and /metrics on ${text(f.host)}:${text(f.port)}: ${text(f.err)}`,
-  'daemon.heal': (f) => `Healing asked for: ${f.action === 'restart' ? 'exiting so systemd restarts the bot' : 'rebuilding the Webex link from scratch'}${because(f.reason)}`,
+  'daemon.heal': (f) =>
+    `Healing asked for: ${f.action === 'restart' ? 'exiting so systemd restarts the bot' : 'rebuilding the Webex link from scratch'}${because(f.reason)}`,
   'webex.link_rebuild': (f) => `Rebuilding the Webex link: fresh SDK instance and a new device${because(f.reason)}`,
   'webex.device_dropped': () => 'Deleted the old Webex device registration',
   'webex.device_drop_failed': (f) => `Could not delete the old Webex device registration: ${text(f.err)}`,
   'canary.ok': (f) => `Canary: the bot answered ping in ${ms(f.roundTripMs)}`,
   'canary.failed': (f) => `Canary failed at ${text(f.stage)}: ${text(f.reason)}`,
-  'canary.heal': (f) => `Canary: ${text(f.consecutiveFailures)} failures in a row, asking the daemon to ${f.action === 'restart' ? 'restart' : 'rebuild its Webex link'}`,
+  'canary.heal': (f) =>
+    `Canary: ${text(f.consecutiveFailures)} failures in a row, asking the daemon to ${f.action === 'restart' ? 'restart' : 'rebuild its Webex link'}`,
   'canary.heal_failed': (f) => `Canary could not ask the daemon to ${text(f.action)}: ${text(f.err)}`,
   'canary.report_failed': (f) => `Canary could not report its result to the daemon: ${text(f.err)}`,
-  'log.files_failed': (f) => `Cannot write the log files in ${text(f.dir)} (${text(f.err)}): logging to the journal only until the next start`,
+  'log.files_failed': (f) =>
+    `Cannot write the log files in ${text(f.dir)} (${text(f.err)}): logging to the journal only until the next start`,
   'database.down': (f) => `Shared database ${text(f.target)} unreachable: ${text(f.err)}; probing until it answers`,
   'database.up': (f) => `Shared database ${text(f.target)} answers again after ${ms(f.downMs)}`,
   'database.migrated': (f) => `Shared database schema brought up to date: ${text(f.steps)}`,
   'database.migrate_failed': (f) => `Cannot bring the shared database schema up to date (${text(f.err)}); retrying`,
-  'cluster.start': (f) => `Instance ${text(f.instance)} joining the cluster on ${text(f.target)}; preferred instance ${text(f.preferredInstance)}, claim lease ${ms(f.leaseMs)}`,
+  'cluster.start': (f) =>
+    `Instance ${text(f.instance)} joining the cluster on ${text(f.target)}; preferred instance ${text(f.preferredInstance)}, claim lease ${ms(f.leaseMs)}`,
   'cluster.peers': (f) => `Peers seen through the database now: ${Array.isArray(f.peers) && f.peers.length ? f.peers.join(', ') : 'none'}`,
   'claim.won': (f) => `Claimed message ${text(f.id)} in ${ms(f.latencyMs)}: this instance answers it`,
   'claim.lost': (f) => `Message ${text(f.id)} already claimed by another instance`,
   'claim.taken_over': (f) => `Took over message ${text(f.id)} from ${text(f.previousOwner)}, whose claim expired unanswered`,
   'claim.fenced': (f) => `Withheld the reply to message ${text(f.id)}: ${text(f.reason)}`,
-  'claim.alone': (f) => `Shared database away${because(f.reason)}: answering alone as the preferred instance (${text(f.suppressed, '0')} more since the last line)`,
-  'claim.dropped': (f) => `Shared database away${because(f.reason)}: leaving message ${text(f.id)} to the preferred instance ${text(f.preferredInstance)} (${text(f.suppressed, '0')} more since the last line)`,
+  'claim.alone': (f) =>
+    `Shared database away${because(f.reason)}: answering alone as the preferred instance (${text(f.suppressed, '0')} more since the last line)`,
+  'claim.dropped': (f) =>
+    `Shared database away${because(f.reason)}: leaving message ${text(f.id)} to the preferred instance ${text(f.preferredInstance)} (${text(f.suppressed, '0')} more since the last line)`,
   'claim.pruned': (f) => `Pruned ${text(f.removed)} claim(s) past the retention`,
-  'journal.degraded': (f) => `The journal socket refused entries: ${text(f.fallback)} written to stdout instead, ${text(f.dropped)} dropped (${text(f.lastError)})`,
+  'journal.degraded': (f) =>
+    `The journal socket refused entries: ${text(f.fallback)} written to stdout instead, ${text(f.dropped)} dropped (${text(f.lastError)})`,
 };
 
 const NOT_FIELDS = new Set(['event', 'level', 'time', 'pid', 'hostname', 'msg']);

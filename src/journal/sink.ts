@@ -115,7 +115,13 @@ export class JournalSink {
       event = { msg: line.trim() };
     }
     if (this.send(event) && (this.fallbackCount > 0 || this.dropped > 0)) {
-      const report = { level: 40, event: 'journal.degraded', fallback: this.fallbackCount, dropped: this.dropped, lastError: this.lastError };
+      const report = {
+        level: 40,
+        event: 'journal.degraded',
+        fallback: this.fallbackCount,
+        dropped: this.dropped,
+        lastError: this.lastError,
+      };
       this.fallbackCount = 0;
       this.dropped = 0;
       this.send(report);

@@ -12,7 +12,17 @@ import type { ClaimResult, ClusterObserver, ClusterStatus } from '../cluster/clu
 /** How long one rendering of the exposition is served to every scraper. */
 const RENDER_TTL_MS = 1_000;
 
-const STATES: ConnectionState[] = ['starting', 'connecting', 'online', 'rotating', 'draining', 'backing_off', 'stopping', 'stopped', 'failed'];
+const STATES: ConnectionState[] = [
+  'starting',
+  'connecting',
+  'online',
+  'rotating',
+  'draining',
+  'backing_off',
+  'stopping',
+  'stopped',
+  'failed',
+];
 
 export class Metrics implements StatsSink {
   readonly registry = new Registry();
@@ -37,7 +47,8 @@ export class Metrics implements StatsSink {
   constructor(connection: () => SupervisorStatus) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) => new Counter<L>({ name, help, labelNames, registers });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers });
     const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
     this.reconnects = counter('toodles_reconnects_total', 'Completed reconnects, graceful (make before break) or after a fault', ['kind']);
     for (const kind of ['graceful', 'fault']) this.reconnects.inc({ kind }, 0);
@@ -68,7 +79,11 @@ export class Metrics implements StatsSink {
       registers,
     });
     this.commandFailures = counter('toodles_command_failures_total', 'Commands that threw or ran out of time', ['command']);
-    this.restRetries = counter('toodles_webex_rest_retries_total', 'Webex REST calls retried, by the status that caused it (network: no answer)', ['status']);
+    this.restRetries = counter(
+      'toodles_webex_rest_retries_total',
+      'Webex REST calls retried, by the status that caused it (network: no answer)',
+      ['status'],
+    );
     this.watchdog = gauge('toodles_watchdog_last_ping_timestamp_seconds', 'When WATCHDOG=1 was last sent to systemd');
     this.canaryRuns = counter('toodles_canary_runs_total', 'Canary runs reported by `toodles canary`', ['result']);
     for (const result of ['ok', 'failed']) this.canaryRuns.inc({ result }, 0);
@@ -76,7 +91,9 @@ export class Metrics implements StatsSink {
     this.canaryRoundTrip = gauge('toodles_canary_round_trip_seconds', 'Round trip of the last successful canary run');
     this.canaryLastOk = gauge('toodles_canary_last_success_timestamp_seconds', 'When a canary run last succeeded');
     this.canaryConsecutive = gauge('toodles_canary_consecutive_failures', 'Canary runs failed in a row');
-    this.heals = counter('toodles_canary_heals_total', 'Healing steps the canary asked for (rebuild the link, restart the daemon)', ['action']);
+    this.heals = counter('toodles_canary_heals_total', 'Healing steps the canary asked for (rebuild the link, restart the daemon)', [
+      'action',
+    ]);
     for (const action of ['rebuild', 'restart']) this.heals.inc({ action }, 0);
   }
 
@@ -97,7 +114,12 @@ export class Metrics implements StatsSink {
   /** Claim outcomes and the claim's added latency (only when a database is configured): the cluster reports to this. */
   countClaims(): ClusterObserver {
     const registers = [this.registry];
-    const results = new Counter({ name: 'toodles_claims_total', help: 'Activities by claim outcome: won, lost (another instance has it), taken_over (expired claim of another), alone (preferred instance, database away), dropped (database away), fenced (reply withheld)', labelNames: ['result'], registers });
+    const results = new Counter({
+      name: 'toodles_claims_total',
+      help: 'Activities by claim outcome: won, lost (another instance has it), taken_over (expired claim of another), alone (preferred instance, database away), dropped (database away), fenced (reply withheld)',
+      labelNames: ['result'],
+      registers,
+    });
     for (const result of ['won', 'lost', 'taken_over', 'alone', 'dropped', 'fenced'] satisfies ClaimResult[]) results.inc({ result }, 0);
     const latency = new Histogram({
       name: 'toodles_claim_duration_seconds',
@@ -123,9 +145,30 @@ export class Metrics implements StatsSink {
         this.set({ instance: s.instance, preferred_instance: s.preferredInstance, database: s.database.target }, 1);
       },
     });
-    new Gauge({ name: 'toodles_cluster_peers', help: 'Other instances seen through the database in the last 30 s', registers, collect() { this.set(status().peers.length); } });
-    new Gauge({ name: 'toodles_database_up', help: 'The shared database answers (1) or not (0)', registers, collect() { this.set(status().database.health === 'up' ? 1 : 0); } });
-    new Gauge({ name: 'toodles_database_queries', help: 'Queries sent to the shared database since start', registers, collect() { this.set(status().database.queries); } });
+    new Gauge({
+      name: 'toodles_cluster_peers',
+      help: 'Other instances seen through the database in the last 30 s',
+      registers,
+      collect() {
+        this.set(status().peers.length);
+      },
+    });
+    new Gauge({
+      name: 'toodles_database_up',
+      help: 'The shared database answers (1) or not (0)',
+      registers,
+      collect() {
+        this.set(status().database.health === 'up' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'toodles_database_queries',
+      help: 'Queries sent to the shared database since start',
+      registers,
+      collect() {
+        this.set(status().database.queries);
+      },
+    });
   }
 
   private claim(result: ClaimResult, latencyMs?: number): void {

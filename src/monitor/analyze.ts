@@ -113,7 +113,8 @@ export class Analyzer {
         if (p) {
           p.readyAt = r.at;
           p.onlineMark = r.at;
-          if (r.at - p.startedAt > this.th.offlineCriticalMs) this.flag('CRITICAL', `no connection for ${fmtS(r.at - p.startedAt)} after the start at ${clock(p.startedAt)}`);
+          if (r.at - p.startedAt > this.th.offlineCriticalMs)
+            this.flag('CRITICAL', `no connection for ${fmtS(r.at - p.startedAt)} after the start at ${clock(p.startedAt)}`);
         }
         return;
       case 'reconnect.start':
@@ -145,7 +146,10 @@ export class Analyzer {
         return;
       case 'database.up':
         if (this.databaseDownAt !== undefined && r.at - this.databaseDownAt > this.th.maxDeafMs) {
-          this.flag('WARNING', `database unreachable for ${fmtS(r.at - this.databaseDownAt)} from ${clock(this.databaseDownAt)} (only the preferred instance answered)`);
+          this.flag(
+            'WARNING',
+            `database unreachable for ${fmtS(r.at - this.databaseDownAt)} from ${clock(this.databaseDownAt)} (only the preferred instance answered)`,
+          );
         }
         this.databaseDownAt = undefined;
         return;
@@ -187,7 +191,8 @@ export class Analyzer {
     let m: RegExpExecArray | null;
     if (/Watchdog timeout/i.test(text)) this.note(r.at).watchdog = true;
     else if (/OOM killer|oom-kill/i.test(text)) this.note(r.at).oom = true;
-    else if ((m = /Main process exited, code=(?:killed|dumped), status=\d+\/(\w+)/.exec(text))) this.note(r.at).signal = SIGNAL_WORDS[m[1]!] ?? `SIG${m[1]}`;
+    else if ((m = /Main process exited, code=(?:killed|dumped), status=\d+\/(\w+)/.exec(text)))
+      this.note(r.at).signal = SIGNAL_WORDS[m[1]!] ?? `SIG${m[1]}`;
     else if ((m = /Main process exited, code=exited, status=(\d+)/.exec(text))) {
       if (m[1] !== '0') this.note(r.at).status = m[1];
     } else if (/Failed with result/.test(text)) this.processEnded(r.at);
@@ -238,7 +243,9 @@ export class Analyzer {
     } else if (prev?.exited && prev.exited.code === 0) {
       this.restarts.push({ at: prev.exited.at, cause: 'stopped cleanly (exit 0), then started' });
     }
-    for (const c of this.reconnects) if (c.outcome === 'never completed' && c.pid === prev?.pid) this.flag('CRITICAL', `reconnect at ${clock(c.at)} (${c.reason}) never completed`);
+    for (const c of this.reconnects)
+      if (c.outcome === 'never completed' && c.pid === prev?.pid)
+        this.flag('CRITICAL', `reconnect at ${clock(c.at)} (${c.reason}) never completed`);
     this.notes = undefined;
     this.endCause = undefined;
     this.databaseDownAt = undefined; // a new process says for itself whether it reaches the database
@@ -260,7 +267,13 @@ export class Analyzer {
     let c = p?.open;
     if (!c) {
       // the start was before the window (or from an older version): the cycle still counts
-      c = { at: r.at - (Number.isFinite(durationMs) ? durationMs : 0), reason: reasonText(f), graceful: deafMs === 0, outcome: 'in progress', pid: r.pid };
+      c = {
+        at: r.at - (Number.isFinite(durationMs) ? durationMs : 0),
+        reason: reasonText(f),
+        graceful: deafMs === 0,
+        outcome: 'in progress',
+        pid: r.pid,
+      };
       this.reconnects.push(c);
     }
     c.durationMs = Number.isFinite(durationMs) ? durationMs : undefined;
@@ -280,7 +293,10 @@ export class Analyzer {
   private checkGap(p: Process, at: number): void {
     if (p.intervalMs === undefined || p.onlineMark === undefined) return;
     if (at - p.onlineMark > 2 * p.intervalMs) {
-      this.flag('CRITICAL', `no scheduled reconnect for ${fmtS(at - p.onlineMark)} from ${clock(p.onlineMark)} (interval ${fmtS(p.intervalMs)})`);
+      this.flag(
+        'CRITICAL',
+        `no scheduled reconnect for ${fmtS(at - p.onlineMark)} from ${clock(p.onlineMark)} (interval ${fmtS(p.intervalMs)})`,
+      );
     }
   }
 
@@ -297,13 +313,19 @@ export class Analyzer {
         p.open.outcome = 'never completed';
         this.flag('CRITICAL', `reconnect at ${clock(p.open.at)} (${p.open.reason}) has not completed after ${fmtS(now - p.open.at)}`);
       }
-      if (!p.readyAt && now - p.startedAt > this.th.offlineCriticalMs) this.flag('CRITICAL', `not connected since the start at ${clock(p.startedAt)}`);
+      if (!p.readyAt && now - p.startedAt > this.th.offlineCriticalMs)
+        this.flag('CRITICAL', `not connected since the start at ${clock(p.startedAt)}`);
       if (!p.open && unitState !== 'inactive' && unitState !== 'failed') this.checkGap(p, now);
       if (this.databaseDownAt !== undefined) {
-        this.flag('WARNING', `database unreachable since ${clock(this.databaseDownAt)} (${fmtS(now - this.databaseDownAt)}; only the preferred instance answers)`);
+        this.flag(
+          'WARNING',
+          `database unreachable since ${clock(this.databaseDownAt)} (${fmtS(now - this.databaseDownAt)}; only the preferred instance answers)`,
+        );
       }
     }
-    for (const c of this.reconnects) if (c.outcome === 'never completed' && c !== p?.open) this.flag('CRITICAL', `reconnect at ${clock(c.at)} (${c.reason}) never completed`);
+    for (const c of this.reconnects)
+      if (c.outcome === 'never completed' && c !== p?.open)
+        this.flag('CRITICAL', `reconnect at ${clock(c.at)} (${c.reason}) never completed`);
     const pending = this.cause();
     const endCause = this.endCause ?? pending;
     const running = unitState !== undefined ? unitState === 'active' || unitState === 'reloading' : !!p && !p.exited;
@@ -324,20 +346,25 @@ export class Analyzer {
     else if (this.reasons.size > 0) verdict = 'WARNING';
     const done = this.reconnects.filter((c) => c.outcome === 'done');
     // the process may have started before the window: systemd still knows it
-    const fromUnit = unit?.mainPid && unit.since && running && unit.mainPid !== p?.pid ? { pid: unit.mainPid, startedAt: unit.since, running: true, uptimeMs: now - unit.since } : undefined;
+    const fromUnit =
+      unit?.mainPid && unit.since && running && unit.mainPid !== p?.pid
+        ? { pid: unit.mainPid, startedAt: unit.since, running: true, uptimeMs: now - unit.since }
+        : undefined;
     return {
       verdict,
       reasons,
       unit: unitState,
-      current: fromUnit ?? (p && {
-        pid: p.pid,
-        startedAt: p.startedAt,
-        version: p.version,
-        running: running && !p.exited,
-        uptimeMs: running && !p.exited ? now - p.startedAt : undefined,
-        endedAt: p.exited?.at,
-        endCause,
-      }),
+      current:
+        fromUnit ??
+        (p && {
+          pid: p.pid,
+          startedAt: p.startedAt,
+          version: p.version,
+          running: running && !p.exited,
+          uptimeMs: running && !p.exited ? now - p.startedAt : undefined,
+          endedAt: p.exited?.at,
+          endCause,
+        }),
       reconnects: this.reconnects,
       restarts: this.restarts.sort((a, b) => a.at - b.at),
       totals: {

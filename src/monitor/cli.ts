@@ -30,7 +30,8 @@ export function parseArgs(argv: string[], now: number): Options {
   const o: Options = { unit: 'toodles', since: 0, sinceText: '24h', json: false, thresholds: { ...DEFAULT_THRESHOLDS } };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -113,7 +114,9 @@ export async function runMonitor(argv: string[], now = Date.now()): Promise<numb
     return 64;
   }
   if (!o.logDir && !mayReadJournal()) {
-    process.stdout.write(`UNKNOWN: ${userInfo().username} may not read the system journal (needs root or the systemd-journal or adm group; or use --log-dir DIR)\n`);
+    process.stdout.write(
+      `UNKNOWN: ${userInfo().username} may not read the system journal (needs root or the systemd-journal or adm group; or use --log-dir DIR)\n`,
+    );
     return EXIT_CODE.UNKNOWN;
   }
   const analyzer = new Analyzer(o.thresholds);
@@ -129,7 +132,8 @@ export async function runMonitor(argv: string[], now = Date.now()): Promise<numb
     }
   } catch (err) {
     done();
-    const why = err instanceof JournalUnreadable ? err.message : `cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`;
+    const why =
+      err instanceof JournalUnreadable ? err.message : `cannot read ${source}: ${err instanceof Error ? err.message : String(err)}`;
     process.stdout.write(o.json ? `${JSON.stringify({ verdict: 'UNKNOWN', reasons: [why] })}\n` : `UNKNOWN: ${why}\n`);
     return EXIT_CODE.UNKNOWN;
   }

@@ -16,7 +16,27 @@ export interface LogRecord {
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 /** Journal fields that are not the event's own (trusted, addressing and source fields). */
-const JOURNAL_OWN = new Set(['MESSAGE', 'PRIORITY', 'SYSLOG_IDENTIFIER', 'EVENT', 'CODE_FILE', 'CODE_LINE', 'CODE_FUNC', 'MESSAGE_ID', 'UNIT', 'INVOCATION_ID', 'SYSLOG_FACILITY', 'SYSLOG_PID', 'SYSLOG_TIMESTAMP', 'TID', 'JOB_ID', 'JOB_TYPE', 'JOB_RESULT', 'USER_UNIT', 'USER_INVOCATION_ID']);
+const JOURNAL_OWN = new Set([
+  'MESSAGE',
+  'PRIORITY',
+  'SYSLOG_IDENTIFIER',
+  'EVENT',
+  'CODE_FILE',
+  'CODE_LINE',
+  'CODE_FUNC',
+  'MESSAGE_ID',
+  'UNIT',
+  'INVOCATION_ID',
+  'SYSLOG_FACILITY',
+  'SYSLOG_PID',
+  'SYSLOG_TIMESTAMP',
+  'TID',
+  'JOB_ID',
+  'JOB_TYPE',
+  'JOB_RESULT',
+  'USER_UNIT',
+  'USER_INVOCATION_ID',
+]);
 
 /** `DURATION_MS` -> `durationMs`: the inverse of the journal's field naming. */
 export function camelName(name: string): string {
@@ -44,7 +64,8 @@ export function fromJournalLine(line: string): LogRecord | undefined {
   const at = Number(e.__REALTIME_TIMESTAMP) / 1000;
   if (!Number.isFinite(at)) return undefined;
   const pid = Number(e._PID);
-  const message = typeof e.MESSAGE === 'string' ? e.MESSAGE : Array.isArray(e.MESSAGE) ? Buffer.from(e.MESSAGE as number[]).toString('utf8') : '';
+  const message =
+    typeof e.MESSAGE === 'string' ? e.MESSAGE : Array.isArray(e.MESSAGE) ? Buffer.from(e.MESSAGE as number[]).toString('utf8') : '';
   if (typeof e.EVENT === 'string') {
     const fields: Record<string, unknown> = { event: e.EVENT };
     for (const [k, v] of Object.entries(e)) {
@@ -58,7 +79,13 @@ export function fromJournalLine(line: string): LogRecord | undefined {
     const old = fromJsonObject(safeParse(message));
     if (old) return { ...old, at };
   }
-  return { at, pid: Number.isFinite(pid) ? pid : undefined, fields: {}, text: message, systemd: pid === 1 || e.SYSLOG_IDENTIFIER === 'systemd' };
+  return {
+    at,
+    pid: Number.isFinite(pid) ? pid : undefined,
+    fields: {},
+    text: message,
+    systemd: pid === 1 || e.SYSLOG_IDENTIFIER === 'systemd',
+  };
 }
 
 function safeParse(text: string): unknown {

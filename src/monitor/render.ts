@@ -13,7 +13,13 @@ function healthy(c: Reconnect, th: Thresholds): boolean {
 
 function row(cells: string[]): string {
   const widths = [19, 40, 10, 10, 8];
-  return '  ' + cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join(' ').trimEnd();
+  return (
+    '  ' +
+    cells
+      .map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c))
+      .join(' ')
+      .trimEnd()
+  );
 }
 
 /** The human report: process, reconnect table (healthy runs folded), restarts, totals, verdict last. */
@@ -21,24 +27,41 @@ export function renderText(r: Report, th: Thresholds, source: string): string {
   const out: string[] = [`toodles monitor: ${source}`];
   const c = r.current;
   if (!c) out.push(r.unit && r.unit !== 'active' ? `Process: none running (unit ${r.unit})` : 'Process: none seen in this window');
-  else if (c.running) out.push(`Process: pid ${c.pid ?? '?'}${c.version ? `, toodles ${c.version}` : ''}, up ${duration(c.uptimeMs ?? 0)} (since ${clock(c.startedAt)})`);
-  else out.push(`Process: not running${c.endedAt ? ` since ${clock(c.endedAt)}` : ''}${c.endCause ? ` (${c.endCause})` : ''}; last started ${clock(c.startedAt)}`);
+  else if (c.running)
+    out.push(
+      `Process: pid ${c.pid ?? '?'}${c.version ? `, toodles ${c.version}` : ''}, up ${duration(c.uptimeMs ?? 0)} (since ${clock(c.startedAt)})`,
+    );
+  else
+    out.push(
+      `Process: not running${c.endedAt ? ` since ${clock(c.endedAt)}` : ''}${c.endCause ? ` (${c.endCause})` : ''}; last started ${clock(c.startedAt)}`,
+    );
 
   out.push('', 'Reconnects:');
   if (r.reconnects.length === 0) out.push('  none');
   else out.push(row(['start (UTC)', 'reason', 'duration', 'deaf', 'graceful', 'outcome']));
-  for (let i = 0; i < r.reconnects.length; ) {
+  for (let i = 0; i < r.reconnects.length;) {
     let j = i;
     while (j < r.reconnects.length && healthy(r.reconnects[j]!, th)) j += 1;
     if (j - i >= RUN) {
       const run = r.reconnects.slice(i, j);
       const longest = Math.max(...run.map((x) => x.durationMs ?? 0));
-      out.push(`  ${clock(run[0]!.at)} .. ${clock(run.at(-1)!.at)}: ${run.length} healthy graceful reconnects (longest ${ms(longest)}, never deaf over ${ms(th.maxDeafMs)})`);
+      out.push(
+        `  ${clock(run[0]!.at)} .. ${clock(run.at(-1)!.at)}: ${run.length} healthy graceful reconnects (longest ${ms(longest)}, never deaf over ${ms(th.maxDeafMs)})`,
+      );
       i = j;
       continue;
     }
     const x = r.reconnects[i]!;
-    out.push(row([clock(x.at), x.reason.length > 40 ? `${x.reason.slice(0, 39)}…` : x.reason, ms(x.durationMs), ms(x.deafMs), x.graceful ? 'yes' : 'no', x.outcome]));
+    out.push(
+      row([
+        clock(x.at),
+        x.reason.length > 40 ? `${x.reason.slice(0, 39)}…` : x.reason,
+        ms(x.durationMs),
+        ms(x.deafMs),
+        x.graceful ? 'yes' : 'no',
+        x.outcome,
+      ]),
+    );
     i += 1;
   }
 
@@ -47,7 +70,10 @@ export function renderText(r: Report, th: Thresholds, source: string): string {
   for (const x of r.restarts) out.push(`  ${clock(x.at)}  ${x.cause}`);
 
   const t = r.totals;
-  const failRate = t.messagesAnswered + t.commandFailures > 0 ? ` (${((100 * t.commandFailures) / (t.messagesAnswered + t.commandFailures)).toFixed(1)} %)` : '';
+  const failRate =
+    t.messagesAnswered + t.commandFailures > 0
+      ? ` (${((100 * t.commandFailures) / (t.messagesAnswered + t.commandFailures)).toFixed(1)} %)`
+      : '';
   out.push(
     '',
     `Totals: ${t.reconnects} reconnects (${t.graceful} graceful), deaf ${ms(t.deafMs)} in all, ${t.messagesAnswered} messages answered, ` +

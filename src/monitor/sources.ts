@@ -87,7 +87,12 @@ export async function unitState(unit: string): Promise<UnitState | undefined> {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', () => resolve(undefined));
     child.on('close', (code) => {
-      const props = Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const props = Object.fromEntries(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       if (code !== 0 || !props.ActiveState) return resolve(undefined);
       const pid = Number(props.MainPID);
       const since = Number(props.ExecMainStartTimestamp?.replace(/^@/, '')) * 1000;

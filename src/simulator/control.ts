@@ -88,7 +88,14 @@ export class ControlApi {
     let m: RegExpExecArray | null;
     if (method === 'GET') {
       if (path === '/state')
-        return { bot: sim.bot, u2cUrl: sim.u2cUrl, hydraUrl: sim.hydraUrl, devices: sim.devices(), connections: sim.connections(), faults: sim.faults.snapshot() };
+        return {
+          bot: sim.bot,
+          u2cUrl: sim.u2cUrl,
+          hydraUrl: sim.hydraUrl,
+          devices: sim.devices(),
+          connections: sim.connections(),
+          faults: sim.faults.snapshot(),
+        };
       if (path === '/bot-messages') return sim.botMessages();
       if (path === '/bot-messages/wait') {
         const pred = (msg: SimMessage) =>
@@ -113,8 +120,16 @@ export class ControlApi {
       if (path === '/rooms/direct') return sim.directRoom(need('personEmail'));
       if (path === '/rooms/group') return sim.groupRoom(need('title'), need('memberEmails'));
       if (path === '/messages')
-        return sim.postMessage({ from: need('from'), roomId: need('roomId'), text: need('text'), parentId: body.parentId, mentionBot: body.mentionBot, files: body.files });
-      if (path === '/cards/submit') return sim.submitCard({ from: need('from'), cardMessageId: need('cardMessageId'), inputs: body.inputs ?? {} });
+        return sim.postMessage({
+          from: need('from'),
+          roomId: need('roomId'),
+          text: need('text'),
+          parentId: body.parentId,
+          mentionBot: body.mentionBot,
+          files: body.files,
+        });
+      if (path === '/cards/submit')
+        return sim.submitCard({ from: need('from'), cardMessageId: need('cardMessageId'), inputs: body.inputs ?? {} });
       if (path === '/faults/clear') return sim.faults.clear();
       if ((m = /^\/faults\/([A-Za-z]+)$/.exec(path)) && FAULT_NAMES.includes(m[1] as keyof SimFaults)) {
         const args: unknown[] = Array.isArray(body.args) ? body.args : [];

@@ -94,7 +94,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       faults.refuseUpgrades =
         o === false
           ? undefined
-          : { status: o.status ?? 503, ...(o.forMs !== undefined ? { until: Date.now() + o.forMs } : {}), ...(o.count !== undefined ? { remaining: o.count } : {}) };
+          : {
+              status: o.status ?? 503,
+              ...(o.forMs !== undefined ? { until: Date.now() + o.forMs } : {}),
+              ...(o.count !== undefined ? { remaining: o.count } : {}),
+            };
     },
     withholdBufferState: (on = true) => void (faults.withholdBufferState = on),
     zombie: (on = true) => {
@@ -108,7 +112,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       faults.notReading = on;
       mercury.setReading(!on);
     },
-    failRest: (o) => faults.addRestRule({ path: o.path, status: o.status, method: o.method, retryAfterSec: o.retryAfterSec, remaining: o.count }),
+    failRest: (o) =>
+      faults.addRestRule({ path: o.path, status: o.status, method: o.method, retryAfterSec: o.retryAfterSec, remaining: o.count }),
     slowRest: (o) => faults.addRestRule({ path: o.path, delayMs: o.delayMs, method: o.method, remaining: o.count }),
     malformedFrame: (kind = 'not-json', deviceId) => mercury.malformed(kind, deviceId),
     oversizedFrame: (bytes = 2 * 1024 * 1024, deviceId) => mercury.oversized(bytes, deviceId),
@@ -224,7 +229,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     });
     const handle = async () => {
       if (url.pathname.startsWith(CONTROL_PREFIX)) return control.handle(req, res, url);
-      if (!(await rest.handle(req, res, url.pathname, url.searchParams))) sendJson(res, 404, hydraError(404, `no route ${req.method} ${url.pathname}`));
+      if (!(await rest.handle(req, res, url.pathname, url.searchParams)))
+        sendJson(res, 404, hydraError(404, `no route ${req.method} ${url.pathname}`));
     };
     handle().catch((e: unknown) => {
       log.log('error', { path: url.pathname, error: e instanceof Error ? (e.stack ?? String(e)) : String(e) });

@@ -7,7 +7,10 @@ export type LogSink = boolean | ((line: Record<string, unknown>) => void) | unde
 
 export class TrafficLog {
   private readonly lines: TrafficLine[] = [];
-  constructor(private readonly sink: LogSink, private readonly max = 10_000) {}
+  constructor(
+    private readonly sink: LogSink,
+    private readonly max = 10_000,
+  ) {}
 
   log(kind: string, fields: Record<string, unknown>): void {
     const line: TrafficLine = { t: Date.now(), kind, ...fields };

@@ -89,7 +89,10 @@ export class RestApi {
       return {
         auth: true,
         botOnly: true,
-        run: () => ({ status: 200, body: { devices: [...state.devices.values()].filter((d) => !d.deleted).map((d) => this.deviceDto(d)) } }),
+        run: () => ({
+          status: 200,
+          body: { devices: [...state.devices.values()].filter((d) => !d.deleted).map((d) => this.deviceDto(d)) },
+        }),
       };
     if ((m = seg(/^\/wdm\/api\/v1\/devices\/([^/]+)$/))) {
       const device = state.devices.get(m[1]!);
@@ -259,7 +262,8 @@ export class RestApi {
     if (!room) throw new HttpError(404, 'Could not find a room with provided ID.');
     if (b.text === undefined && b.markdown === undefined && !b.files && !b.attachments)
       throw new HttpError(400, 'Message must contain text, markdown, files or attachments');
-    if (b.parentId && (typeof b.parentId !== 'string' || !state.messageById(b.parentId))) throw new HttpError(404, 'parent message not found');
+    if (b.parentId && (typeof b.parentId !== 'string' || !state.messageById(b.parentId)))
+      throw new HttpError(404, 'parent message not found');
     const attachments = b.attachments ? adaptiveCards(b.attachments) : undefined;
     const msg = state.addMessage({
       author: state.bot,
@@ -276,13 +280,24 @@ export class RestApi {
   /** Another identity posts: only into its 1:1 space with the bot (by roomId, toPersonEmail or toPersonId). */
   private createMessageAs(actor: SimPerson, b: Record<string, unknown>): Reply {
     const { state } = this.ctx;
-    const target = typeof b.toPersonEmail === 'string' ? state.personByEmail(b.toPersonEmail) : typeof b.toPersonId === 'string' ? state.personById(b.toPersonId) : undefined;
+    const target =
+      typeof b.toPersonEmail === 'string'
+        ? state.personByEmail(b.toPersonEmail)
+        : typeof b.toPersonId === 'string'
+          ? state.personById(b.toPersonId)
+          : undefined;
     const room = typeof b.roomId === 'string' ? state.roomById(b.roomId) : this.directRoomWith(actor, target);
     if (!room || !room.memberEmails.includes(actor.email)) throw new HttpError(404, 'Could not find a room with provided ID.');
     const text = typeof b.text === 'string' ? b.text : undefined;
     const markdown = typeof b.markdown === 'string' ? b.markdown : undefined;
     if (text === undefined && markdown === undefined) throw new HttpError(400, 'Message must contain text or markdown');
-    const msg = state.addMessage({ author: actor, room, text: text ?? markdown, markdown, parentId: typeof b.parentId === 'string' ? b.parentId : undefined });
+    const msg = state.addMessage({
+      author: actor,
+      room,
+      text: text ?? markdown,
+      markdown,
+      parentId: typeof b.parentId === 'string' ? b.parentId : undefined,
+    });
     return { status: 200, body: this.messageDto(msg) };
   }
 

@@ -100,7 +100,11 @@ export class SimState extends EventEmitter<StateEvents> {
   readonly bot: SimPerson;
 
   /** conversationUrl: base of room URLs inside activities; its host must be in the catalog. */
-  constructor(botEmail: string, botDisplayName: string, public conversationUrl: string) {
+  constructor(
+    botEmail: string,
+    botDisplayName: string,
+    public conversationUrl: string,
+  ) {
     super();
     this.bot = this.makePerson(botEmail, botDisplayName, 'bot');
   }
@@ -241,7 +245,11 @@ export class SimState extends EventEmitter<StateEvents> {
     this.emit('activity', this.activity(by, room, { id: newUuid(), verb: 'delete', object: { objectType: 'activity', id: msg.uuid } }));
   }
 
-  private activity(actor: SimPerson, room: SimRoom, a: Pick<Activity, 'id' | 'verb' | 'object'> & { parent?: Activity['parent'] }): Activity {
+  private activity(
+    actor: SimPerson,
+    room: SimRoom,
+    a: Pick<Activity, 'id' | 'verb' | 'object'> & { parent?: Activity['parent'] },
+  ): Activity {
     return {
       objectType: 'activity',
       ...a,

@@ -78,7 +78,13 @@ export class DaemonStats {
   }
 
   reconnected(r: { graceful: boolean; reason?: string; durationMs: number; deafMs: number }): void {
-    const record: ReconnectRecord = { at: this.now(), kind: r.graceful ? 'graceful' : 'fault', reason: r.reason, durationMs: r.durationMs, deafMs: r.deafMs };
+    const record: ReconnectRecord = {
+      at: this.now(),
+      kind: r.graceful ? 'graceful' : 'fault',
+      reason: r.reason,
+      durationMs: r.durationMs,
+      deafMs: r.deafMs,
+    };
     this.s.reconnects[record.kind] += 1;
     this.s.deafMsTotal += r.deafMs;
     this.s.lastReconnect = record;

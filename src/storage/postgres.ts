@@ -77,12 +77,18 @@ export class PostgresStorage implements Storage {
   }
 
   async pruneActivity(before: number): Promise<number> {
-    const rows = await this.query('prune activity', 'WITH gone AS (DELETE FROM activity WHERE at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone', [before]);
+    const rows = await this.query(
+      'prune activity',
+      'WITH gone AS (DELETE FROM activity WHERE at < $1 RETURNING 1) SELECT count(*)::int AS n FROM gone',
+      [before],
+    );
     return (rows[0] as { n: number }).n;
   }
 
   async submission(cardMessageId: string): Promise<Submission | undefined> {
-    const [row] = await this.query<SubmissionRow>('read submission', 'SELECT * FROM submissions WHERE card_message_id = $1', [cardMessageId]);
+    const [row] = await this.query<SubmissionRow>('read submission', 'SELECT * FROM submissions WHERE card_message_id = $1', [
+      cardMessageId,
+    ]);
     return row && toSubmission(row);
   }
 
@@ -140,7 +146,11 @@ export class PostgresStorage implements Storage {
   }
 
   async endTestingEntry(number: number, at: number, byEmail: string): Promise<void> {
-    await this.query('end testing entry', 'UPDATE testing SET ended_early_at = $1, ended_by = $2 WHERE number = $3 AND ended_early_at IS NULL', [at, byEmail, number]);
+    await this.query(
+      'end testing entry',
+      'UPDATE testing SET ended_early_at = $1, ended_by = $2 WHERE number = $3 AND ended_early_at IS NULL',
+      [at, byEmail, number],
+    );
   }
 
   /** Waits for the records on their way; the Database itself belongs to the daemon, which closes it after. */
@@ -167,7 +177,8 @@ export class PostgresStorage implements Storage {
       (err: unknown) => {
         this.schema = undefined;
         // A database that is down says so itself (database.down); anything else is the schema's problem.
-        if (!(err instanceof DatabaseUnavailableError)) log.error({ event: 'storage.open_failed', database: database.target, err: errorText(err) });
+        if (!(err instanceof DatabaseUnavailableError))
+          log.error({ event: 'storage.open_failed', database: database.target, err: errorText(err) });
         throw err;
       },
     );

@@ -67,9 +67,11 @@ export class SqliteStorage implements Storage {
 
   recordActivity(r: ActivityRecord): void {
     try {
-      this.use().prepare(
-        'INSERT INTO activity (at, person_email, room_id, command, kind, outcome, duration_ms, ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(r.at, r.personEmail, r.roomId, r.command, r.kind, r.outcome, r.durationMs, r.ref);
+      this.use()
+        .prepare(
+          'INSERT INTO activity (at, person_email, room_id, command, kind, outcome, duration_ms, ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(r.at, r.personEmail, r.roomId, r.command, r.kind, r.outcome, r.durationMs, r.ref);
     } catch (err) {
       this.opts.log.error({ event: 'storage.failed', op: 'record activity', ref: r.ref, err: errorText(err) });
     }
@@ -128,7 +130,17 @@ export class SqliteStorage implements Storage {
         `INSERT INTO testing (tester, targets, what, starts_at, ends_at, ticket, created_by_email, created_by_name, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(e.tester, JSON.stringify(e.targets), e.what, e.startsAt, e.endsAt, e.ticket ?? null, e.createdByEmail, e.createdByName, e.createdAt);
+      .run(
+        e.tester,
+        JSON.stringify(e.targets),
+        e.what,
+        e.startsAt,
+        e.endsAt,
+        e.ticket ?? null,
+        e.createdByEmail,
+        e.createdByName,
+        e.createdAt,
+      );
     return { ...e, number: Number(lastInsertRowid) };
   }
 
@@ -145,7 +157,9 @@ export class SqliteStorage implements Storage {
   }
 
   async endTestingEntry(number: number, at: number, byEmail: string): Promise<void> {
-    this.use().prepare('UPDATE testing SET ended_early_at = ?, ended_by = ? WHERE number = ? AND ended_early_at IS NULL').run(at, byEmail, number);
+    this.use()
+      .prepare('UPDATE testing SET ended_early_at = ?, ended_by = ? WHERE number = ? AND ended_early_at IS NULL')
+      .run(at, byEmail, number);
   }
 
   async close(): Promise<void> {

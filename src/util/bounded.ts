@@ -1,6 +1,9 @@
 /** Raised when a bounded wait runs out of time; `what` names the wait for the log. */
 export class TimeoutError extends Error {
-  constructor(readonly what: string, readonly timeoutMs: number) {
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${what} timed out after ${timeoutMs} ms`);
     this.name = 'TimeoutError';
   }

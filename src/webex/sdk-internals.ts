@@ -30,13 +30,19 @@ export function tameMercury(sdk: WebexSdk): void {
   // the upgrades the supervisor's pacing allows.
   const attempt = mercury._attemptConnection;
   mercury._attemptConnection = function (this: MercuryInternals, url, sessionId, callback, options) {
-    return attempt.call(this, url, sessionId, (err?: unknown) => {
-      if (err) {
-        this.trigger(attemptFailedEvent(sessionId), err); // first: the abort below rejects the connect too
-        this.backoffCalls.get(sessionId)?.abort();
-      }
-      callback(err);
-    }, options);
+    return attempt.call(
+      this,
+      url,
+      sessionId,
+      (err?: unknown) => {
+        if (err) {
+          this.trigger(attemptFailedEvent(sessionId), err); // first: the abort below rejects the connect too
+          this.backoffCalls.get(sessionId)?.abort();
+        }
+        callback(err);
+      },
+      options,
+    );
   };
 }
 

@@ -120,7 +120,15 @@ export interface AttachmentActionCreatedEvent {
   resource: 'attachmentActions';
   event: 'created';
   actorId: string;
-  data: { id: string; messageId: string; roomId: string; personId: string; type: string; inputs?: Record<string, unknown>; created: string };
+  data: {
+    id: string;
+    messageId: string;
+    roomId: string;
+    personId: string;
+    type: string;
+    inputs?: Record<string, unknown>;
+    created: string;
+  };
 }
 
 export interface WebexMessages extends SdkEvents {

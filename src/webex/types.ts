@@ -98,7 +98,10 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4400, 4401, 4403]
 
 /** Webex refused us for a reason no retry can fix (token rejected, 4401/4403). */
 export class FatalWebexError extends Error {
-  constructor(message: string, readonly code?: number) {
+  constructor(
+    message: string,
+    readonly code?: number,
+  ) {
     super(message);
     this.name = 'FatalWebexError';
   }

@@ -94,7 +94,12 @@ async function main(): Promise<void> {
   const sh = (cmd: string, opts: { input?: string; timeoutMs?: number } = {}) => run(HARNESS, ['exec', W, '--', 'bash', '-c', cmd], opts);
   const show = async (props: string): Promise<Record<string, string>> => {
     const r = await sh(`systemctl show ${UNIT} -p ${props}`);
-    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
   };
   const journal = async (since: number) => (await sh(`journalctl -u ${UNIT} --no-pager -o cat --since @${Math.floor(since)}`)).stdout;
   const nowS = () => Date.now() / 1000;
@@ -143,7 +148,9 @@ async function main(): Promise<void> {
     );
     t.equal(prep.code, 0, `prepared settings: ${prep.stderr}`);
 
-    const r = await sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC} --token-file /root/bot-token`, { timeoutMs: 600_000 });
+    const r = await sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC} --token-file /root/bot-token`, {
+      timeoutMs: 600_000,
+    });
     t.equal(r.code, 0, 'install.sh exits 0');
     if (r.code !== 0) t.comment(r.stdout + r.stderr);
     figure(`install.sh (build + start) took ${fmt(r.seconds)}s`);
@@ -190,7 +197,10 @@ async function main(): Promise<void> {
     figure(`systemctl start -> READY: ${fmt(r.seconds)}s`);
     // READY=1 is sent once the first connection is online: by the time start returns, the bot has
     // registered a new device and holds a socket to the simulator.
-    const live = s.devices().slice(devicesBefore).filter((d) => !d.deleted);
+    const live = s
+      .devices()
+      .slice(devicesBefore)
+      .filter((d) => !d.deleted);
     t.ok(live.length >= 1, 'a device was registered before systemctl start returned');
     t.ok(s.connections().length >= 1, 'the bot is connected when systemctl start returns');
     const props = await show('ActiveState,SubState,StatusText,MainPID');
@@ -213,7 +223,9 @@ async function main(): Promise<void> {
       entries.every((e) => typeof e.EVENT === 'string' && typeof e.MESSAGE === 'string' && !e.MESSAGE.startsWith('{')),
       'every entry carries an EVENT and a sentence, never JSON',
     );
-    const all = (await sh(`journalctl -u ${UNIT} --no-pager -o cat; ls -R /var/log/toodles 2>/dev/null; cat /var/log/toodles/* 2>/dev/null`)).stdout;
+    const all = (
+      await sh(`journalctl -u ${UNIT} --no-pager -o cat; ls -R /var/log/toodles 2>/dev/null; cat /var/log/toodles/* 2>/dev/null`)
+    ).stdout;
     t.notMatch(all, s.botToken, 'the token appears in neither the journal nor the log files');
   });
 
@@ -276,18 +288,24 @@ async function main(): Promise<void> {
 
   await t.test('bad setting: unit fails with the one-line reason, no restart loop', async (t) => {
     const since = nowS();
-    let r = await sh(`echo 'TOODLES_RECONNECT_INTERVAL_S=soon' >> /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, {
-      timeoutMs: 120_000,
-    });
+    let r = await sh(
+      `echo 'TOODLES_RECONNECT_INTERVAL_S=soon' >> /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`,
+      {
+        timeoutMs: 120_000,
+      },
+    );
     t.not(r.code, 0, 'systemctl start fails');
     await failedWithoutRestarts(t, '78');
     const j = await journal(since);
     const reasonLines = j.split('\n').filter((l) => l.includes('TOODLES_RECONNECT_INTERVAL_S'));
     t.equal(reasonLines.length, 1, `one line names the setting: ${reasonLines[0] ?? '(none)'}`);
     t.notMatch(j, /^\s+at /m, 'no stack trace');
-    r = await sh(`sed -i '/^TOODLES_RECONNECT_INTERVAL_S=soon$/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, {
-      timeoutMs: 120_000,
-    });
+    r = await sh(
+      `sed -i '/^TOODLES_RECONNECT_INTERVAL_S=soon$/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`,
+      {
+        timeoutMs: 120_000,
+      },
+    );
     t.equal(r.code, 0, 'starts again once the setting is fixed');
     await answersPing(t);
   });
@@ -368,14 +386,25 @@ async function main(): Promise<void> {
   });
 
   /** The release links, and the main process: what must not change when install.sh refuses. */
-  const installed = async () => (await sh('readlink /opt/toodles/current /opt/toodles/previous; systemctl show -p MainPID --value toodles; ls -a /opt/toodles/releases')).stdout;
+  const installed = async () =>
+    (
+      await sh(
+        'readlink /opt/toodles/current /opt/toodles/previous; systemctl show -p MainPID --value toodles; ls -a /opt/toodles/releases',
+      )
+    ).stdout;
 
   await t.test('install.sh refuses bad input before touching anything; the unit and files are hardened (issue 12)', async (t) => {
     const before = await installed();
-    let r = await sh('set -e; mkdir -p /opt/toodles/releases/.staging-stale; : > /root/empty-token; mkdir -p /root/token-dir; ' +
-      `printf '  %s and-more\\n' '${s.botToken.slice(0, 20)}' > /root/spaced-token`);
+    let r = await sh(
+      'set -e; mkdir -p /opt/toodles/releases/.staging-stale; : > /root/empty-token; mkdir -p /root/token-dir; ' +
+        `printf '  %s and-more\\n' '${s.botToken.slice(0, 20)}' > /root/spaced-token`,
+    );
     t.equal(r.code, 0, 'prepared a stale staging dir and three bad token files');
-    for (const [file, why] of [['/root/empty-token', /is empty/], ['/root/token-dir', /is a directory/], ['/root/spaced-token', /white space inside/]] as const) {
+    for (const [file, why] of [
+      ['/root/empty-token', /is empty/],
+      ['/root/token-dir', /is a directory/],
+      ['/root/spaced-token', /white space inside/],
+    ] as const) {
       r = await sh(`bash ${ROOT}/install.sh --source ${SRC} --token-file ${file}`);
       t.not(r.code, 0, `--token-file ${file} is refused`);
       t.match(r.stderr, why, r.stderr.trim());
@@ -394,15 +423,19 @@ async function main(): Promise<void> {
     t.match(r.stderr, /0\.0\.0-neverran has never run/, r.stderr.trim());
 
     // The lock: a planted symlink (at the old world-writable place, and at the new one) truncates nothing.
-    r = await sh(`printf precious > /root/victim; ln -sfn /root/victim /run/lock/toodles-install.lock; rm -rf /run/toodles-install; ln -sfn /root /run/toodles-install; ` +
-      `bash ${ROOT}/install.sh --source /nonexistent; rc=$?; cat /root/victim; rm -f /run/lock/toodles-install.lock /run/toodles-install; exit $rc`);
+    r = await sh(
+      `printf precious > /root/victim; ln -sfn /root/victim /run/lock/toodles-install.lock; rm -rf /run/toodles-install; ln -sfn /root /run/toodles-install; ` +
+        `bash ${ROOT}/install.sh --source /nonexistent; rc=$?; cat /root/victim; rm -f /run/lock/toodles-install.lock /run/toodles-install; exit $rc`,
+    );
     t.not(r.code, 0, 'install.sh stops');
     t.match(r.stderr, /\/run\/toodles-install is a symlink; refusing/, r.stderr.trim());
     t.equal(r.stdout, 'precious', 'the file behind the symlinks is intact');
     r = await sh(`bash ${ROOT}/install.sh --source /nonexistent; stat -c '%a %U %F' /run/toodles-install`);
     t.match(r.stdout, /^700 root directory$/m, 'the lock is a root-only directory in /run');
 
-    const hardening = await sh('stat -c %a /etc/toodles/toodles.env; systemctl show -p LimitCORE --value toodles; ls -a /opt/toodles/current/');
+    const hardening = await sh(
+      'stat -c %a /etc/toodles/toodles.env; systemctl show -p LimitCORE --value toodles; ls -a /opt/toodles/current/',
+    );
     t.match(hardening.stdout, /^600$/m, 'toodles.env (written 0644 by the operator) was made 0600');
     t.match(hardening.stdout, /^0$/m, 'LimitCORE=0: no core dumps');
     t.notMatch(hardening.stdout, /\.npmrc/, 'no .npmrc in the installed release');
@@ -420,7 +453,9 @@ async function main(): Promise<void> {
     t.equal(named.length, 1, `one line: ${named[0]}`);
     t.match(named[0], /webex-bot-token credential/, 'naming the credential too');
     t.notMatch(await journal(since), s.botToken, 'the token is not in the journal');
-    r = await sh(`sed -i '/^WEBEX_BOT_TOKEN=/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
+    r = await sh(`sed -i '/^WEBEX_BOT_TOKEN=/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, {
+      timeoutMs: 120_000,
+    });
     t.equal(r.code, 0, 'starts again without it');
     await answersPing(t);
   });
@@ -462,43 +497,56 @@ async function main(): Promise<void> {
     throw new Error(`${what}: no ${pattern} within ${timeoutMs} ms (last: ${out})`);
   };
 
-  await t.test('--rollback while the unit is activating (a release that never sends READY): it restarts, well within the start timeout', async (t) => {
-    const ok = await good();
-    await makeHang(t);
-    await sh(`ln -sfn releases/0.0.0-hang /opt/toodles/current; ln -sfn ${ok} /opt/toodles/previous; systemctl restart --no-block ${UNIT}`);
-    await waitFor('the hanging release starts', `systemctl show -p ActiveState --value ${UNIT}`, /^activating$/m, 60_000);
-    const r = await sh(`bash ${ROOT}/install.sh --rollback`, { timeoutMs: 300_000 });
-    t.equal(r.code, 0, '--rollback exits 0');
-    if (r.code !== 0) t.comment(r.stdout + r.stderr);
-    figure(`--rollback from an activating, never-ready release: ${fmt(r.seconds)}s (TimeoutStartSec=90s)`);
-    t.ok(r.seconds < 60, `done in ${fmt(r.seconds)}s, not after the 90 s start timeout`);
-    t.equal(await good(), ok, 'current is the good release');
-    t.equal((await show('ActiveState')).ActiveState, 'active');
-    await answersPing(t);
-  });
+  await t.test(
+    '--rollback while the unit is activating (a release that never sends READY): it restarts, well within the start timeout',
+    async (t) => {
+      const ok = await good();
+      await makeHang(t);
+      await sh(
+        `ln -sfn releases/0.0.0-hang /opt/toodles/current; ln -sfn ${ok} /opt/toodles/previous; systemctl restart --no-block ${UNIT}`,
+      );
+      await waitFor('the hanging release starts', `systemctl show -p ActiveState --value ${UNIT}`, /^activating$/m, 60_000);
+      const r = await sh(`bash ${ROOT}/install.sh --rollback`, { timeoutMs: 300_000 });
+      t.equal(r.code, 0, '--rollback exits 0');
+      if (r.code !== 0) t.comment(r.stdout + r.stderr);
+      figure(`--rollback from an activating, never-ready release: ${fmt(r.seconds)}s (TimeoutStartSec=90s)`);
+      t.ok(r.seconds < 60, `done in ${fmt(r.seconds)}s, not after the 90 s start timeout`);
+      t.equal(await good(), ok, 'current is the good release');
+      t.equal((await show('ActiveState')).ActiveState, 'active');
+      await answersPing(t);
+    },
+  );
 
-  await t.test('SIGHUP (a dropped SSH session) while install.sh waits for READY: the switch back completes, outcome in the journal', async (t) => {
-    const ok = await good();
-    await makeHang(t);
-    await sh('ln -sfn releases/0.0.0-hang /opt/toodles/previous');
-    const since = nowS();
-    const started = await sh(`setsid bash ${ROOT}/install.sh --rollback >/root/hup.out 2>&1 </dev/null & echo $!`);
-    const pid = started.stdout.trim();
-    t.match(pid, /^\d+$/, `install.sh runs as pid ${pid}, leading its own process group`);
-    await waitFor('install.sh switches to the hanging release', `readlink /opt/toodles/current; systemctl show -p ActiveState --value ${UNIT}`, /0\.0\.0-hang\nactivating/, 60_000);
-    await sleep(1_000);
-    const hupAt = Date.now();
-    t.equal((await sh(`kill -HUP -- -${pid}`)).code, 0, 'SIGHUP sent to install.sh and its children, as a hangup does');
-    await waitFor('install.sh finishes', `kill -0 ${pid} 2>/dev/null && echo running || echo gone`, /^gone$/m, 150_000);
-    figure(`SIGHUP during the switch -> old release running again: ${fmt((Date.now() - hupAt) / 1000)}s`);
-    t.equal(await good(), ok, 'current is the good release again');
-    t.equal((await sh('readlink /opt/toodles/previous')).stdout.trim(), 'releases/0.0.0-hang', 'previous restored');
-    t.equal((await show('ActiveState')).ActiveState, 'active', 'service active');
-    await answersPing(t);
-    const log = (await sh(`journalctl -t toodles-install --no-pager -o cat --since @${Math.floor(since)}`)).stdout;
-    t.match(log, /interrupted by SIGHUP while 0\.0\.0-hang was starting/, 'the interruption is in the journal');
-    t.match(log, /is running again/, 'and the outcome');
-  });
+  await t.test(
+    'SIGHUP (a dropped SSH session) while install.sh waits for READY: the switch back completes, outcome in the journal',
+    async (t) => {
+      const ok = await good();
+      await makeHang(t);
+      await sh('ln -sfn releases/0.0.0-hang /opt/toodles/previous');
+      const since = nowS();
+      const started = await sh(`setsid bash ${ROOT}/install.sh --rollback >/root/hup.out 2>&1 </dev/null & echo $!`);
+      const pid = started.stdout.trim();
+      t.match(pid, /^\d+$/, `install.sh runs as pid ${pid}, leading its own process group`);
+      await waitFor(
+        'install.sh switches to the hanging release',
+        `readlink /opt/toodles/current; systemctl show -p ActiveState --value ${UNIT}`,
+        /0\.0\.0-hang\nactivating/,
+        60_000,
+      );
+      await sleep(1_000);
+      const hupAt = Date.now();
+      t.equal((await sh(`kill -HUP -- -${pid}`)).code, 0, 'SIGHUP sent to install.sh and its children, as a hangup does');
+      await waitFor('install.sh finishes', `kill -0 ${pid} 2>/dev/null && echo running || echo gone`, /^gone$/m, 150_000);
+      figure(`SIGHUP during the switch -> old release running again: ${fmt((Date.now() - hupAt) / 1000)}s`);
+      t.equal(await good(), ok, 'current is the good release again');
+      t.equal((await sh('readlink /opt/toodles/previous')).stdout.trim(), 'releases/0.0.0-hang', 'previous restored');
+      t.equal((await show('ActiveState')).ActiveState, 'active', 'service active');
+      await answersPing(t);
+      const log = (await sh(`journalctl -t toodles-install --no-pager -o cat --since @${Math.floor(since)}`)).stdout;
+      t.match(log, /interrupted by SIGHUP while 0\.0\.0-hang was starting/, 'the interruption is in the journal');
+      t.match(log, /is running again/, 'and the outcome');
+    },
+  );
 
   // ---- issue 9: native journal entries and `toodles monitor` against the real journal
   /** journalctl -o json for the unit, parsed; `extra` adds matches or options. */
@@ -532,21 +580,45 @@ async function main(): Promise<void> {
     await sleep(12_000); // > 2 scheduled reconnects at TOODLES_RECONNECT_INTERVAL_S=5
     const done = await entries(`--since @${Math.floor(since)} EVENT=reconnect.done`);
     t.ok(done.length >= 3, `EVENT=reconnect.done selects ${done.length} entries`);
-    t.ok(done.every((e) => e.EVENT === 'reconnect.done' && e.SYSLOG_IDENTIFIER === 'toodles' && e.PRIORITY === '6'), 'all reconnect.done, identifier toodles, priority 6');
-    t.ok(done.every((e) => /^\d+$/.test(e.DURATION_MS ?? '') && /^\d+$/.test(e.DEAF_MS ?? '') && e.REASON), 'DURATION_MS, DEAF_MS, REASON as fields');
-    t.ok(done.every((e) => /^Reconnected in \d+ ms \(.+\); deaf \d+ ms$/.test(e.MESSAGE ?? '')), `MESSAGE readable: "${done[0]?.MESSAGE}"`);
-    t.ok(done.some((e) => e.REASON === 'scheduled'), 'scheduled reconnects happened');
-    t.ok(done.some((e) => /connection closed/.test(e.REASON ?? '') && Number(e.DEAF_MS) > 0), 'the cut is a reconnect with deaf time');
+    t.ok(
+      done.every((e) => e.EVENT === 'reconnect.done' && e.SYSLOG_IDENTIFIER === 'toodles' && e.PRIORITY === '6'),
+      'all reconnect.done, identifier toodles, priority 6',
+    );
+    t.ok(
+      done.every((e) => /^\d+$/.test(e.DURATION_MS ?? '') && /^\d+$/.test(e.DEAF_MS ?? '') && e.REASON),
+      'DURATION_MS, DEAF_MS, REASON as fields',
+    );
+    t.ok(
+      done.every((e) => /^Reconnected in \d+ ms \(.+\); deaf \d+ ms$/.test(e.MESSAGE ?? '')),
+      `MESSAGE readable: "${done[0]?.MESSAGE}"`,
+    );
+    t.ok(
+      done.some((e) => e.REASON === 'scheduled'),
+      'scheduled reconnects happened',
+    );
+    t.ok(
+      done.some((e) => /connection closed/.test(e.REASON ?? '') && Number(e.DEAF_MS) > 0),
+      'the cut is a reconnect with deaf time',
+    );
 
     const warnings = await entries(`--since @${Math.floor(since)} -p warning`);
     const ours = warnings.filter((e) => e.SYSLOG_IDENTIFIER === 'toodles');
     t.ok(ours.length >= 1, `journalctl -p warning lists the bot's warnings: ${ours.map((e) => e.EVENT).join(', ')}`);
-    t.ok(ours.every((e) => Number(e.PRIORITY) <= 4), 'and nothing below warning');
-    t.notOk(ours.some((e) => e.EVENT === 'reconnect.done'), 'info events are not in it');
+    t.ok(
+      ours.every((e) => Number(e.PRIORITY) <= 4),
+      'and nothing below warning',
+    );
+    t.notOk(
+      ours.some((e) => e.EVENT === 'reconnect.done'),
+      'info events are not in it',
+    );
     const failed = await entries('EVENT=daemon.failed');
     t.ok(failed.length >= 1 && failed.every((e) => e.PRIORITY === '3'), 'errors (daemon.failed from the rejected token) have priority 3');
     const any = await entries(`--since @${Math.floor(since)} SYSLOG_IDENTIFIER=toodles`);
-    t.ok(any.every((e) => e.MESSAGE && !e.MESSAGE.startsWith('{')), `no MESSAGE is JSON (${any.length} entries)`);
+    t.ok(
+      any.every((e) => e.MESSAGE && !e.MESSAGE.startsWith('{')),
+      `no MESSAGE is JSON (${any.length} entries)`,
+    );
 
     const all = (await sh(`journalctl -u ${UNIT} --no-pager -o json --all; cat /var/log/toodles/* 2>/dev/null`)).stdout;
     t.notMatch(all, s.botToken, 'the token is in no journal field and no log file');
@@ -573,7 +645,11 @@ async function main(): Promise<void> {
     t.equal(j.verdict, 'OK');
     t.ok(j.totals.reconnects >= 2, `--json: ${j.totals.reconnects} reconnects`);
     const nobody = await sh('runuser -u nobody -- toodles monitor; echo "exit $?"');
-    t.match(nobody.stdout, /^UNKNOWN: nobody may not read the system journal .*\nexit 3\n$/, `non-root without the journal groups: one line, exit 3 (${nobody.stdout.trim()})`);
+    t.match(
+      nobody.stdout,
+      /^UNKNOWN: nobody may not read the system journal .*\nexit 3\n$/,
+      `non-root without the journal groups: one line, exit 3 (${nobody.stdout.trim()})`,
+    );
   });
 
   await t.test('toodles monitor after a watchdog kill: CRITICAL naming the cause; -p warning shows it', async (t) => {
@@ -596,7 +672,10 @@ async function main(): Promise<void> {
     t.comment(`toodles monitor after a bad-config exit:\n${r.stdout}`);
     t.equal(r.code, 2, 'exit 2 (CRITICAL)');
     t.match(r.stdout, /^CRITICAL: the unit is not active \(failed\): exit status 78 \(bad configuration: TOODLES_RECONNECT_INTERVAL_S/m);
-    const fixed = await sh(`sed -i '/^TOODLES_RECONNECT_INTERVAL_S=soon$/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
+    const fixed = await sh(
+      `sed -i '/^TOODLES_RECONNECT_INTERVAL_S=soon$/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`,
+      { timeoutMs: 120_000 },
+    );
     t.equal(fixed.code, 0, 'starts again once fixed');
     await answersPing(t);
   });
@@ -604,10 +683,15 @@ async function main(): Promise<void> {
   await t.test('the audit trail under the hardened unit: toodles activity lists the pings', async (t) => {
     const reply = await ask('ping');
     t.match(reply.text ?? reply.markdown ?? '', /pong/i, 'answering');
-    const r = await sh('ls -l /var/lib/toodles/toodles.db && TOODLES_STATE_DIR=/var/lib/toodles toodles activity --json --command ping --since 1h');
+    const r = await sh(
+      'ls -l /var/lib/toodles/toodles.db && TOODLES_STATE_DIR=/var/lib/toodles toodles activity --json --command ping --since 1h',
+    );
     t.equal(r.code, 0, `toodles activity exits 0 ${r.stderr.trim()}`);
     const rows = JSON.parse(r.stdout.slice(r.stdout.indexOf('['))) as Array<{ personEmail: string; outcome: string }>;
-    t.ok(rows.length >= 1 && rows.every((row) => row.personEmail === 'alice@example.com' && row.outcome === 'ok'), `${rows.length} ping records, all ok`);
+    t.ok(
+      rows.length >= 1 && rows.every((row) => row.personEmail === 'alice@example.com' && row.outcome === 'ok'),
+      `${rows.length} ping records, all ok`,
+    );
     const failures = await sh(`journalctl -u ${UNIT} --no-pager -o cat EVENT=storage.failed + EVENT=storage.open_failed`);
     t.equal(failures.stdout.trim(), '', 'the database never failed');
   });
@@ -659,7 +743,9 @@ async function main(): Promise<void> {
     figure(`install.sh with a changed package-lock.json (full build + restart) took ${fmt(r.seconds)}s`);
     t.match(r.stdout, /the canary runs every 5 minutes/);
     t.notMatch(r.stdout + r.stderr, canaryIdentity.token, 'the canary token is never printed');
-    const files = await sh('stat -c "%a %U:%G" /etc/toodles/webex-canary-token; systemctl is-enabled toodles-canary.timer; systemctl is-active toodles-canary.timer');
+    const files = await sh(
+      'stat -c "%a %U:%G" /etc/toodles/webex-canary-token; systemctl is-enabled toodles-canary.timer; systemctl is-active toodles-canary.timer',
+    );
     t.match(files.stdout, /^600 root:root$/m, 'canary token root:root 0600');
     t.match(files.stdout, /^enabled\nactive$/m, 'timer enabled and active');
     const timer = await sh('systemctl show toodles-canary.timer -p TimersMonotonic --value');
@@ -676,7 +762,11 @@ async function main(): Promise<void> {
     const run = await sh('systemctl start toodles-canary.service', { timeoutMs: 120_000 });
     t.equal(run.code, 0, 'the canary passes');
     const j = (await sh(`journalctl -u toodles-canary.service --no-pager -o json --all --since @${Math.floor(since)}`)).stdout;
-    const ok = j.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, string>).find((e) => e.EVENT === 'canary.ok');
+    const ok = j
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, string>)
+      .find((e) => e.EVENT === 'canary.ok');
     t.ok(ok, 'EVENT=canary.ok in the journal');
     t.match(ok?.ROUND_TRIP_MS ?? '', /^\d+$/, 'with its round trip as a field');
     figure(`canary round trip under systemd: ${ok?.ROUND_TRIP_MS} ms`);
@@ -690,7 +780,10 @@ async function main(): Promise<void> {
     s.faults.deafDevice();
     t.not((await canary()).code, 0, 'first run fails');
     t.equal((await sh('systemctl show toodles-canary.service -p ExecMainStatus --value')).stdout.trim(), '2', 'exit 2');
-    const deaf = s.devices().filter((d) => !d.deleted).map((d) => d.id);
+    const deaf = s
+      .devices()
+      .filter((d) => !d.deleted)
+      .map((d) => d.id);
     t.not((await canary()).code, 0, 'second run fails and asks for a rebuild');
     let fresh: string | undefined;
     for (let i = 0; i < 100 && !fresh; i++, await sleep(100)) fresh = s.devices().find((d) => !d.deleted && !deaf.includes(d.id))?.id;
@@ -770,7 +863,9 @@ async function main(): Promise<void> {
     t.ok(limited, `the start limit stopped the loop after ${props.NRestarts} restarts (Result=${props.Result})`);
     t.equal(props.ActiveState, 'failed', 'and the unit stays failed');
     figure(`crash loop: stopped by the start limit after ${fmt((Date.now() - t0) / 1000)}s`);
-    r = await sh(`rm -f ${dropIn} && systemctl daemon-reload && systemctl reset-failed ${UNIT} && systemctl start ${UNIT}`, { timeoutMs: 120_000 });
+    r = await sh(`rm -f ${dropIn} && systemctl daemon-reload && systemctl reset-failed ${UNIT} && systemctl start ${UNIT}`, {
+      timeoutMs: 120_000,
+    });
     t.equal(r.code, 0, `back to normal: ${r.stderr}`);
     t.match((await ask('ping', 30_000)).text ?? '', /pong/i, 'answering again');
   });
@@ -778,99 +873,135 @@ async function main(): Promise<void> {
   // Issue 14: the database URL as a credential (install.sh --database-url-file), TLS verify-full to a
   // real PostgreSQL started here (the nested systemd shares this network namespace), set up with the
   // README's SQL; the password never shows outside the credential file.
-  await t.test('install.sh --database-url-file: a root-only credential and drop-in, TLS to PostgreSQL, the password nowhere else', async (t) => {
-    const pgServer = await startPostgres({ tls: true });
-    database = pgServer;
-    const password = `db-pw-${randomUUID()}`;
-    const admin = new pg.Client({ connectionString: pgServer.url('postgres', { sslmode: 'no-verify' }) });
-    await admin.connect();
-    // "Running two VMs" in the README: the role, the database, nothing for anyone else.
-    await admin.query(`CREATE ROLE toodles LOGIN PASSWORD '${password}'`);
-    await admin.query('CREATE DATABASE toodles OWNER toodles');
-    await admin.query('REVOKE ALL ON DATABASE toodles FROM PUBLIC');
-    const url = `postgresql://toodles:${password}@localhost:${pgServer.port}/toodles?sslmode=verify-full&sslrootcert=/etc/ssl/toodles-db-ca.pem`;
-    let r = await sh('cat > /etc/ssl/toodles-db-ca.pem && chmod 0644 /etc/ssl/toodles-db-ca.pem', { input: readFileSync(pgServer.caFile!, 'utf8') });
-    t.equal(r.code, 0, `the CA certificate, where the service can read it ${r.stderr}`);
-    r = await sh(`umask 077; printf '%s\\n' '${url}' > /root/database-url; printf 'mysql://nope\\n' > /root/not-a-database-url`);
-    t.equal(r.code, 0, 'the URL file (and a wrong one)');
-    const exposure = async () => Number(/Overall exposure level for toodles\.service: ([\d.]+)/.exec((await sh(`systemd-analyze security ${UNIT} --no-pager`)).stdout)?.[1] ?? 99);
-    const exposureBefore = await exposure();
+  await t.test(
+    'install.sh --database-url-file: a root-only credential and drop-in, TLS to PostgreSQL, the password nowhere else',
+    async (t) => {
+      const pgServer = await startPostgres({ tls: true });
+      database = pgServer;
+      const password = `db-pw-${randomUUID()}`;
+      const admin = new pg.Client({ connectionString: pgServer.url('postgres', { sslmode: 'no-verify' }) });
+      await admin.connect();
+      // "Running two VMs" in the README: the role, the database, nothing for anyone else.
+      await admin.query(`CREATE ROLE toodles LOGIN PASSWORD '${password}'`);
+      await admin.query('CREATE DATABASE toodles OWNER toodles');
+      await admin.query('REVOKE ALL ON DATABASE toodles FROM PUBLIC');
+      const url = `postgresql://toodles:${password}@localhost:${pgServer.port}/toodles?sslmode=verify-full&sslrootcert=/etc/ssl/toodles-db-ca.pem`;
+      let r = await sh('cat > /etc/ssl/toodles-db-ca.pem && chmod 0644 /etc/ssl/toodles-db-ca.pem', {
+        input: readFileSync(pgServer.caFile!, 'utf8'),
+      });
+      t.equal(r.code, 0, `the CA certificate, where the service can read it ${r.stderr}`);
+      r = await sh(`umask 077; printf '%s\\n' '${url}' > /root/database-url; printf 'mysql://nope\\n' > /root/not-a-database-url`);
+      t.equal(r.code, 0, 'the URL file (and a wrong one)');
+      const exposure = async () =>
+        Number(
+          /Overall exposure level for toodles\.service: ([\d.]+)/.exec(
+            (await sh(`systemd-analyze security ${UNIT} --no-pager`)).stdout,
+          )?.[1] ?? 99,
+        );
+      const exposureBefore = await exposure();
 
-    const before = await installed();
-    // The tree the running release was built from (the canary's block): its node_modules are reused.
-    const install = (args: string) => sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source /root/relocked-src ${args}`, { timeoutMs: 600_000 });
-    r = await install('--database-url-file /root/database-url');
-    t.not(r.code, 0, 'refused without TOODLES_PREFERRED_INSTANCE in toodles.env');
-    t.match(r.stderr, /must set TOODLES_PREFERRED_INSTANCE/, r.stderr.trim());
-    r = await install('--database-url-file /root/not-a-database-url');
-    t.not(r.code, 0, 'a file without a postgresql:// URL is refused');
-    t.match(r.stderr, /does not hold a postgresql:\/\/ URL/, r.stderr.trim());
-    t.notMatch(r.stderr, /mysql/, 'without quoting it');
-    const inEnv = 'postgresql://toodles:env-secret-7f3a@localhost/toodles';
-    r = await sh(`echo 'TOODLES_DATABASE_URL=${inEnv}' >> /etc/toodles/toodles.env; bash ${ROOT}/install.sh --source ${SRC}`);
-    t.not(r.code, 0, 'a database URL in toodles.env stops install.sh');
-    t.equal(r.stderr.trim().split('\n').length, 1, 'with one line');
-    t.match(r.stderr, /toodles\.env sets TOODLES_DATABASE_URL: remove that line; the database URL belongs only in \/etc\/toodles\/database-url/);
-    t.notMatch(r.stdout + r.stderr, 'env-secret-7f3a', 'without showing it');
-    t.equal(await installed(), before, 'nothing built, switched or restarted by the refusals');
+      const before = await installed();
+      // The tree the running release was built from (the canary's block): its node_modules are reused.
+      const install = (args: string) =>
+        sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source /root/relocked-src ${args}`, { timeoutMs: 600_000 });
+      r = await install('--database-url-file /root/database-url');
+      t.not(r.code, 0, 'refused without TOODLES_PREFERRED_INSTANCE in toodles.env');
+      t.match(r.stderr, /must set TOODLES_PREFERRED_INSTANCE/, r.stderr.trim());
+      r = await install('--database-url-file /root/not-a-database-url');
+      t.not(r.code, 0, 'a file without a postgresql:// URL is refused');
+      t.match(r.stderr, /does not hold a postgresql:\/\/ URL/, r.stderr.trim());
+      t.notMatch(r.stderr, /mysql/, 'without quoting it');
+      const inEnv = 'postgresql://toodles:env-secret-7f3a@localhost/toodles';
+      r = await sh(`echo 'TOODLES_DATABASE_URL=${inEnv}' >> /etc/toodles/toodles.env; bash ${ROOT}/install.sh --source ${SRC}`);
+      t.not(r.code, 0, 'a database URL in toodles.env stops install.sh');
+      t.equal(r.stderr.trim().split('\n').length, 1, 'with one line');
+      t.match(
+        r.stderr,
+        /toodles\.env sets TOODLES_DATABASE_URL: remove that line; the database URL belongs only in \/etc\/toodles\/database-url/,
+      );
+      t.notMatch(r.stdout + r.stderr, 'env-secret-7f3a', 'without showing it');
+      t.equal(await installed(), before, 'nothing built, switched or restarted by the refusals');
 
-    r = await sh(`sed -i '/^TOODLES_DATABASE_URL=/d' /etc/toodles/toodles.env; printf 'TOODLES_INSTANCE=vm-e2e\\nTOODLES_PREFERRED_INSTANCE=vm-e2e\\n' >> /etc/toodles/toodles.env`);
-    t.equal(r.code, 0);
-    const since = nowS();
-    r = await install('--database-url-file /root/database-url');
-    t.equal(r.code, 0, 'install.sh --database-url-file exits 0');
-    if (r.code !== 0) t.comment(r.stdout + r.stderr);
-    t.match(r.stdout, /reused the production node_modules of /, 'the same package-lock.json as the running release: node_modules reused');
-    figure(`install.sh --database-url-file, node_modules reused (build + start) took ${fmt(r.seconds)}s`);
-    t.match(r.stdout, /installed the database URL as \/etc\/toodles\/database-url \(root:root 0600\)/);
-    t.notMatch(r.stdout + r.stderr, password, 'install.sh never prints the URL');
-    const installedFiles = await sh(`stat -c '%a %U:%G %n' /etc/toodles/database-url; cat /etc/systemd/system/${UNIT}.d/database.conf`);
-    t.match(installedFiles.stdout, /^600 root:root \/etc\/toodles\/database-url$/m, 'the credential is root:root 0600');
-    t.match(installedFiles.stdout, /^LoadCredential=database-url:\/etc\/toodles\/database-url$/m, 'the drop-in hands it over');
-    t.match((await sh(`systemctl cat ${UNIT}`)).stdout, /^# \/etc\/systemd\/system\/toodles\.service\.d\/database\.conf$/m, 'systemd loaded the drop-in');
-    const exposureAfter = await exposure();
-    figure(`systemd-analyze security toodles with the database drop-in: exposure ${exposureAfter} (before ${exposureBefore})`);
-    t.ok(exposureAfter <= exposureBefore, `exposure not worse (${exposureBefore} -> ${exposureAfter})`);
+      r = await sh(
+        `sed -i '/^TOODLES_DATABASE_URL=/d' /etc/toodles/toodles.env; printf 'TOODLES_INSTANCE=vm-e2e\\nTOODLES_PREFERRED_INSTANCE=vm-e2e\\n' >> /etc/toodles/toodles.env`,
+      );
+      t.equal(r.code, 0);
+      const since = nowS();
+      r = await install('--database-url-file /root/database-url');
+      t.equal(r.code, 0, 'install.sh --database-url-file exits 0');
+      if (r.code !== 0) t.comment(r.stdout + r.stderr);
+      t.match(r.stdout, /reused the production node_modules of /, 'the same package-lock.json as the running release: node_modules reused');
+      figure(`install.sh --database-url-file, node_modules reused (build + start) took ${fmt(r.seconds)}s`);
+      t.match(r.stdout, /installed the database URL as \/etc\/toodles\/database-url \(root:root 0600\)/);
+      t.notMatch(r.stdout + r.stderr, password, 'install.sh never prints the URL');
+      const installedFiles = await sh(`stat -c '%a %U:%G %n' /etc/toodles/database-url; cat /etc/systemd/system/${UNIT}.d/database.conf`);
+      t.match(installedFiles.stdout, /^600 root:root \/etc\/toodles\/database-url$/m, 'the credential is root:root 0600');
+      t.match(installedFiles.stdout, /^LoadCredential=database-url:\/etc\/toodles\/database-url$/m, 'the drop-in hands it over');
+      t.match(
+        (await sh(`systemctl cat ${UNIT}`)).stdout,
+        /^# \/etc\/systemd\/system\/toodles\.service\.d\/database\.conf$/m,
+        'systemd loaded the drop-in',
+      );
+      const exposureAfter = await exposure();
+      figure(`systemd-analyze security toodles with the database drop-in: exposure ${exposureAfter} (before ${exposureBefore})`);
+      t.ok(exposureAfter <= exposureBefore, `exposure not worse (${exposureBefore} -> ${exposureAfter})`);
 
-    await answersPing(t);
-    const st = await sh(`${toodles} status`);
-    t.comment(`\n${st.stdout}`);
-    t.match(st.stdout, /^instance +vm-e2e\b/m, 'toodles status names the instance');
-    t.match(st.stdout, /^database +up\b/m, 'and the database is up');
-    const sessions = await admin.query<{ application_name: string; ssl: boolean }>(
-      "SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'toodles'",
-    );
-    t.ok(sessions.rows.length > 0 && sessions.rows.every((row) => row.application_name === 'toodles/vm-e2e' && row.ssl), `the daemon's sessions, all over TLS: ${JSON.stringify(sessions.rows)}`);
-    await admin.end();
+      await answersPing(t);
+      const st = await sh(`${toodles} status`);
+      t.comment(`\n${st.stdout}`);
+      t.match(st.stdout, /^instance +vm-e2e\b/m, 'toodles status names the instance');
+      t.match(st.stdout, /^database +up\b/m, 'and the database is up');
+      const sessions = await admin.query<{ application_name: string; ssl: boolean }>(
+        "SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'toodles'",
+      );
+      t.ok(
+        sessions.rows.length > 0 && sessions.rows.every((row) => row.application_name === 'toodles/vm-e2e' && row.ssl),
+        `the daemon's sessions, all over TLS: ${JSON.stringify(sessions.rows)}`,
+      );
+      await admin.end();
 
-    const logged = await sh(`journalctl --no-pager -o json --since @${Math.floor(since)}; systemctl show ${UNIT}`);
-    t.ok(logged.stdout.length > 1000, 'the journal and the unit properties were read');
-    t.notMatch(logged.stdout, password, 'the password is in no journal entry and no unit property (STATUS= included)');
-    const files = (await sh(`grep -rlF -- '${password}' /etc/toodles /var/log/toodles /var/lib/toodles /run/toodles 2>/dev/null; true`)).stdout;
-    t.same(files.trim().split('\n'), ['/etc/toodles/database-url'], 'and in no file but the credential');
+      const logged = await sh(`journalctl --no-pager -o json --since @${Math.floor(since)}; systemctl show ${UNIT}`);
+      t.ok(logged.stdout.length > 1000, 'the journal and the unit properties were read');
+      t.notMatch(logged.stdout, password, 'the password is in no journal entry and no unit property (STATUS= included)');
+      const files = (await sh(`grep -rlF -- '${password}' /etc/toodles /var/log/toodles /var/lib/toodles /run/toodles 2>/dev/null; true`))
+        .stdout;
+      t.same(files.trim().split('\n'), ['/etc/toodles/database-url'], 'and in no file but the credential');
 
-    // The daemon refuses a URL in the environment next to the credential, without quoting either.
-    const refusedAt = nowS();
-    r = await sh(`echo 'TOODLES_DATABASE_URL=${inEnv}' >> /etc/toodles/toodles.env; systemctl restart ${UNIT}`, { timeoutMs: 120_000 });
-    t.not(r.code, 0, 'the daemon does not start with both');
-    await failedWithoutRestarts(t, '78');
-    const j = await journal(refusedAt);
-    const named = j.split('\n').filter((l) => l.includes('TOODLES_DATABASE_URL'));
-    t.equal(named.length, 1, `one line: ${named[0]}`);
-    t.match(named[0], /database-url credential/, 'naming the credential');
-    t.notMatch(j, /env-secret-7f3a/, 'neither URL is in the journal');
-    t.notMatch(j, password);
-    r = await sh(`sed -i '/^TOODLES_DATABASE_URL=/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, { timeoutMs: 120_000 });
-    t.equal(r.code, 0, 'starts again without it');
-    await answersPing(t);
-  });
+      // The daemon refuses a URL in the environment next to the credential, without quoting either.
+      const refusedAt = nowS();
+      r = await sh(`echo 'TOODLES_DATABASE_URL=${inEnv}' >> /etc/toodles/toodles.env; systemctl restart ${UNIT}`, { timeoutMs: 120_000 });
+      t.not(r.code, 0, 'the daemon does not start with both');
+      await failedWithoutRestarts(t, '78');
+      const j = await journal(refusedAt);
+      const named = j.split('\n').filter((l) => l.includes('TOODLES_DATABASE_URL'));
+      t.equal(named.length, 1, `one line: ${named[0]}`);
+      t.match(named[0], /database-url credential/, 'naming the credential');
+      t.notMatch(j, /env-secret-7f3a/, 'neither URL is in the journal');
+      t.notMatch(j, password);
+      r = await sh(`sed -i '/^TOODLES_DATABASE_URL=/d' /etc/toodles/toodles.env; systemctl reset-failed ${UNIT}; systemctl start ${UNIT}`, {
+        timeoutMs: 120_000,
+      });
+      t.equal(r.code, 0, 'starts again without it');
+      await answersPing(t);
+    },
+  );
 
   await t.test('install.sh --uninstall keeps config; --purge removes it', async (t) => {
     const exists = async (paths: string[]) => {
-      const r = await sh(paths.map((p) => `if [ -e ${p} ]; then echo "present ${p}"; else echo "absent ${p}"; fi`).join('; ') + '; getent passwd toodles >/dev/null && echo "present user" || echo "absent user"');
+      const r = await sh(
+        paths.map((p) => `if [ -e ${p} ]; then echo "present ${p}"; else echo "absent ${p}"; fi`).join('; ') +
+          '; getent passwd toodles >/dev/null && echo "present user" || echo "absent user"',
+      );
       return r.stdout;
     };
-    const paths = ['/opt/toodles', `/etc/systemd/system/${UNIT}`, '/etc/toodles/toodles.env', '/etc/toodles/webex-bot-token', '/var/lib/toodles', '/var/log/toodles'];
+    const paths = [
+      '/opt/toodles',
+      `/etc/systemd/system/${UNIT}`,
+      '/etc/toodles/toodles.env',
+      '/etc/toodles/webex-bot-token',
+      '/var/lib/toodles',
+      '/var/log/toodles',
+    ];
     let r = await sh(`bash ${ROOT}/install.sh --uninstall`, { timeoutMs: 120_000 });
     t.equal(r.code, 0, '--uninstall exits 0');
     let left = await exists(paths);
@@ -879,12 +1010,17 @@ async function main(): Promise<void> {
       t.match(left, `present ${p}`, `${p} kept`);
     t.equal((await sh('test -e /usr/local/bin/toodles; echo $?')).stdout.trim(), '1', '/usr/local/bin/toodles removed');
     t.match(r.stdout, /removed toodles-canary.timer/, 'the canary units are removed');
-    const canaryLeft = await sh('ls /etc/systemd/system | grep -c canary; ls /etc/toodles; systemctl list-timers --all --no-pager | grep -c toodles-canary');
+    const canaryLeft = await sh(
+      'ls /etc/systemd/system | grep -c canary; ls /etc/toodles; systemctl list-timers --all --no-pager | grep -c toodles-canary',
+    );
     t.match(canaryLeft.stdout, /^0\n/, 'no canary unit left');
     t.match(canaryLeft.stdout, /webex-canary-token/, 'the canary token is kept until --purge');
     t.match(canaryLeft.stdout, /\n0\n?$/, 'no canary timer listed');
     t.match(r.stdout, /removed the database URL/, 'the database URL and its drop-in are removed');
-    t.match(await exists(['/etc/toodles/database-url', `/etc/systemd/system/${UNIT}.d/database.conf`]), /absent \/etc\/toodles\/database-url\nabsent \/etc\/systemd\/system\/toodles\.service\.d\/database\.conf/);
+    t.match(
+      await exists(['/etc/toodles/database-url', `/etc/systemd/system/${UNIT}.d/database.conf`]),
+      /absent \/etc\/toodles\/database-url\nabsent \/etc\/systemd\/system\/toodles\.service\.d\/database\.conf/,
+    );
     t.equal(latestDevice()?.deleted, true, 'the stop unregistered the device');
     r = await sh(`bash ${ROOT}/install.sh --uninstall --purge`, { timeoutMs: 120_000 });
     t.equal(r.code, 0, '--uninstall --purge exits 0');

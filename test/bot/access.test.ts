@@ -30,7 +30,10 @@ t.test('who may use the bot: people, domains, rooms and bots, for messages and c
     },
   });
   t.teardown(() => h.stop());
-  t.notOk(h.logs.some((l) => l.event === 'access.open'), 'no open-access warning when rules are set');
+  t.notOk(
+    h.logs.some((l) => l.event === 'access.open'),
+    'no open-access warning when rules are set',
+  );
 
   await t.test('allowed by domain, by address, in an allowed space, and an allowed bot', async (t) => {
     t.match(text(await ask(sim, ALICE, sim.directRoom(ALICE).id, 'ping')), /^pong/);
@@ -73,7 +76,13 @@ t.test('who may use the bot: people, domains, rooms and bots, for messages and c
   await t.test('every run and submit is in the audit trail, allowed or not', async (t) => {
     const rows = await auditWhen(stateDir, (r) => r.some((x) => x.personEmail === BOSS && x.kind === 'card'));
     const has = (email: string, command: string, kind: string, outcome: string) =>
-      t.ok(rows.some((r) => r.personEmail === email && r.command === command && r.kind === kind && r.outcome === outcome && /^[0-9a-f]{8}$/.test(r.ref)), `${email} ${command} ${kind} ${outcome}`);
+      t.ok(
+        rows.some(
+          (r) =>
+            r.personEmail === email && r.command === command && r.kind === kind && r.outcome === outcome && /^[0-9a-f]{8}$/.test(r.ref),
+        ),
+        `${email} ${command} ${kind} ${outcome}`,
+      );
     has(ALICE, 'ping', 'message', 'ok');
     has(BOSS, 'ping', 'message', 'ok');
     has(PINGER, 'ping', 'message', 'ok');
@@ -100,5 +109,9 @@ t.test('with no rule set, everyone may, and the start-up log warns; a command li
   t.ok(h.logs.some((l) => l.event === 'access.denied' && l.reason === 'command limited to other spaces' && l.command === 'testing'));
   t.match(text(await ask(sim, ALICE, soc.id, 'testing list')), /^No approved testing/);
   const card = await ask(sim, ALICE, soc.id, 'status');
-  t.match(text(await click(sim, ALICE, card, { callback: 'status.toString' })), /not one I can act on/, 'a callback naming an inherited property');
+  t.match(
+    text(await click(sim, ALICE, card, { callback: 'status.toString' })),
+    /not one I can act on/,
+    'a callback naming an inherited property',
+  );
 });

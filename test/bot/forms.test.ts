@@ -37,14 +37,31 @@ function fakeStorage() {
 function setUp() {
   const { storage, rows, state } = fakeStorage();
   const deleted: string[] = [];
-  const forms = new Forms({ api: { deleteMessage: async (id) => void deleted.push(id) }, storage, log: captureLog().logger, handlerTimeoutMs: 1000 });
+  const forms = new Forms({
+    api: { deleteMessage: async (id) => void deleted.push(id) },
+    storage,
+    log: captureLog().logger,
+    handlerTimeoutMs: 1000,
+  });
   return { forms, rows, state, deleted };
 }
 
 function submitting(inputs: Record<string, unknown>) {
   const replies: Reply[] = [];
-  const run: SubmitRun = { sender: { id: 'p1', email: 'alice@example.com', displayName: 'Alice', isBot: false }, room: { id: 'room-a', type: 'group' }, threadId: 'card-1', ref: 'ref1' };
-  const ctx: CardContext = { ...run, threadId: 'card-1', signal: new AbortController().signal, inputs: {}, reply: async (r) => void replies.push(r), post: async () => undefined };
+  const run: SubmitRun = {
+    sender: { id: 'p1', email: 'alice@example.com', displayName: 'Alice', isBot: false },
+    room: { id: 'room-a', type: 'group' },
+    threadId: 'card-1',
+    ref: 'ref1',
+  };
+  const ctx: CardContext = {
+    ...run,
+    threadId: 'card-1',
+    signal: new AbortController().signal,
+    inputs: {},
+    reply: async (r) => void replies.push(r),
+    post: async () => undefined,
+  };
   const action: CardAction = { id: 'a1', messageId: 'card-1', roomId: 'room-a', personId: 'p1', inputs: { callback: 'note', ...inputs } };
   return { run, ctx, action, replies };
 }
@@ -53,7 +70,10 @@ t.test('one action on a card at a time, even after one failed', async (t) => {
   const { forms } = setUp();
   const order: string[] = [];
   let finishFirst = () => {};
-  const first = forms.oneAtATime('card-1', () => new Promise<void>((resolve, reject) => (finishFirst = () => (order.push('first'), reject(new Error('boom'))))));
+  const first = forms.oneAtATime(
+    'card-1',
+    () => new Promise<void>((resolve, reject) => (finishFirst = () => (order.push('first'), reject(new Error('boom'))))),
+  );
   const second = forms.oneAtATime('card-1', async () => void order.push('second'));
   const other = forms.oneAtATime('card-2', async () => void order.push('other card'));
   await other;
@@ -88,7 +108,16 @@ t.test('damaged or missing inputs are answered and nothing is claimed', async (t
 
 t.test('a card another submit already recorded: the answer moves beside that one', async (t) => {
   const { forms, rows } = setUp();
-  rows.set('card-1', { cardMessageId: 'card-1', command: 'note', recordedAs: '"tea"', byName: 'Bob', at: 1, roomId: 'room-b', roomType: 'direct', threadId: 'thread-b' });
+  rows.set('card-1', {
+    cardMessageId: 'card-1',
+    command: 'note',
+    recordedAs: '"tea"',
+    byName: 'Bob',
+    at: 1,
+    roomId: 'room-b',
+    roomType: 'direct',
+    threadId: 'thread-b',
+  });
   const { run, ctx, action, replies } = submitting({ what: 'lunch' });
   t.equal(await forms.submit(ctx, run, { command, form, action, earlier: undefined }), 'invalid');
   t.same({ room: run.room, threadId: run.threadId }, { room: { id: 'room-b', type: 'direct' }, threadId: 'thread-b' });

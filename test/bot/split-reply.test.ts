@@ -16,7 +16,10 @@ t.test('long replies split at line boundaries, nothing lost', async (t) => {
 
 t.test('a line longer than a message is cut where it must be', async (t) => {
   const parts = splitReply('a'.repeat(10_000));
-  t.same(parts.map((p) => p.length), [WEBEX_MAX_CHARS, 10_000 - WEBEX_MAX_CHARS]);
+  t.same(
+    parts.map((p) => p.length),
+    [WEBEX_MAX_CHARS, 10_000 - WEBEX_MAX_CHARS],
+  );
 });
 
 t.test('past the part limit the rest is cut with a note', async (t) => {

@@ -65,7 +65,10 @@ t.test('two instances on one bot: the canary proves that the instance it runs be
     const first = await b.canary();
     t.match(first, { ok: false, stage: 'local' });
     t.equal(answers(lastPing()), 1, 'the bot did answer (A alone): the answer could not tell');
-    t.match(b.logs.find((l) => l.event === 'canary.failed'), { stage: 'local', reason: /never heard the ping/ });
+    t.match(
+      b.logs.find((l) => l.event === 'canary.failed'),
+      { stage: 'local', reason: /never heard the ping/ },
+    );
     t.match(((await controlRequest(b.socket, 'GET', '/status')).body as unknown as StatusDocument).canary, {
       consecutiveFailures: 1,
       last: { ok: false, stage: 'local' },
@@ -78,7 +81,10 @@ t.test('two instances on one bot: the canary proves that the instance it runs be
     t.comment(`B rebuilt onto a new device in ${String(done.durationMs)} ms`);
     t.equal(a.h.logs.filter((l) => l.event === 'daemon.heal').length, 0, 'A was left alone');
     await b.h.waitForLog('webex.device_dropped');
-    t.notOk(sim.devices().find((d) => d.id === deviceOfB!.id && !d.deleted), "B's deaf device is gone");
+    t.notOk(
+      sim.devices().find((d) => d.id === deviceOfB!.id && !d.deleted),
+      "B's deaf device is gone",
+    );
 
     t.match(await b.canary(), { ok: true }, 'healed: B hears its canary again');
     t.equal(answers(lastPing()), 2, 'and both instances answer again (no claims without a database)');

@@ -6,7 +6,16 @@
  */
 import t from 'tap';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { benchOptions, bucketQuantileMs, claimHistogram, claimOutcomes, DEFAULTS, measureCluster, table, when } from '../../bench/cluster.js';
+import {
+  benchOptions,
+  bucketQuantileMs,
+  claimHistogram,
+  claimOutcomes,
+  DEFAULTS,
+  measureCluster,
+  table,
+  when,
+} from '../../bench/cluster.js';
 import { ensureBuilt } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
@@ -51,7 +60,11 @@ t.test('options from flags, then the environment, then the defaults', async (t) 
     dbRestartAtMs: 25_000,
     settleMs: DEFAULTS.settleMs,
   });
-  const fromEnv = benchOptions(['--settle', '5'], { BENCH_CLUSTER_DURATION_S: '60', BENCH_CLUSTER_RATE: '2', BENCH_CLUSTER_DB_RESTART_AT_S: 'never' });
+  const fromEnv = benchOptions(['--settle', '5'], {
+    BENCH_CLUSTER_DURATION_S: '60',
+    BENCH_CLUSTER_RATE: '2',
+    BENCH_CLUSTER_DB_RESTART_AT_S: 'never',
+  });
   t.same(fromEnv, { durationMs: 60_000, rate: 2, killEveryMs: 30_000, dbRestartAtMs: undefined, settleMs: 5_000 });
   t.throws(() => benchOptions(['--rate', 'fast']), /--rate: expected a positive number \(got "fast"\)/);
 });
@@ -63,13 +76,18 @@ t.test('strays are shown as stretches of time', async (t) => {
 });
 
 t.test('a short run measures both systems', async (t) => {
-  const r = await measureCluster({ durationMs: 8_000, rate: 5, killEveryMs: 4_000, dbRestartAtMs: 6_000, settleMs: 8_000 }, (line) => t.comment(line));
+  const r = await measureCluster({ durationMs: 8_000, rate: 5, killEveryMs: 4_000, dbRestartAtMs: 6_000, settleMs: 8_000 }, (line) =>
+    t.comment(line),
+  );
   for (const line of table(r)) t.comment(line);
   for (const f of [r.cluster, r.baseline]) {
     t.ok(f.sent >= 30 && f.sent <= 45, `${f.name}: about 5/s for 8 s sent (${f.sent})`);
     t.equal(f.once + f.more + f.never, f.sent, `${f.name}: every message counted in one class`);
     t.equal(f.kills, 1, `${f.name}: one kill at 4 s`);
-    t.ok(f.latencyMs.p50 >= 0 && f.latencyMs.p50 <= f.latencyMs.p99 && f.latencyMs.p99 <= f.latencyMs.max, `${f.name}: latency quantiles in order`);
+    t.ok(
+      f.latencyMs.p50 >= 0 && f.latencyMs.p50 <= f.latencyMs.p99 && f.latencyMs.p99 <= f.latencyMs.max,
+      `${f.name}: latency quantiles in order`,
+    );
     t.ok(f.longestGapMs > 0, `${f.name}: a longest gap`);
   }
   t.ok(r.cluster.queriesPerMessage !== undefined && r.cluster.queriesPerMessage >= 0, 'database load measured for the cluster');

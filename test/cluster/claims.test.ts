@@ -32,7 +32,8 @@ t.test('one winner, renewal only by the owner, takeover of an expired claim at m
   t.equal(await other.renew('m1', 10_000), false, 'nobody else can');
   t.same(await other.takeOver(10_000, 2, 10), [], 'a live claim is not taken over');
 
-  const expire = (id: string) => db.query('expire', `UPDATE claims SET deadline = now() - interval '1 second' WHERE activity_id = $1`, [id]);
+  const expire = (id: string) =>
+    db.query('expire', `UPDATE claims SET deadline = now() - interval '1 second' WHERE activity_id = $1`, [id]);
   t.equal(await a.claim(activity('m2'), 10_000), true);
   await expire('m2');
   const [first, second] = await Promise.all([b.takeOver(10_000, 2, 10), c.takeOver(10_000, 2, 10)]);
@@ -47,7 +48,7 @@ t.test('one winner, renewal only by the owner, takeover of an expired claim at m
   t.same(await b.takeOver(1, 2, 10), [], 'no third: a claim that keeps killing its handlers is left alone');
 });
 
-t.test('settle: a held claim becomes done, an id answered alone is inserted as done, even over another owner\'s claim', async (t) => {
+t.test("settle: a held claim becomes done, an id answered alone is inserted as done, even over another owner's claim", async (t) => {
   const db = await open(t);
   const a = new ClaimsTable(db, 'a/1');
   const b = new ClaimsTable(db, 'b/1');
@@ -55,7 +56,10 @@ t.test('settle: a held claim becomes done, an id answered alone is inserted as d
   await b.claim(activity('theirs'), 10_000);
   await a.settle(['held', 'alone', 'theirs']);
   await a.settle([]);
-  const rows = await db.query<{ activity_id: string; owner: string; done: boolean }>('read', 'SELECT activity_id, owner, done_at IS NOT NULL AS done FROM claims ORDER BY activity_id');
+  const rows = await db.query<{ activity_id: string; owner: string; done: boolean }>(
+    'read',
+    'SELECT activity_id, owner, done_at IS NOT NULL AS done FROM claims ORDER BY activity_id',
+  );
   t.same(rows, [
     { activity_id: 'alone', owner: 'a/1', done: true },
     { activity_id: 'held', owner: 'a/1', done: true },
@@ -86,7 +90,7 @@ t.test('retention: claims and instance rows older than the retention go', async 
   t.same(rows, [{ owner: 'a/1' }]);
 });
 
-t.test('the claim\'s added latency on loopback', async (t) => {
+t.test("the claim's added latency on loopback", async (t) => {
   const db = await open(t);
   const [a, b] = [new ClaimsTable(db, 'a/1'), new ClaimsTable(db, 'b/1')];
   for (let i = 0; i < 50; i += 1) await a.claim(activity(`warm-${i}`), 10_000); // connections open, plans cached
@@ -98,6 +102,8 @@ t.test('the claim\'s added latency on loopback', async (t) => {
   }
   times.sort((x, y) => x - y);
   const p = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
-  t.comment(`claim round trip over ${times.length} claims (half won, half lost): p50 ${p(0.5).toFixed(2)} ms, p99 ${p(0.99).toFixed(2)} ms, max ${p(1).toFixed(2)} ms`);
+  t.comment(
+    `claim round trip over ${times.length} claims (half won, half lost): p50 ${p(0.5).toFixed(2)} ms, p99 ${p(0.99).toFixed(2)} ms, max ${p(1).toFixed(2)} ms`,
+  );
   t.ok(p(0.99) < 50, `p99 ${p(0.99).toFixed(2)} ms (target 10 ms on an idle machine; bound generous for a loaded one)`);
 });

@@ -19,13 +19,24 @@ t.test('three instances started at once on an empty database: one schema, every 
   });
   t.teardown(() => c.stop());
   const logs = () => [...c.members.values()].flatMap((h) => h.logs);
-  const migrated = () => logs().filter((l) => l.event === 'database.migrated').flatMap((l) => l.steps as string[]);
+  const migrated = () =>
+    logs()
+      .filter((l) => l.event === 'database.migrated')
+      .flatMap((l) => l.steps as string[]);
   await eventually('the schema', async () => migrated().length >= 2, 15_000);
   await sleep(500); // a second one would show by now
   const applied = migrated();
   t.same(applied.sort(), ['claims-1', 'claims-2'], 'each schema step applied by exactly one instance');
-  t.same(logs().filter((l) => l.event === 'database.migrate_failed').map((l) => l.err), [], 'no instance failed to migrate');
-  const tables = await c.sql<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('claims', 'instances')`);
+  t.same(
+    logs()
+      .filter((l) => l.event === 'database.migrate_failed')
+      .map((l) => l.err),
+    [],
+    'no instance failed to migrate',
+  );
+  const tables = await c.sql<{ n: number }>(
+    `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('claims', 'instances')`,
+  );
   t.equal(tables[0]?.n, 2);
 
   const room = c.sim.directRoom(ALICE);
@@ -38,21 +49,34 @@ t.test('three instances started at once on an empty database: one schema, every 
   t.same(answerCounts(c.sim, ids), { 1: 30 }, 'all 30 answered, each exactly once');
   const won = [...c.members.entries()].map(([name, h]) => [name, h.logs.filter((l) => l.event === 'claim.won').length] as const);
   t.comment(`claims won: ${won.map(([n, w]) => `${n} ${w}`).join(', ')}`);
-  t.equal(won.reduce((n, [, w]) => n + w, 0), 30, 'one claim won per message');
-  t.ok(won.every(([, w]) => w > 0), 'the work is spread over all three instances');
+  t.equal(
+    won.reduce((n, [, w]) => n + w, 0),
+    30,
+    'one claim won per message',
+  );
+  t.ok(
+    won.every(([, w]) => w > 0),
+    'the work is spread over all three instances',
+  );
   const lost = [...c.members.values()].reduce((n, h) => n + h.logs.filter((l) => l.event === 'claim.lost').length, 0);
   t.equal(lost, 60, 'the two others lost each claim');
   const latencies = [...c.members.values()]
     .flatMap((h) => h.logs.filter((l) => l.event === 'claim.won' || l.event === 'claim.lost').map((l) => Number(l.latencyMs)))
     .sort((x, y) => x - y);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(2);
-  t.comment(`claim latency inside three daemons (${latencies.length} claims, event loops shared with the SDKs): p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`);
+  t.comment(
+    `claim latency inside three daemons (${latencies.length} claims, event loops shared with the SDKs): p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`,
+  );
 
-  const doc = await eventually('peers in status', async () => {
-    const run = await cli(['status', '--json'], { TOODLES_RUNTIME_DIR: dirs.b });
-    const d = JSON.parse(run.stdout) as StatusDocument;
-    return d.cluster?.peers.length === 2 && d;
-  }, 15_000);
+  const doc = await eventually(
+    'peers in status',
+    async () => {
+      const run = await cli(['status', '--json'], { TOODLES_RUNTIME_DIR: dirs.b });
+      const d = JSON.parse(run.stdout) as StatusDocument;
+      return d.cluster?.peers.length === 2 && d;
+    },
+    15_000,
+  );
   t.equal(doc.cluster?.instance, 'b');
   t.equal(doc.cluster?.preferredInstance, 'a');
   t.same(doc.cluster?.peers, ['a', 'c']);
@@ -82,7 +106,11 @@ t.test('three instances started at once on an empty database: one schema, every 
   const before = a.logs.length;
   await c.member('c').stop();
   const stoppedAt = Date.now();
-  await eventually('a sees c gone', async () => a.logs.slice(before).some((l) => l.event === 'cluster.peers' && JSON.stringify(l.peers) === '["b"]'), 15_000);
+  await eventually(
+    'a sees c gone',
+    async () => a.logs.slice(before).some((l) => l.event === 'cluster.peers' && JSON.stringify(l.peers) === '["b"]'),
+    15_000,
+  );
   t.ok(Date.now() - stoppedAt < 3_000, 'a clean stop leaves the peers at once, not after the 3 s window');
 });
 
@@ -99,36 +127,48 @@ t.test('an instance that answered and died before its handler finished is not an
   await b.waitForLog('daemon.ready', () => true, 30_000);
   await sleep(5_000); // two leases of this test: a sweeper would have taken it by now
   t.equal(c.sim.repliesTo(asked.id).length, 1, 'answered once');
-  t.notOk(b.logs.some((l) => l.event === 'claim.taken_over'), 'nothing taken over');
-  const rows = await c.sql<{ owner: string; done: boolean; takeovers: number }>('SELECT owner, done_at IS NOT NULL AS done, takeovers FROM claims WHERE activity_id = $1', [asked.id]);
+  t.notOk(
+    b.logs.some((l) => l.event === 'claim.taken_over'),
+    'nothing taken over',
+  );
+  const rows = await c.sql<{ owner: string; done: boolean; takeovers: number }>(
+    'SELECT owner, done_at IS NOT NULL AS done, takeovers FROM claims WHERE activity_id = $1',
+    [asked.id],
+  );
   t.match(rows, [{ owner: /^a\//, done: true, takeovers: 0 }], 'done by a, as its reply went out');
 });
 
-t.test('an instance that claimed and died before answering is answered for by another, which finishes it even while stopping', async (t) => {
-  const { commands: slow, release } = stallingOnA(t, 1_000);
-  const c = await startCluster({ pg: pgServer, names: ['a'], preferred: 'b', commands: slow });
-  t.teardown(() => c.stop());
-  const a = c.member('a');
-  const room = c.sim.directRoom(ALICE);
-  const asked = c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'slow' });
-  await a.waitForLog('claim.won', (l) => l.id === asked.id);
-  // a dies with the claim in hand: its handler never finishes, its process goes away.
-  const diedAt = Date.now();
-  await a.stop();
-  const b = await c.add('b');
-  await b.waitForLog('claim.taken_over', (l) => l.id === asked.id, 30_000);
-  const stopped = b.stop(); // a clean stop: no more sweeping, but the takeover in hand is finished first
-  const reply = await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 30_000);
-  t.equal(await stopped, 0, 'b stopped cleanly after answering');
-  const tookMs = Date.now() - diedAt;
-  t.comment(`answered ${tookMs} ms after the owner died (lease 2 s in this test; 10 s + one sweep in production)`);
-  t.equal(reply.markdown, 'slow answered by b', 'b, which never received the message, answered it from the claim');
-  t.ok(tookMs < 30_000, 'within 30 s');
-  const taken = b.logs.find((l) => l.event === 'claim.taken_over' && l.id === asked.id);
-  t.match(taken?.previousOwner, /^a\//, 'taken over from a');
-  release(); // a's abandoned handler wakes up: its link is gone, and its claim is not its own any more
-  await sleep(1_000);
-  t.equal(c.sim.repliesTo(asked.id).length, 1, 'answered once');
-  const rows = await c.sql<{ owner: string; done: boolean; takeovers: number }>('SELECT owner, done_at IS NOT NULL AS done, takeovers FROM claims WHERE activity_id = $1', [asked.id]);
-  t.match(rows, [{ owner: /^b\//, done: true, takeovers: 1 }]);
-});
+t.test(
+  'an instance that claimed and died before answering is answered for by another, which finishes it even while stopping',
+  async (t) => {
+    const { commands: slow, release } = stallingOnA(t, 1_000);
+    const c = await startCluster({ pg: pgServer, names: ['a'], preferred: 'b', commands: slow });
+    t.teardown(() => c.stop());
+    const a = c.member('a');
+    const room = c.sim.directRoom(ALICE);
+    const asked = c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'slow' });
+    await a.waitForLog('claim.won', (l) => l.id === asked.id);
+    // a dies with the claim in hand: its handler never finishes, its process goes away.
+    const diedAt = Date.now();
+    await a.stop();
+    const b = await c.add('b');
+    await b.waitForLog('claim.taken_over', (l) => l.id === asked.id, 30_000);
+    const stopped = b.stop(); // a clean stop: no more sweeping, but the takeover in hand is finished first
+    const reply = await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 30_000);
+    t.equal(await stopped, 0, 'b stopped cleanly after answering');
+    const tookMs = Date.now() - diedAt;
+    t.comment(`answered ${tookMs} ms after the owner died (lease 2 s in this test; 10 s + one sweep in production)`);
+    t.equal(reply.markdown, 'slow answered by b', 'b, which never received the message, answered it from the claim');
+    t.ok(tookMs < 30_000, 'within 30 s');
+    const taken = b.logs.find((l) => l.event === 'claim.taken_over' && l.id === asked.id);
+    t.match(taken?.previousOwner, /^a\//, 'taken over from a');
+    release(); // a's abandoned handler wakes up: its link is gone, and its claim is not its own any more
+    await sleep(1_000);
+    t.equal(c.sim.repliesTo(asked.id).length, 1, 'answered once');
+    const rows = await c.sql<{ owner: string; done: boolean; takeovers: number }>(
+      'SELECT owner, done_at IS NOT NULL AS done, takeovers FROM claims WHERE activity_id = $1',
+      [asked.id],
+    );
+    t.match(rows, [{ owner: /^b\//, done: true, takeovers: 1 }]);
+  },
+);

@@ -39,8 +39,17 @@ async function pings(c: TestCluster, n: number, gapMs = 100): Promise<string[]> 
 
 /** Both members saw the database come back (after `from` in their logs) and the grace has passed. */
 async function bothBack(c: TestCluster, from: Record<string, number>): Promise<void> {
-  await eventually('database up again on both', async () =>
-    ['a', 'b'].every((n) => c.member(n).logs.slice(from[n]).some((l) => l.event === 'database.up')), 20_000);
+  await eventually(
+    'database up again on both',
+    async () =>
+      ['a', 'b'].every((n) =>
+        c
+          .member(n)
+          .logs.slice(from[n])
+          .some((l) => l.event === 'database.up'),
+      ),
+    20_000,
+  );
   await sleep(800); // the grace (one probe interval: 400 ms here)
 }
 
@@ -60,10 +69,17 @@ t.test('database stopped: the preferred instance answers alone, the other stays 
 
   await pgServer.start();
   await bothBack(c, mark);
-  const settled = await eventually('alone answers recorded', async () => {
-    const rows = await c.sql<{ n: number }>(`SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NOT NULL AND owner LIKE 'a/%'`, [away]);
-    return rows[0]?.n === 10 && rows[0].n;
-  }, 15_000);
+  const settled = await eventually(
+    'alone answers recorded',
+    async () => {
+      const rows = await c.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NOT NULL AND owner LIKE 'a/%'`,
+        [away],
+      );
+      return rows[0]?.n === 10 && rows[0].n;
+    },
+    15_000,
+  );
   t.equal(settled, 10, 'what a answered alone is in the claims table as done');
   const wonBefore = count(a.logs, 'claim.won') + count(b.logs, 'claim.won');
   const after = await pings(c, 10, 50);
@@ -119,7 +135,9 @@ t.test('database frozen: the claim is given up in time, same rule, and claims re
   t.same(answerCounts(c.sim, after), { 1: 6 }, 'after the thaw, each answered once');
   t.same(answerCounts(c.sim, [asked.id, ...more]), { 1: 6 }, 'nothing answered twice');
   // Claim inserts sent to the frozen server commit after the thaw, unowned in effect: b's settle closes them.
-  const open = await c.sql<{ n: number }>('SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NULL', [[asked.id, ...more]]);
+  const open = await c.sql<{ n: number }>('SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NULL', [
+    [asked.id, ...more],
+  ]);
   t.equal(open[0]?.n, 0, 'no claim from the freeze left open for a sweeper');
 });
 
@@ -143,10 +161,18 @@ t.test('fencing: a claim taken over while its owner was stalled is not answered 
   const stalledAt = a.logs.length;
   await a.waitForLog('database.down', (l) => a.logs.indexOf(l) >= stalledAt); // its renewal gave up
   const b = await c.add('b');
-  const reply = await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 30_000).catch((err: unknown) => {
-    t.comment(JSON.stringify(b.logs.filter((l) => !/^(connection|webex|reconnect)/.test(String(l.event))).map((l) => [l.event, l.id ?? l.err ?? l.reason ?? ''])));
-    throw err;
-  });
+  const reply = await c.sim
+    .waitForBotMessage((m) => m.parentId === asked.id, 30_000)
+    .catch((err: unknown) => {
+      t.comment(
+        JSON.stringify(
+          b.logs
+            .filter((l) => !/^(connection|webex|reconnect)/.test(String(l.event)))
+            .map((l) => [l.event, l.id ?? l.err ?? l.reason ?? '']),
+        ),
+      );
+      throw err;
+    });
   t.equal(reply.markdown, 'slow answered by b', 'b took the claim over and answered');
   t.ok(b.logs.some((l) => l.event === 'claim.taken_over' && l.id === asked.id));
   relay.resume();
@@ -156,10 +182,16 @@ t.test('fencing: a claim taken over while its owner was stalled is not answered 
   // Usually the database says "not yours any more"; if a's database flapped down again meanwhile
   // (queries from the stall timing out late), a cannot confirm and, not preferred, withholds too.
   t.match(fenced.reason, /taken over|cannot confirm/);
-  const [row] = await c.sql<{ owner: string; done: boolean }>('SELECT owner, done_at IS NOT NULL AS done FROM claims WHERE activity_id = $1', [asked.id]);
-  t.match(row, { owner: /^b\//, done: true }, 'the claim is b\'s, done');
+  const [row] = await c.sql<{ owner: string; done: boolean }>(
+    'SELECT owner, done_at IS NOT NULL AS done FROM claims WHERE activity_id = $1',
+    [asked.id],
+  );
+  t.match(row, { owner: /^b\//, done: true }, "the claim is b's, done");
   await sleep(1_000);
   t.equal(c.sim.repliesTo(asked.id).length, 1, 'only b answered');
   t.equal(a.daemon.status().state, 'online', 'a is fine otherwise');
-  t.notOk(a.logs.slice(stalledAt).some((l) => l.event === 'activity.failed'), 'a withheld reply is not an activity failure');
+  t.notOk(
+    a.logs.slice(stalledAt).some((l) => l.event === 'activity.failed'),
+    'a withheld reply is not an activity failure',
+  );
 });

@@ -18,7 +18,13 @@ const LEASE = 10_000;
 
 async function setup(t: { teardown(fn: () => unknown): void }, answersAlone = false) {
   const { logger, lines } = captureLog();
-  const db = new Database({ url: pgServer.url(await pgServer.createDatabase()), log: logger, applicationName: 'held-test', probeMinMs: 50, probeMaxMs: 100 });
+  const db = new Database({
+    url: pgServer.url(await pgServer.createDatabase()),
+    log: logger,
+    applicationName: 'held-test',
+    probeMinMs: 50,
+    probeMaxMs: 100,
+  });
   t.teardown(() => db.close());
   await migrate(db, CLUSTER_MIGRATIONS);
   const mine = new ClaimsTable(db, 'a/1');
@@ -26,10 +32,20 @@ async function setup(t: { teardown(fn: () => unknown): void }, answersAlone = fa
   let clock = 0;
   let fenced = 0;
   await mine.claim({ id: 'm1', kind: 'message', actorId: 'p', roomId: 'r' }, LEASE);
-  const held = new HeldClaim('m1', {
-    claims: mine, log: logger, leaseMs: LEASE, renewEveryMs: 60_000, fenceMarginMs: 3_000,
-    answersAlone: () => answersAlone, monotonic: () => clock, onFenced: () => (fenced += 1),
-  }, 0);
+  const held = new HeldClaim(
+    'm1',
+    {
+      claims: mine,
+      log: logger,
+      leaseMs: LEASE,
+      renewEveryMs: 60_000,
+      fenceMarginMs: 3_000,
+      answersAlone: () => answersAlone,
+      monotonic: () => clock,
+      onFenced: () => (fenced += 1),
+    },
+    0,
+  );
   t.teardown(() => held.release());
   const expire = () => db.query('expire', `UPDATE claims SET deadline = now() - interval '1 second'`);
   return { db, held, theirs, lines, expire, advance: (ms: number) => (clock += ms), fenced: () => fenced };
@@ -80,7 +96,10 @@ t.test('the fenced api checks the claim before speaking, never before reading', 
   const s = await setup(t);
   const calls: string[] = [];
   const api: WebexApi = {
-    getMessage: async (id) => (calls.push(`get ${id}`), { id, roomId: 'r', roomType: 'direct', personId: 'p', personEmail: 'e', text: '', hasFiles: false }),
+    getMessage: async (id) => (
+      calls.push(`get ${id}`),
+      { id, roomId: 'r', roomType: 'direct', personId: 'p', personEmail: 'e', text: '', hasFiles: false }
+    ),
     getCardAction: async (id) => (calls.push(`card ${id}`), { id, messageId: 'm', roomId: 'r', personId: 'p', inputs: {} }),
     getPerson: async (id) => (calls.push(`person ${id}`), { id, email: 'e', displayName: 'd', isBot: false }),
     send: async () => (calls.push('send'), { id: 'sent' }),
@@ -106,12 +125,22 @@ t.test('stagger: one instance first per id, the others one step apart, spread ov
   const firsts: Record<string, number> = { a: 0, b: 0, c: 0 };
   let wellOrdered = 0;
   for (let i = 0; i < 300; i += 1) {
-    const waits = ['a', 'b', 'c'].map((n) => staggerMs(`msg-${i}`, n, ['a', 'b', 'c'].filter((x) => x !== n), 5));
+    const waits = ['a', 'b', 'c'].map((n) =>
+      staggerMs(
+        `msg-${i}`,
+        n,
+        ['a', 'b', 'c'].filter((x) => x !== n),
+        5,
+      ),
+    );
     if ([...waits].sort((x, y) => x - y).join() === '0,5,10') wellOrdered += 1;
     firsts[['a', 'b', 'c'][waits.indexOf(0)]!]! += 1;
   }
   t.equal(wellOrdered, 300, 'every id: one waits 0, one 5 ms, one 10 ms');
-  t.ok(Object.values(firsts).every((n) => n > 70), `first in line: ${JSON.stringify(firsts)}`);
+  t.ok(
+    Object.values(firsts).every((n) => n > 70),
+    `first in line: ${JSON.stringify(firsts)}`,
+  );
 });
 
 t.test('throttled: the first line at once, then one per interval with the count left out', async (t) => {

@@ -174,8 +174,14 @@ t.test('two instances started at once on an empty database: one schema, no error
   t.teardown(() => client.end());
   const steps = await client.query<{ id: string; n: string }>('SELECT id, count(*) AS n FROM toodles_migrations GROUP BY id ORDER BY id');
   t.comment(`migrations: ${steps.rows.map((r) => r.id).join(', ')}`);
-  t.ok(steps.rows.some((r) => r.id.startsWith('claims-')), 'the claims migrations ran');
-  t.ok(steps.rows.every((r) => r.n === '1'), 'each step recorded once');
+  t.ok(
+    steps.rows.some((r) => r.id.startsWith('claims-')),
+    'the claims migrations ran',
+  );
+  t.ok(
+    steps.rows.every((r) => r.n === '1'),
+    'each step recorded once',
+  );
   const migrated = s.cluster.members.filter((m) => m.process.logs().some((l) => l.event === 'database.migrated'));
   t.equal(migrated.length, 1, `one instance applied them, the other found them done (${migrated.map((m) => m.name).join(', ')})`);
   const tables = await client.query<{ claims: string | null; instances: string | null }>(
@@ -186,7 +192,8 @@ t.test('two instances started at once on an empty database: one schema, no error
     const errors = m.process.logs().filter((l) => typeof l.level === 'number' && l.level >= 50);
     t.same(errors, [], `no error in ${m.name}'s log`);
     // Warnings are shown, not failed on: a first connection slower than its bound on a loaded machine is one.
-    for (const l of m.process.logs().filter((l) => l.level === 40 && /^database\./.test(String(l.event)))) t.comment(`${m.name} warned: ${JSON.stringify(l)}`);
+    for (const l of m.process.logs().filter((l) => l.level === 40 && /^database\./.test(String(l.event))))
+      t.comment(`${m.name} warned: ${JSON.stringify(l)}`);
     t.equal(m.process.stderr(), '', `nothing on ${m.name}'s stderr`);
   }
   s.traffic.start(RATE);

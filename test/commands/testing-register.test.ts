@@ -10,7 +10,7 @@ const ADMIN = 'admin@example.com';
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 const inputs = (form: SimMessage, over: Record<string, unknown> = {}) => ({
   // What Webex sends back: the inputs and the button's data, merged.
-  ...((form.attachments?.[0]?.content as { actions: Array<{ data: Record<string, unknown> }> }).actions[0]!.data),
+  ...(form.attachments?.[0]?.content as { actions: Array<{ data: Record<string, unknown> }> }).actions[0]!.data,
   tester: 'Red team',
   targets: '10.1.2.0/24\nscanner.vendor.example, https://app.example.com/login',
   what: 'quarterly external test',
@@ -35,13 +35,20 @@ t.test('the approved-testing register, through the real SDK', async (t) => {
 
   const form = await ask(sim, ALICE, direct.id, 'testing');
   const content = form.attachments?.[0]?.content as { body: Array<{ id?: string; isRequired?: boolean }> };
-  t.same(content.body.filter((b) => b.isRequired).map((b) => b.id), ['tester', 'targets', 'what', 'end_date'], 'the form marks its required inputs');
+  t.same(
+    content.body.filter((b) => b.isRequired).map((b) => b.id),
+    ['tester', 'targets', 'what', 'end_date'],
+    'the form marks its required inputs',
+  );
 
   await t.test('validation errors are answered; nothing is stored and the form stays', async (t) => {
     const missing = await click(sim, ALICE, form, inputs(form, { targets: '  ', what: undefined, end_date: '' }));
     t.match(text(missing), /^Please fill in: \*\*targets\*\*, \*\*what\*\*, \*\*end_date\*\*\. Nothing was recorded\.$/);
     t.equal(missing.parentId, form.parentId, 'answered in the form thread');
-    t.match(text(await click(sim, ALICE, form, inputs(form, { targets: '10.1.2.0/24 bad_host!' }))), /Not a host, IP, CIDR or URL: `bad_host!`/);
+    t.match(
+      text(await click(sim, ALICE, form, inputs(form, { targets: '10.1.2.0/24 bad_host!' }))),
+      /Not a host, IP, CIDR or URL: `bad_host!`/,
+    );
     t.match(text(await click(sim, ALICE, form, inputs(form, { start_date: day(3), end_date: day(2) }))), /The end must be after the start/);
     t.match(text(await click(sim, ALICE, form, inputs(form, { end_date: day(40) }))), /at most 30 days/);
     t.match(text(await click(sim, ALICE, form, inputs(form, { tester: { nested: true } }))), /That form came back damaged \(tester\)/);
@@ -52,12 +59,18 @@ t.test('the approved-testing register, through the real SDK', async (t) => {
   let entryCard: SimMessage;
   await t.test('a valid submit stores entry #1, removes the form, confirms with a card and announces it', async (t) => {
     entryCard = await click(sim, ALICE, form, inputs(form, { extra_field: 'ignored' }));
-    t.match(text(entryCard), /^Submitted by alice: recorded as #1\.\n\n\*\*#1\*\* Red team: 10\.1\.2\.0\/24, scanner\.vendor\.example, https:\/\/app\.example\.com\/login until .* UTC \(quarterly external test, ticket SEC-42; registered by alice\)/);
+    t.match(
+      text(entryCard),
+      /^Submitted by alice: recorded as #1\.\n\n\*\*#1\*\* Red team: 10\.1\.2\.0\/24, scanner\.vendor\.example, https:\/\/app\.example\.com\/login until .* UTC \(quarterly external test, ticket SEC-42; registered by alice\)/,
+    );
     t.ok(entryCard.attachments?.length, 'with a confirmation card');
     t.ok(sim.botMessages().find((m) => m.id === form.id)?.deleted, 'the form is deleted');
     const announced = await sim.waitForBotMessage((m) => m.roomId === announce.id, 5_000);
     t.match(text(announced), /^New approved testing, registered by alice:\n\n\*\*#1\*\*/);
-    t.ok(h.logs.some((l) => l.event === 'card.extra_inputs' && (l.inputs as string[]).includes('extra_field')), 'extra inputs are ignored and logged');
+    t.ok(
+      h.logs.some((l) => l.event === 'card.extra_inputs' && (l.inputs as string[]).includes('extra_field')),
+      'extra inputs are ignored and logged',
+    );
   });
 
   await t.test('a double submit is answered "already recorded" and changes nothing', async (t) => {
@@ -109,7 +122,7 @@ t.test('the approved-testing register, through the real SDK', async (t) => {
     const count = (kind: string, outcome: string) => testing.filter((r) => r.kind === kind && r.outcome === outcome).length;
     t.equal(count('card', 'invalid'), 8, 'five refused submits, two double submits, one unknown callback');
     t.equal(count('card', 'ok'), 3, 'two stored entries and the opened form');
-    t.equal(count('message', 'denied'), 1, 'bob trying to remove alice\'s entry');
+    t.equal(count('message', 'denied'), 1, "bob trying to remove alice's entry");
     t.equal(count('message', 'invalid'), 3, 'an unknown subcommand, removing an ended entry and a missing one');
   });
 });

@@ -33,6 +33,9 @@ t.test('a state dir that cannot take the record: logged, and the bot answers any
   mkdirSync(join(dir, 'webex-device.json.tmp'));
   const h = await startHarness({ env: { TOODLES_STATE_DIR: dir } });
   t.teardown(() => h.stop());
-  t.ok(h.logs.some((l) => l.event === 'webex.device_record_failed'), 'webex.device_record_failed logged');
+  t.ok(
+    h.logs.some((l) => l.event === 'webex.device_record_failed'),
+    'webex.device_record_failed logged',
+  );
   await answered(h);
 });

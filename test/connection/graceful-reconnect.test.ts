@@ -22,11 +22,19 @@ t.test('50 graceful reconnects under a steady message load: every message answer
   t.equal(answers.filter((n) => n > 1).length, 0, 'none answered twice');
   t.equal(sim.devices().length, 1, 'one device registration for all reconnects');
   const done = h.logs.filter((l) => l.event === 'reconnect.done');
-  t.ok(done.every((l) => l.reason === 'scheduled'), 'all reconnects were the scheduled, graceful kind');
+  t.ok(
+    done.every((l) => l.reason === 'scheduled'),
+    'all reconnects were the scheduled, graceful kind',
+  );
   const deaf = done.map((l) => Number(l.deafMs));
   t.equal(Math.max(...deaf), 0, 'a receiving socket at every moment (make before break)');
   const durations = done.map((l) => Number(l.durationMs)).sort((a, b) => a - b);
-  t.comment(`${done.length} reconnects, ${asked.length} messages; reconnect duration p50 ${durations[Math.floor(durations.length / 2)]} ms, max ${durations.at(-1)} ms; deaf max ${Math.max(...deaf)} ms`);
-  t.ok(h.logs.some((l) => l.event === 'activity.duplicate'), 'both sockets delivered during overlaps and duplicates were dropped');
+  t.comment(
+    `${done.length} reconnects, ${asked.length} messages; reconnect duration p50 ${durations[Math.floor(durations.length / 2)]} ms, max ${durations.at(-1)} ms; deaf max ${Math.max(...deaf)} ms`,
+  );
+  t.ok(
+    h.logs.some((l) => l.event === 'activity.duplicate'),
+    'both sockets delivered during overlaps and duplicates were dropped',
+  );
   t.equal(sim.connections().filter((c) => c.open).length, 1, 'old sockets are closed, not leaked');
 });

@@ -69,7 +69,10 @@ t.test('a silently cut tunnel is noticed within 12 s and answering within 2 s af
   // A ping every 5 s: polite. Count the pings of the last socket over a quiet 10 s.
   const pingsFrom = h.sim.traffic().length;
   await sleep(10_000);
-  const pings = h.sim.traffic().slice(pingsFrom).filter((l) => l.kind === 'ws-in' && (l.frame as { type?: string })?.type === 'ping').length;
+  const pings = h.sim
+    .traffic()
+    .slice(pingsFrom)
+    .filter((l) => l.kind === 'ws-in' && (l.frame as { type?: string })?.type === 'ping').length;
   t.ok(pings >= 1 && pings <= 3, `${pings} pings in 10 s (one per 5 s)`);
 });
 

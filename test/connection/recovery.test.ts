@@ -7,7 +7,10 @@ t.test('paced: first attempt at once after a quiet spell, then 2.5-3 s apart, ne
   t.equal(p.nextDelayMs(100_000), 0, 'immediate');
   t.equal(p.nextDelayMs(100_010), 2_740, 'one spacing after the last start');
   const delays = Array.from({ length: 50 }, (_, i) => p.nextDelayMs(102_750 + i * 2_750));
-  t.ok(delays.every((d) => d <= 2_750), 'no escalation over 50 attempts');
+  t.ok(
+    delays.every((d) => d <= 2_750),
+    'no escalation over 50 attempts',
+  );
   t.equal(p.attempts, 52);
   p.noteStable(4_999);
   t.equal(p.attempts, 52, 'not yet stable');
@@ -29,7 +32,8 @@ t.test('hedged: a hanging attempt gets a sibling; the first success wins, the re
     (signal) => {
       const i = ++n;
       if (i === 1) return new Promise<number>((resolve) => setTimeout(() => resolve(1), 200)); // late success
-      if (i === 2) return new Promise<number>((_r, reject) => signal.addEventListener('abort', () => (aborted.push(i), reject(new Error('aborted')))));
+      if (i === 2)
+        return new Promise<number>((_r, reject) => signal.addEventListener('abort', () => (aborted.push(i), reject(new Error('aborted')))));
       return Promise.resolve(i);
     },
     { policy: p, now: Date.now, signal: new AbortController().signal, release: (late) => released.push(late) },
@@ -43,11 +47,21 @@ t.test('hedged: a hanging attempt gets a sibling; the first success wins, the re
 t.test('hedged: rejects once every attempt failed, or when aborted', async (t) => {
   const p = new Pacer({ spacingMs: 1_000, jitterMs: 0, stableResetMs: 5_000 });
   await t.rejects(
-    hedged(() => Promise.reject(new Error('503')), { policy: p, now: Date.now, signal: new AbortController().signal, release: () => undefined }),
+    hedged(() => Promise.reject(new Error('503')), {
+      policy: p,
+      now: Date.now,
+      signal: new AbortController().signal,
+      release: () => undefined,
+    }),
     /503/,
   );
   const stop = new AbortController();
-  const pending = hedged(() => new Promise<never>(() => undefined), { policy: p, now: Date.now, signal: stop.signal, release: () => undefined });
+  const pending = hedged(() => new Promise<never>(() => undefined), {
+    policy: p,
+    now: Date.now,
+    signal: stop.signal,
+    release: () => undefined,
+  });
   stop.abort();
   await t.rejects(pending, /aborted/);
 });

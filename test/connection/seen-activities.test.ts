@@ -39,45 +39,63 @@ t.test('ids survive a restart through the state dir, and the file stays compact'
   t.equal(readFileSync(join(dir, 'seen-activities.log'), 'utf8').trim().split('\n').length, 2, 'reload rewrote only live ids');
 });
 
-t.test('a record that cannot be written: ids still de-duplicated in memory, failures reported at most once a period, recovery reported', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'toodles-seen-'));
-  const file = join(dir, 'seen-activities.log');
-  let now = 0;
-  const reports: PersistenceReport[] = [];
-  const seen = new SeenActivities({ ttlMs: 3_600_000, maxEntries: 100, stateDir: dir, now: () => now, reportEveryMs: 60_000, onPersistence: (r) => reports.push(r) });
-  t.ok(seen.firstSighting('a'));
-  t.same(reports, [], 'nothing to report while writes work');
+t.test(
+  'a record that cannot be written: ids still de-duplicated in memory, failures reported at most once a period, recovery reported',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'toodles-seen-'));
+    const file = join(dir, 'seen-activities.log');
+    let now = 0;
+    const reports: PersistenceReport[] = [];
+    const seen = new SeenActivities({
+      ttlMs: 3_600_000,
+      maxEntries: 100,
+      stateDir: dir,
+      now: () => now,
+      reportEveryMs: 60_000,
+      onPersistence: (r) => reports.push(r),
+    });
+    t.ok(seen.firstSighting('a'));
+    t.same(reports, [], 'nothing to report while writes work');
 
-  rmSync(file);
-  mkdirSync(file); // any write to the record now fails (EISDIR), even for root
-  t.ok(seen.firstSighting('b'), 'a new id is still a first sighting');
-  t.notOk(seen.firstSighting('b'), 'and remembered in memory');
-  t.ok(seen.degraded);
-  t.equal(reports.length, 1, 'the first failure is reported at once');
-  t.match(reports[0], { ok: false, failures: 1, err: /EISDIR|EPERM/ });
-  for (let i = 0; i < 5; i++) {
-    now += 10_000;
-    seen.firstSighting(`c${i}`);
-  }
-  t.equal(reports.length, 1, 'five more failures within the minute: no more reports');
-  now += 10_001;
-  seen.firstSighting('d');
-  t.match(reports[1], { ok: false, failures: 6 }, 'a minute on: one report counting the failures since');
-  t.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')).length, 0, 'no half-written copy left behind');
+    rmSync(file);
+    mkdirSync(file); // any write to the record now fails (EISDIR), even for root
+    t.ok(seen.firstSighting('b'), 'a new id is still a first sighting');
+    t.notOk(seen.firstSighting('b'), 'and remembered in memory');
+    t.ok(seen.degraded);
+    t.equal(reports.length, 1, 'the first failure is reported at once');
+    t.match(reports[0], { ok: false, failures: 1, err: /EISDIR|EPERM/ });
+    for (let i = 0; i < 5; i++) {
+      now += 10_000;
+      seen.firstSighting(`c${i}`);
+    }
+    t.equal(reports.length, 1, 'five more failures within the minute: no more reports');
+    now += 10_001;
+    seen.firstSighting('d');
+    t.match(reports[1], { ok: false, failures: 6 }, 'a minute on: one report counting the failures since');
+    t.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')).length, 0, 'no half-written copy left behind');
 
-  rmdirSync(file);
-  seen.firstSighting('e');
-  t.same(reports[2], { ok: true, failures: 0 }, 'recovery is reported');
-  t.notOk(seen.degraded);
-  const ids = readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split('\t')[0]);
-  t.same(ids, ['a', 'b', 'c0', 'c1', 'c2', 'c3', 'c4', 'd', 'e'], 'the file is whole again, with the ids missed while failing');
-});
+    rmdirSync(file);
+    seen.firstSighting('e');
+    t.same(reports[2], { ok: true, failures: 0 }, 'recovery is reported');
+    t.notOk(seen.degraded);
+    const ids = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t')[0]);
+    t.same(ids, ['a', 'b', 'c0', 'c1', 'c2', 'c3', 'c4', 'd', 'e'], 'the file is whole again, with the ids missed while failing');
+  },
+);
 
 t.test('an unusable state dir at construction does not throw either', async (t) => {
   const parent = mkdtempSync(join(tmpdir(), 'toodles-seen-'));
   writeFileSync(join(parent, 'file'), '');
   const reports: PersistenceReport[] = [];
-  const seen = new SeenActivities({ ttlMs: 60_000, maxEntries: 10, stateDir: join(parent, 'file', 'state'), onPersistence: (r) => reports.push(r) });
+  const seen = new SeenActivities({
+    ttlMs: 60_000,
+    maxEntries: 10,
+    stateDir: join(parent, 'file', 'state'),
+    onPersistence: (r) => reports.push(r),
+  });
   t.ok(seen.firstSighting('a'));
   t.notOk(seen.firstSighting('a'));
   t.ok(reports.length >= 1 && reports.every((r) => !r.ok), `failures reported (${reports.length}; without a period, each one)`);

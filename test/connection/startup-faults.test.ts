@@ -13,7 +13,10 @@ t.test('start-up survives Webex trouble: people/me failing, registrations refuse
   const h = await startHarness({ sim, readyTimeoutMs: 30_000 });
   t.teardown(() => h.stop());
   t.comment(`ready ${Date.now() - started} ms after a start into a failing Webex`);
-  t.ok(h.logs.some((l) => l.event === 'connection.state' && l.to === 'backing_off'), 'it backed off rather than spinning');
+  t.ok(
+    h.logs.some((l) => l.event === 'connection.state' && l.to === 'backing_off'),
+    'it backed off rather than spinning',
+  );
   await answered(h);
 });
 
@@ -24,7 +27,10 @@ t.test('a slow device registration that outlives the start timeout does not beco
   const h = await startHarness({ sim, tuning: { ...FAST, timings: { ...FAST.timings, startTimeoutMs: 1_000 } } });
   t.teardown(() => h.stop());
   await answered(h);
-  t.ok(h.logs.some((l) => l.event === 'connection.state' && l.from === 'starting' && l.to === 'backing_off'), 'the start did time out');
+  t.ok(
+    h.logs.some((l) => l.event === 'connection.state' && l.from === 'starting' && l.to === 'backing_off'),
+    'the start did time out',
+  );
   t.equal(sim.devices().length, 1, 'one registration in all: the retry waited for it and refreshed it');
 });
 

@@ -14,14 +14,25 @@ class ScriptedConnection implements LinkConnection {
   closed = false;
   constructor(readonly id: string) {}
   lastHeardAt = () => Date.now();
-  onActivity(l: (a: IncomingActivity) => void) { this.activityListeners.push(l); }
-  onClose(l: (i: CloseInfo) => void) { this.closeListeners.push(l); }
+  onActivity(l: (a: IncomingActivity) => void) {
+    this.activityListeners.push(l);
+  }
+  onClose(l: (i: CloseInfo) => void) {
+    this.closeListeners.push(l);
+  }
   onRetiring() {}
-  async close() { this.closed = true; }
-  deliver(a: IncomingActivity) { for (const l of this.activityListeners) l(a); }
+  async close() {
+    this.closed = true;
+  }
+  deliver(a: IncomingActivity) {
+    for (const l of this.activityListeners) l(a);
+  }
 }
 
-function scriptedLink(connect: (n: number) => Promise<LinkConnection>, start: () => Promise<void> = async () => undefined): WebexLink & { renewals: string[] } {
+function scriptedLink(
+  connect: (n: number) => Promise<LinkConnection>,
+  start: () => Promise<void> = async () => undefined,
+): WebexLink & { renewals: string[] } {
   let n = 0;
   const renewals: string[] = [];
   return {
@@ -90,7 +101,10 @@ t.test('a state that overruns its deadline by the grace stops the watchdog', asy
   let pings = 0;
   let skewMs = 0;
   // start() never settles and the clock jumps: exactly what a wait escaping its bound looks like.
-  const link = scriptedLink(() => Promise.reject(new Error('unused')), () => new Promise(() => undefined));
+  const link = scriptedLink(
+    () => Promise.reject(new Error('unused')),
+    () => new Promise(() => undefined),
+  );
   const { log, stop } = supervise(link, {
     timings: { ...timings, startTimeoutMs: 60_000 },
     onProgress: () => void pings++,
@@ -109,14 +123,23 @@ t.test('a state that overruns its deadline by the grace stops the watchdog', asy
 t.test('a blocked event loop sends no pings (they come from the loop, not a free-running timer)', async (t) => {
   const pingTimes: number[] = [];
   const conn = new ScriptedConnection('c1');
-  const { log, stop } = supervise(scriptedLink(async () => conn), { onProgress: () => void pingTimes.push(Date.now()) });
+  const { log, stop } = supervise(
+    scriptedLink(async () => conn),
+    { onProgress: () => void pingTimes.push(Date.now()) },
+  );
   await log.waitFor('connection.state', (l) => l.to === 'online');
   const blockedFrom = Date.now();
   while (Date.now() - blockedFrom < 300); // a handler hogging the CPU
   const blockedTo = Date.now();
   await sleep(60);
-  t.notOk(pingTimes.some((p) => p > blockedFrom && p < blockedTo), 'nothing while blocked');
-  t.ok(pingTimes.some((p) => p >= blockedTo), 'pings resume with the loop');
+  t.notOk(
+    pingTimes.some((p) => p > blockedFrom && p < blockedTo),
+    'nothing while blocked',
+  );
+  t.ok(
+    pingTimes.some((p) => p >= blockedTo),
+    'pings resume with the loop',
+  );
   await stop();
 });
 
@@ -135,11 +158,15 @@ t.test('a failed graceful connect keeps the working socket and retries later', a
   await log.waitFor('connection.torn_down', (l) => l.connection === 'c1');
   t.ok(first.closed, 'closed only once the next one was online');
   const order = log.lines.filter((l) => l.event === 'reconnect.done' || (l.event === 'connection.torn_down' && l.connection === 'c1'));
-  t.same(order.map((l) => l.event), ['reconnect.done', 'connection.torn_down'], 'make before break');
+  t.same(
+    order.map((l) => l.event),
+    ['reconnect.done', 'connection.torn_down'],
+    'make before break',
+  );
   await stop();
 });
 
-t.test('duplicates across sockets are handled once; draining waits for the old socket\'s handlers', async (t) => {
+t.test("duplicates across sockets are handled once; draining waits for the old socket's handlers", async (t) => {
   const sockets: ScriptedConnection[] = [];
   const link = scriptedLink(async (n) => {
     const c = new ScriptedConnection(`c${n}`);
@@ -188,28 +215,34 @@ t.test('if the current socket dies while the graceful connect fails, it is torn 
   await stop();
 });
 
-t.test('nothing thrown on the activity path reaches the SDK: a failing record or a handler that throws at once is logged, and handling goes on', async (t) => {
-  const conn = new ScriptedConnection('c1');
-  const handled: string[] = [];
-  const brokenRecord = new (class extends SeenActivities {
-    override firstSighting(): boolean {
-      throw new Error('record broken');
-    }
-  })({ ttlMs: 60_000, maxEntries: 10 });
-  const { log, stop } = supervise(scriptedLink(async () => conn), {
-    seen: brokenRecord,
-    handle: (a) => {
-      handled.push(a.id);
-      if (a.id === 'sync-throw') throw new Error('thrown before any promise');
-      return Promise.resolve();
-    },
-  });
-  await log.waitFor('connection.state', (l) => l.to === 'online');
-  const activity = (id: string): IncomingActivity => ({ id, kind: 'message', actorId: 'alice', roomId: 'r' });
-  t.doesNotThrow(() => conn.deliver(activity('sync-throw')), 'the SDK sees no exception');
-  t.doesNotThrow(() => conn.deliver(activity('next')));
-  t.same(handled, ['sync-throw', 'next'], 'both handled although the record failed');
-  t.match(await log.waitFor('activity.record_failed', (l) => l.id === 'next'), { err: 'record broken' });
-  t.match(await log.waitFor('activity.failed', (l) => l.id === 'sync-throw'), { err: 'thrown before any promise' });
-  await stop();
-});
+t.test(
+  'nothing thrown on the activity path reaches the SDK: a failing record or a handler that throws at once is logged, and handling goes on',
+  async (t) => {
+    const conn = new ScriptedConnection('c1');
+    const handled: string[] = [];
+    const brokenRecord = new (class extends SeenActivities {
+      override firstSighting(): boolean {
+        throw new Error('record broken');
+      }
+    })({ ttlMs: 60_000, maxEntries: 10 });
+    const { log, stop } = supervise(
+      scriptedLink(async () => conn),
+      {
+        seen: brokenRecord,
+        handle: (a) => {
+          handled.push(a.id);
+          if (a.id === 'sync-throw') throw new Error('thrown before any promise');
+          return Promise.resolve();
+        },
+      },
+    );
+    await log.waitFor('connection.state', (l) => l.to === 'online');
+    const activity = (id: string): IncomingActivity => ({ id, kind: 'message', actorId: 'alice', roomId: 'r' });
+    t.doesNotThrow(() => conn.deliver(activity('sync-throw')), 'the SDK sees no exception');
+    t.doesNotThrow(() => conn.deliver(activity('next')));
+    t.same(handled, ['sync-throw', 'next'], 'both handled although the record failed');
+    t.match(await log.waitFor('activity.record_failed', (l) => l.id === 'next'), { err: 'record broken' });
+    t.match(await log.waitFor('activity.failed', (l) => l.id === 'sync-throw'), { err: 'thrown before any promise' });
+    await stop();
+  },
+);

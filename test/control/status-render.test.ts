@@ -22,7 +22,12 @@ t.test('the status screen, with every line filled in', async (t) => {
     version: '1.2.3',
     startedAt: now - 3_600_000 * 26,
     now,
-    connection: { state: 'online', since: now - 125_000, reconnects: 2, bot: { id: 'b', displayName: 'Toodles', emails: ['toodles@webex.bot'] } },
+    connection: {
+      state: 'online',
+      since: now - 125_000,
+      reconnects: 2,
+      bot: { id: 'b', displayName: 'Toodles', emails: ['toodles@webex.bot'] },
+    },
     stats: stats.snapshot(),
     proxy: 'proxy http://proxy:3128 (from HTTPS_PROXY)',
   });
@@ -45,13 +50,32 @@ t.test('the status screen, with every line filled in', async (t) => {
     ].join('\n'),
   );
   t.equal(stats.canary({ ok: true, roundTripMs: 300 }), 0, 'a pass resets the count');
-  t.match(renderStatus(statusDocument({ version: '1', startedAt: now, now, connection: { state: 'starting', since: now, reconnects: 0 }, stats: stats.snapshot(), proxy: 'x' }), now), /^canary +ok, round trip 300 ms 0s ago; 0 failures in a row$/m);
+  t.match(
+    renderStatus(
+      statusDocument({
+        version: '1',
+        startedAt: now,
+        now,
+        connection: { state: 'starting', since: now, reconnects: 0 },
+        stats: stats.snapshot(),
+        proxy: 'x',
+      }),
+      now,
+    ),
+    /^canary +ok, round trip 300 ms 0s ago; 0 failures in a row$/m,
+  );
 });
 
 t.test('with a shared database: instance, peers, claims and the database, on four more lines', async (t) => {
   const now = Date.parse('2026-11-30T12:00:00Z');
   const claims = { won: 12, lost: 30, taken_over: 1, alone: 4, dropped: 0, fenced: 1 };
-  const database = { health: 'down' as const, target: 'db.example:5432/toodles', since: now - 90_000, lastError: 'connect ECONNREFUSED', queries: 99 };
+  const database = {
+    health: 'down' as const,
+    target: 'db.example:5432/toodles',
+    since: now - 90_000,
+    lastError: 'connect ECONNREFUSED',
+    queries: 99,
+  };
   const facts = (instance: string, peers: string[]) => ({
     version: '1',
     startedAt: now,

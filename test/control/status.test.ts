@@ -26,7 +26,20 @@ t.test('toodles status reads the running daemon over its control socket', async 
     t.equal(run.code, 0, 'exit 0');
     t.comment(`\n${run.stdout}`);
     t.ok(run.stdout.split('\n').length <= 24, 'fits one screen');
-    for (const label of ['toodles', 'connection', 'reconnects', 'last reconnect', 'deaf in total', 'messages', 'last command', 'watchdog', 'proxy', 'device', 'canary', 'healing']) {
+    for (const label of [
+      'toodles',
+      'connection',
+      'reconnects',
+      'last reconnect',
+      'deaf in total',
+      'messages',
+      'last command',
+      'watchdog',
+      'proxy',
+      'device',
+      'canary',
+      'healing',
+    ]) {
       t.match(run.stdout, new RegExp(`^${label} +\\S`, 'm'), `has a "${label}" line`);
     }
     t.match(run.stdout, /^connection +online for \d+s \(as Toodles\)$/m);
@@ -49,17 +62,25 @@ t.test('toodles status reads the running daemon over its control socket', async 
   await t.test('while backing off: the state and the last reconnect say so', async (t) => {
     h.sim.faults.refuseUpgrades({ status: 503 });
     h.sim.faults.killSockets();
-    const doc = await eventually('backing_off in status --json', async () => {
-      const run = await cli(['status', '--json'], env);
-      const d = JSON.parse(run.stdout) as StatusDocument;
-      return d.connection.state === 'backing_off' && d;
-    }, 15_000);
+    const doc = await eventually(
+      'backing_off in status --json',
+      async () => {
+        const run = await cli(['status', '--json'], env);
+        const d = JSON.parse(run.stdout) as StatusDocument;
+        return d.connection.state === 'backing_off' && d;
+      },
+      15_000,
+    );
     t.equal(doc.connection.state, 'backing_off');
     // Backoff and connect attempts alternate while upgrades are refused: wait for the screen to catch one.
-    const screen = await eventually('backing_off on the screen', async () => {
-      const run = await cli(['status'], env);
-      return /^connection +backing_off for /m.test(run.stdout) && run;
-    }, 15_000);
+    const screen = await eventually(
+      'backing_off on the screen',
+      async () => {
+        const run = await cli(['status'], env);
+        return /^connection +backing_off for /m.test(run.stdout) && run;
+      },
+      15_000,
+    );
     t.match(screen.stdout, /^last reconnect +none yet$/m, 'the reconnect is not done yet');
     h.sim.faults.clear();
     await h.waitForLog('reconnect.done', (l) => /1006/.test(String(l.reason)), 20_000);
@@ -74,7 +95,10 @@ t.test('toodles status reads the running daemon over its control socket', async 
     const { controlRequest } = await import('../../src/control/client.js');
     const path = join(dir, 'control.sock');
     t.match(await controlRequest(path, 'POST', '/canary', { ok: 'yes' }), { status: 400, body: { error: /"ok" must be/ } });
-    t.match(await controlRequest(path, 'POST', '/canary', { ok: false, stage: 'moon' }), { status: 400, body: { error: /"stage" must be one of/ } });
+    t.match(await controlRequest(path, 'POST', '/canary', { ok: false, stage: 'moon' }), {
+      status: 400,
+      body: { error: /"stage" must be one of/ },
+    });
     t.match(await controlRequest(path, 'GET', '/nope'), { status: 404 });
   });
 });

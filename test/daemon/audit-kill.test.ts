@@ -27,14 +27,23 @@ t.test('a committed record survives kill -9; `toodles activity` reads it', async
   t.match(text(await ask(sim, ALICE, direct.id, 'ping')), /^pong/);
   const form = await ask(sim, ALICE, direct.id, 'testing');
   const end = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-  const done = await click(sim, ALICE, form, { callback: 'testing', tester: 'Vendor', targets: '198.51.100.0/24', what: 'scan', end_date: end });
+  const done = await click(sim, ALICE, form, {
+    callback: 'testing',
+    tester: 'Vendor',
+    targets: '198.51.100.0/24',
+    what: 'scan',
+    end_date: end,
+  });
   t.match(text(done), /recorded as #1/);
   const ref = (await first.waitForLog('command.done', (l) => l.command === 'testing' && l.kind === 'card' && l.outcome === 'ok')).ref;
   const exit = await first.signal('SIGKILL');
   t.equal(exit.signal, 'SIGKILL');
 
   const started = Date.now();
-  const out = execFileSync(process.execPath, [CLI, 'activity', '--json', '--since', '1h'], { env: daemonEnv({ TOODLES_STATE_DIR: stateDir }), encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [CLI, 'activity', '--json', '--since', '1h'], {
+    env: daemonEnv({ TOODLES_STATE_DIR: stateDir }),
+    encoding: 'utf8',
+  });
   t.comment(`toodles activity answered in ${Date.now() - started} ms`);
   const rows = JSON.parse(out) as Array<{ command: string; kind: string; outcome: string; ref: string; personEmail: string }>;
   t.match(rows, [
@@ -42,12 +51,22 @@ t.test('a committed record survives kill -9; `toodles activity` reads it', async
     { command: 'testing', kind: 'message', outcome: 'ok' },
     { command: 'testing', kind: 'card', outcome: 'ok', ref },
   ]);
-  const table = execFileSync(process.execPath, [CLI, 'activity', '--command', 'ping'], { env: daemonEnv({ TOODLES_STATE_DIR: stateDir }), encoding: 'utf8' });
-  t.match(table, /^time +person +room +command +kind +outcome +durationMs +ref\n\S+ +alice@example\.com +\S+ +ping +message +ok +\d+ +[0-9a-f]{8}\n$/);
+  const table = execFileSync(process.execPath, [CLI, 'activity', '--command', 'ping'], {
+    env: daemonEnv({ TOODLES_STATE_DIR: stateDir }),
+    encoding: 'utf8',
+  });
+  t.match(
+    table,
+    /^time +person +room +command +kind +outcome +durationMs +ref\n\S+ +alice@example\.com +\S+ +ping +message +ok +\d+ +[0-9a-f]{8}\n$/,
+  );
 
   const second = spawnDaemon(env);
   t.teardown(() => second.kill());
   await second.waitForLog('daemon.ready', undefined, 30_000);
-  t.match(text(await ask(sim, ALICE, direct.id, 'testing list')), /\*\*#1\*\* Vendor: 198\.51\.100\.0\/24/, 'the entry is still registered');
+  t.match(
+    text(await ask(sim, ALICE, direct.id, 'testing list')),
+    /\*\*#1\*\* Vendor: 198\.51\.100\.0\/24/,
+    'the entry is still registered',
+  );
   await second.signal('SIGTERM');
 });

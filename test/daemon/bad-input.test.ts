@@ -24,7 +24,12 @@ const note: Command = {
   form: {
     fields: ['text'],
     required: ['text'],
-    card: () => ({ type: 'AdaptiveCard', version: '1.3', body: [{ type: 'Input.Text', id: 'text' }], actions: [{ type: 'Action.Submit', title: 'Save', data: submitData('note') }] }),
+    card: () => ({
+      type: 'AdaptiveCard',
+      version: '1.3',
+      body: [{ type: 'Input.Text', id: 'text' }],
+      actions: [{ type: 'Action.Submit', title: 'Save', data: submitData('note') }],
+    }),
     submit: async (ctx) => ({ recordedAs: `note "${ctx.inputs.text}"`, reply: { markdown: 'kept in mind' } }),
   },
 };
@@ -55,7 +60,18 @@ t.test('bad input gets a sensible answer or a logged skip, never a crash', async
 
   await t.test('a button on a card that is gone is answered in its space', async (t) => {
     const form = await ask(sim, ALICE, direct.id, 'testing');
-    t.match(text(await click(sim, ALICE, form, { callback: 'testing', tester: 'x', targets: '10.0.0.1', what: 'y', end_date: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) })), /recorded as #1/);
+    t.match(
+      text(
+        await click(sim, ALICE, form, {
+          callback: 'testing',
+          tester: 'x',
+          targets: '10.0.0.1',
+          what: 'y',
+          end_date: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
+        }),
+      ),
+      /recorded as #1/,
+    );
     const reopened = await click(sim, ALICE, form, { callback: 'testing.open' });
     t.equal(reopened.parentId, undefined, 'no thread to answer in');
     t.ok(reopened.attachments?.length, 'the form, sent anew');
@@ -69,7 +85,10 @@ t.test('bad input gets a sensible answer or a logged skip, never a crash', async
     for (const p of parts) t.ok(text(p).length <= WEBEX_MAX_CHARS);
     t.same(parts.map(text).join('\n').split('\n'), lines(300), 'nothing lost, nothing broken');
     const huge = sim.postMessage({ from: ALICE, roomId: direct.id, text: 'long 3000' });
-    await h.waitForLog('command.done', (l) => l.command === 'long' && h.logs.filter((x) => x.event === 'command.done' && x.command === 'long').indexOf(l) === 1);
+    await h.waitForLog(
+      'command.done',
+      (l) => l.command === 'long' && h.logs.filter((x) => x.event === 'command.done' && x.command === 'long').indexOf(l) === 1,
+    );
     const cut = sim.repliesTo(huge.id);
     t.equal(cut.length, 4, 'at most four messages');
     t.match(text(cut[3]!), /_\(cut: \d+ more lines not shown\)_$/);
@@ -89,12 +108,20 @@ t.test('the database unavailable: commands still answered, the failure logged, t
     t.match(text(await ask(h.sim, ALICE, direct.id, 'ping')), /^pong/, 'answered while the database is locked');
     const failed = await h.waitForLog('storage.failed', (l) => l.op === 'record activity');
     t.match(failed.err, /locked|busy/i);
-    t.match(text(await ask(h.sim, ALICE, direct.id, 'testing list')), /^No approved testing/, 'reads still work (WAL) while writes are locked out');
+    t.match(
+      text(await ask(h.sim, ALICE, direct.id, 'testing list')),
+      /^No approved testing/,
+      'reads still work (WAL) while writes are locked out',
+    );
     other.exec('ROLLBACK');
     other.close();
     t.match(text(await ask(h.sim, ALICE, direct.id, 'ping')), /^pong/);
     const rows = await auditWhen(stateDir, (r) => r.length >= 2);
-    t.same(rows.map((r) => r.outcome), ['ok', 'ok'], 'recording resumes once the lock is gone; the locked-out records are lost, not the commands');
+    t.same(
+      rows.map((r) => r.outcome),
+      ['ok', 'ok'],
+      'recording resumes once the lock is gone; the locked-out records are lost, not the commands',
+    );
     t.equal(h.daemon.status().state, 'online');
   });
 
@@ -113,8 +140,15 @@ t.test('the database unavailable: commands still answered, the failure logged, t
     h.sim.faults.failRest({ path: '/messages/', method: 'DELETE', status: 403, count: 1 });
     t.match(text(await click(h.sim, ALICE, form, { callback: 'note', text: 'hi' })), /^Submitted by alice: recorded as note "hi"\./);
     t.ok(h.logs.some((l) => l.event === 'storage.failed' && l.op === 'record submission'));
-    t.ok(h.logs.some((l) => l.event === 'card.delete_failed'), 'a form Webex would not delete: logged, the submit stands');
-    t.equal(text(await click(h.sim, ALICE, form, { callback: 'note', text: 'again' })), 'Already recorded as note "hi" (submitted by alice); nothing changed.', 'a double submit is caught without the database');
+    t.ok(
+      h.logs.some((l) => l.event === 'card.delete_failed'),
+      'a form Webex would not delete: logged, the submit stands',
+    );
+    t.equal(
+      text(await click(h.sim, ALICE, form, { callback: 'note', text: 'again' })),
+      'Already recorded as note "hi" (submitted by alice); nothing changed.',
+      'a double submit is caught without the database',
+    );
     t.ok(h.logs.some((l) => l.event === 'storage.failed' && l.op === 'read submission'));
   });
 });

@@ -30,13 +30,22 @@ const problem = (env: Record<string, string>): ConfigError => {
 
 t.test('no URL: no cluster, nothing else required', async (t) => {
   t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN }).cluster, undefined);
-  t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_PREFERRED_INSTANCE: 'vm1' }).cluster, undefined, 'a preferred instance alone is harmless');
+  t.equal(
+    loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_PREFERRED_INSTANCE: 'vm1' }).cluster,
+    undefined,
+    'a preferred instance alone is harmless',
+  );
 });
 
 t.test('from the environment, the instance defaulting to the short host name', async (t) => {
   const c = loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_DATABASE_URL: URL_, TOODLES_PREFERRED_INSTANCE: 'vm1' }).cluster;
   t.same(c, { databaseUrl: URL_, instance: hostname().split('.')[0], preferredInstance: 'vm1' });
-  const named = loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_DATABASE_URL: URL_, TOODLES_INSTANCE: 'vm-2', TOODLES_PREFERRED_INSTANCE: 'vm1' });
+  const named = loadConfig({
+    WEBEX_BOT_TOKEN: TOKEN,
+    TOODLES_DATABASE_URL: URL_,
+    TOODLES_INSTANCE: 'vm-2',
+    TOODLES_PREFERRED_INSTANCE: 'vm1',
+  });
   t.equal(named.cluster?.instance, 'vm-2');
 });
 
@@ -58,9 +67,15 @@ t.test('bad values: one line naming the setting, never the password', async (t) 
     [{ TOODLES_DATABASE_URL: URL_ }, /^TOODLES_PREFERRED_INSTANCE: not set/],
     [{ TOODLES_DATABASE_URL: URL_, TOODLES_PREFERRED_INSTANCE: 'vm 1' }, /^TOODLES_PREFERRED_INSTANCE: must be/],
     [{ TOODLES_DATABASE_URL: URL_, TOODLES_PREFERRED_INSTANCE: 'vm1', TOODLES_INSTANCE: 'x'.repeat(64) }, /^TOODLES_INSTANCE: must be/],
-    [{ TOODLES_DATABASE_URL: `mysql://u:${PASSWORD}@h/db`, TOODLES_PREFERRED_INSTANCE: 'vm1' }, /^TOODLES_DATABASE_URL: must be a postgresql:\/\/ URL/],
+    [
+      { TOODLES_DATABASE_URL: `mysql://u:${PASSWORD}@h/db`, TOODLES_PREFERRED_INSTANCE: 'vm1' },
+      /^TOODLES_DATABASE_URL: must be a postgresql:\/\/ URL/,
+    ],
     [{ TOODLES_DATABASE_URL: `host=h password=${PASSWORD}`, TOODLES_PREFERRED_INSTANCE: 'vm1' }, /^TOODLES_DATABASE_URL: is not a URL/],
-    [{ TOODLES_DATABASE_URL: `${URL_.replace('verify-full', 'maybe')}`, TOODLES_PREFERRED_INSTANCE: 'vm1' }, /^TOODLES_DATABASE_URL: sslmode must be one of/],
+    [
+      { TOODLES_DATABASE_URL: `${URL_.replace('verify-full', 'maybe')}`, TOODLES_PREFERRED_INSTANCE: 'vm1' },
+      /^TOODLES_DATABASE_URL: sslmode must be one of/,
+    ],
   ];
   for (const [env, expected] of cases) {
     const err = problem(env);

@@ -74,8 +74,16 @@ const BAD: BadCase[] = [
     env: { ...base, WEBEX_BOT_TOKEN: '', CREDENTIALS_DIRECTORY: credDir('empty', '\n') },
     setting: 'webex-bot-token',
   },
-  { name: 'TOODLES_RECONNECT_INTERVAL_S=abc', env: { ...base, TOODLES_RECONNECT_INTERVAL_S: 'abc' }, setting: 'TOODLES_RECONNECT_INTERVAL_S' },
-  { name: 'TOODLES_RECONNECT_INTERVAL_S=-1', env: { ...base, TOODLES_RECONNECT_INTERVAL_S: '-1' }, setting: 'TOODLES_RECONNECT_INTERVAL_S' },
+  {
+    name: 'TOODLES_RECONNECT_INTERVAL_S=abc',
+    env: { ...base, TOODLES_RECONNECT_INTERVAL_S: 'abc' },
+    setting: 'TOODLES_RECONNECT_INTERVAL_S',
+  },
+  {
+    name: 'TOODLES_RECONNECT_INTERVAL_S=-1',
+    env: { ...base, TOODLES_RECONNECT_INTERVAL_S: '-1' },
+    setting: 'TOODLES_RECONNECT_INTERVAL_S',
+  },
   { name: 'TOODLES_RECONNECT_INTERVAL_S=0', env: { ...base, TOODLES_RECONNECT_INTERVAL_S: '0' }, setting: 'TOODLES_RECONNECT_INTERVAL_S' },
   { name: 'TOODLES_DRAIN_TIMEOUT_S=abc', env: { ...base, TOODLES_DRAIN_TIMEOUT_S: 'abc' }, setting: 'TOODLES_DRAIN_TIMEOUT_S' },
   {
@@ -240,9 +248,17 @@ t.test('loadConfig, unit by unit', async (t) => {
     t.equal(both.setting, 'WEBEX_BOT_TOKEN', 'a token in both places is refused, naming the variable');
     t.match(both.message, /webex-bot-token credential/, 'and the credential');
     t.notOk(both.message.includes(other) || both.message.includes(TOKEN), 'showing neither token');
-    t.equal(loadConfig({ CREDENTIALS_DIRECTORY: dir, WEBEX_BOT_TOKEN: ' ' }).token, TOKEN, 'a blank WEBEX_BOT_TOKEN falls back to the credential');
+    t.equal(
+      loadConfig({ CREDENTIALS_DIRECTORY: dir, WEBEX_BOT_TOKEN: ' ' }).token,
+      TOKEN,
+      'a blank WEBEX_BOT_TOKEN falls back to the credential',
+    );
     const noCredential = credDir('no-credential');
-    t.equal(loadConfig({ CREDENTIALS_DIRECTORY: noCredential, WEBEX_BOT_TOKEN: other }).token, other, 'other credentials alone do not hide WEBEX_BOT_TOKEN');
+    t.equal(
+      loadConfig({ CREDENTIALS_DIRECTORY: noCredential, WEBEX_BOT_TOKEN: other }).token,
+      other,
+      'other credentials alone do not hide WEBEX_BOT_TOKEN',
+    );
   });
 
   t.test('each error names its setting', async (t) => {
@@ -274,7 +290,11 @@ t.test('loadConfig, unit by unit', async (t) => {
   t.test('lengths are capped and a quoted value never shows URL credentials', async (t) => {
     t.equal(problem({ WEBEX_BOT_TOKEN: TOKEN, NO_PROXY: 'a,'.repeat(MAX_SETTING_LENGTH) }).setting, 'NO_PROXY');
     t.equal(problem({ WEBEX_BOT_TOKEN: 'x'.repeat(MAX_SETTING_LENGTH + 1) }).setting, 'WEBEX_BOT_TOKEN');
-    t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, NO_PROXY: 'a'.repeat(MAX_SETTING_LENGTH) }).proxy.noProxy.length, 1, 'the cap itself is allowed');
+    t.equal(
+      loadConfig({ WEBEX_BOT_TOKEN: TOKEN, NO_PROXY: 'a'.repeat(MAX_SETTING_LENGTH) }).proxy.noProxy.length,
+      1,
+      'the cap itself is allowed',
+    );
     t.equal(shown('http://u:p@host:1/x'), '"http://[redacted]@host:1/x"');
     t.equal(shown('HTTPS://user:pa@ss@host'), '"HTTPS://[redacted]@host"', 'up to the last @ of the authority');
     t.equal(shown('soon'), '"soon"');
@@ -301,7 +321,11 @@ t.test('loadConfig, unit by unit', async (t) => {
       domains: ['example.com', 'corp.example'],
       rooms: ['Y2lzY29zcGFyazovL3VzL1JPT00vYWJj', 'Y2lzY29zcGFyazovL3VzL1JPT00vZGVm'],
     });
-    t.same(c.commands, { adminEmails: ['admin@example.com'], testingRoom: 'Y2lzY29zcGFyazovL3VzL1JPT00vYWJj', testingRooms: ['Y2lzY29zcGFyazovL3VzL1JPT00vZGVm'] });
+    t.same(c.commands, {
+      adminEmails: ['admin@example.com'],
+      testingRoom: 'Y2lzY29zcGFyazovL3VzL1JPT00vYWJj',
+      testingRooms: ['Y2lzY29zcGFyazovL3VzL1JPT00vZGVm'],
+    });
     t.equal(c.activityDays, 90);
   });
 

@@ -5,7 +5,13 @@ import type { Command } from '../../src/bot/command.js';
 import { startSimulator } from '../../src/simulator/index.js';
 
 t.test('command handlers that throw or hang answer with a reference the log explains', async (t) => {
-  const boom: Command = { keyword: 'boom', description: 'throws', run: async () => { throw new Error('kaboom'); } };
+  const boom: Command = {
+    keyword: 'boom',
+    description: 'throws',
+    run: async () => {
+      throw new Error('kaboom');
+    },
+  };
   const hang: Command = { keyword: 'hang', description: 'never returns', run: () => new Promise(() => undefined) };
   const h = await startHarness({ tuning: { ...FAST, handlerTimeoutMs: 500, extraCommands: [boom, hang] } });
   t.teardown(() => h.stop());
@@ -30,7 +36,10 @@ t.test('a rejected token (4401) stops the daemon with exit status 77 and says wh
   const code = await h.daemon.done;
   t.equal(code, 77);
   t.equal(h.daemon.status().state, 'failed');
-  t.ok(h.notices.some((n) => /^STATUS=Failed: Webex refused the connection \(4401/.test(n)), 'STATUS says why');
+  t.ok(
+    h.notices.some((n) => /^STATUS=Failed: Webex refused the connection \(4401/.test(n)),
+    'STATUS says why',
+  );
   await h.sim.stop();
 });
 
@@ -55,5 +64,9 @@ t.test('after the SDK instance is renewed, stopping still unregisters the device
   process.emit('unhandledRejection', new Error('simulated SDK glitch'), Promise.resolve());
   await h.waitForLog('webex.sdk_renew');
   t.equal(await h.stop(), 0);
-  t.same(sim.devices().map((d) => d.deleted), [true], 'the one device is deleted');
+  t.same(
+    sim.devices().map((d) => d.deleted),
+    [true],
+    'the one device is deleted',
+  );
 });

@@ -56,7 +56,10 @@ t.test('ten kill -9 and restarts on one state dir leave exactly one device at We
   for (let i = 0; i < 10; i++) {
     const run = await startAndAnswer(sim, stateDir);
     times.push(run.ms);
-    t.ok(run.d.logs().some((l) => l.event === 'webex.device' && l.reused === true), `restart ${i + 1} refreshed the recorded device`);
+    t.ok(
+      run.d.logs().some((l) => l.event === 'webex.device' && l.reused === true),
+      `restart ${i + 1} refreshed the recorded device`,
+    );
     await run.d.signal('SIGKILL');
   }
   t.comment(`restarts: answering ${times.join(', ')} ms after spawn`);

@@ -129,7 +129,10 @@ t.test('a spawned daemon: systemd notifications, a command, a clean SIGTERM, no 
     t.comment(`time to READY: ${secs(readyMs)}`);
     const live = sim.devices().filter((d) => !d.deleted);
     t.equal(live.length, 1, 'one device registered when READY arrives');
-    t.ok(sim.connections().some((c) => c.open && c.authorized), 'an authorized socket is open when READY arrives');
+    t.ok(
+      sim.connections().some((c) => c.open && c.authorized),
+      'an authorized socket is open when READY arrives',
+    );
 
     const lines = notify.lines();
     const status = lines.filter((l) => l.startsWith('STATUS='));
@@ -138,8 +141,14 @@ t.test('a spawned daemon: systemd notifications, a command, a clean SIGTERM, no 
     const readyAt = lines.indexOf('READY=1');
     t.ok(onlineAt >= 0 && onlineAt < readyAt, 'STATUS says Online before READY=1 is sent');
     t.match(lines[onlineAt], /^STATUS=Online as .+: listening \(reconnects: 0\)$/);
-    t.ok(status.some((l) => /^STATUS=Starting: signing in to Webex/.test(l)), 'STATUS said it was signing in');
-    t.ok(status.some((l) => /^STATUS=Connecting to Webex/.test(l)), 'STATUS said it was connecting');
+    t.ok(
+      status.some((l) => /^STATUS=Starting: signing in to Webex/.test(l)),
+      'STATUS said it was signing in',
+    );
+    t.ok(
+      status.some((l) => /^STATUS=Connecting to Webex/.test(l)),
+      'STATUS said it was connecting',
+    );
     for (const l of status) {
       t.match(l, /^STATUS=[A-Z][a-z]+[ ,:]/, `"${l}" reads as words`);
       t.notMatch(l, /[{}]|backing_off|undefined|\[object/, `"${l}" has no code-speak`);
@@ -155,7 +164,9 @@ t.test('a spawned daemon: systemd notifications, a command, a clean SIGTERM, no 
     const expected = windowMs / (WATCHDOG_USEC / 2000);
     const gaps = pings.slice(1).map((p, i) => p.at - pings[i]!.at);
     const meanGap = gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length);
-    t.comment(`watchdog: ${pings.length} pings in ${windowMs} ms (expected ~${expected}), mean gap ${meanGap.toFixed(0)} ms, max gap ${Math.max(...gaps)} ms`);
+    t.comment(
+      `watchdog: ${pings.length} pings in ${windowMs} ms (expected ~${expected}), mean gap ${meanGap.toFixed(0)} ms, max gap ${Math.max(...gaps)} ms`,
+    );
     t.ok(pings.length >= expected - 1 && pings.length <= expected * 2 + 1, `ping count ${pings.length} is near ${expected}`);
     t.ok(Math.max(...gaps) < WATCHDOG_USEC / 1000, 'never a gap as long as WATCHDOG_USEC (systemd would kill it)');
   });
@@ -191,12 +202,21 @@ t.test('a spawned daemon: systemd notifications, a command, a clean SIGTERM, no 
     t.ok(events.includes('drain.start') && events.includes('drain.done'), 'drain.start and drain.done logged');
 
     t.ok(notify.lines().includes('STOPPING=1'), 'STOPPING=1 was sent');
-    t.ok(notify.lines().some((l) => /^STATUS=Stopping/.test(l)), 'STATUS said it was stopping');
+    t.ok(
+      notify.lines().some((l) => /^STATUS=Stopping/.test(l)),
+      'STATUS said it was stopping',
+    );
 
     const devices = sim.devices();
     t.equal(devices.length, 1);
-    t.ok(devices.every((d) => d.deleted), 'the device is unregistered in the simulator');
-    t.ok(sim.connections().every((c) => !c.open), 'no socket left open');
+    t.ok(
+      devices.every((d) => d.deleted),
+      'the device is unregistered in the simulator',
+    );
+    t.ok(
+      sim.connections().every((c) => !c.open),
+      'no socket left open',
+    );
 
     const file = rollingLog(t, run);
     const last = lastJsonLine(file);
@@ -223,7 +243,10 @@ t.test('SIGINT behaves like SIGTERM', async (t) => {
   t.equal(exit.code, 0, 'exit code 0');
   t.ok(exit.at - sentAt < 15_000, 'well inside 30 s');
   t.ok(run.notify.lines().includes('STOPPING=1'), 'STOPPING=1 was sent');
-  t.ok(run.sim.devices().every((d) => d.deleted), 'the device is unregistered');
+  t.ok(
+    run.sim.devices().every((d) => d.deleted),
+    'the device is unregistered',
+  );
   t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file ends with daemon.exit');
   assertNoToken(t, run);
 });
@@ -236,7 +259,10 @@ t.test('a token Webex rejects: exit 77, STATUS says why, the token is never show
     t.notOk(run.notify.lines().includes('READY=1'), 'never READY');
     const failed = await run.notify.waitFor(/^STATUS=Failed/, 1_000);
     t.match(failed, /token/i, `STATUS names the token as the reason: ${failed}`);
-    t.ok(run.daemon.logs().some((l) => l.event === 'daemon.failed'), 'daemon.failed logged');
+    t.ok(
+      run.daemon.logs().some((l) => l.event === 'daemon.failed'),
+      'daemon.failed logged',
+    );
     t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file still ends with daemon.exit');
     assertNoToken(t, run);
   });
@@ -245,7 +271,7 @@ t.test('a token Webex rejects: exit 77, STATUS says why, the token is never show
     const run = await launch(t);
     await run.notify.waitFor(/^READY=1$/, 30_000);
     t.ok(run.sim.faults.closeSockets(4401, 'unauthorized') >= 1, 'a socket was closed with 4401');
-    const exit = await run.daemon.waitForExit( 30_000);
+    const exit = await run.daemon.waitForExit(30_000);
     t.equal(exit.code, 77, 'exit code 77');
     const failed = await run.notify.waitFor(/^STATUS=Failed/, 1_000);
     t.match(failed, /4401|token|refused/i, `STATUS says why: ${failed}`);
@@ -256,7 +282,7 @@ t.test('a token Webex rejects: exit 77, STATUS says why, the token is never show
     const bogus = `${'f00d'.repeat(12)}_PF84_00000000-0000-0000-0000-000000000000`;
     const run = await launch(t, { env: { WEBEX_BOT_TOKEN: bogus } });
     run.token = bogus;
-    const exit = await run.daemon.waitForExit( 45_000);
+    const exit = await run.daemon.waitForExit(45_000);
     t.equal(exit.code, 77, 'exit code 77');
     const failed = await run.notify.waitFor(/^STATUS=Failed/, 1_000).catch(() => 'no STATUS=Failed');
     t.match(failed, /token|401/i, `STATUS says why: ${failed}`);
@@ -286,7 +312,9 @@ t.test('SIGTERM still ends the process when stdout (journald) has gone away', as
   run.daemon.child.stdout?.destroy(); // the reading end goes away: the daemon's next write gets EPIPE
   const sentAt = Date.now();
   const exit = await run.daemon.signal('SIGTERM', 3_000);
-  t.comment(`with stdout closed: ${exit.signal ? `still running, killed with ${exit.signal}` : `exit ${exit.code}`} after ${secs(exit.at - sentAt)}`);
+  t.comment(
+    `with stdout closed: ${exit.signal ? `still running, killed with ${exit.signal}` : `exit ${exit.code}`} after ${secs(exit.at - sentAt)}`,
+  );
   t.equal(exit.signal, null, 'exited by itself within 3 s (not SIGKILLed)');
   t.equal(exit.code, 0, 'exit code 0');
   t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file still ends with daemon.exit');
@@ -374,7 +402,10 @@ t.test('a full disk: still answering, one warning a minute, STATUS says so; a st
   t.comment(status);
   for (let i = 0; i < 3; i++) t.match((await ping()).markdown, /^pong/, `and the next one (${i + 1})`);
   t.equal(daemon.logs().filter((l) => l.event === 'state.write_failed').length, 1, 'one warning within the minute, not one per message');
-  t.notOk(daemon.logs().some((l) => l.event === 'activity.failed' || l.event === 'activity.record_failed'), 'no activity failed');
+  t.notOk(
+    daemon.logs().some((l) => l.event === 'activity.failed' || l.event === 'activity.record_failed'),
+    'no activity failed',
+  );
 
   rmSync(filler);
   t.match((await ping()).markdown, /^pong/, 'answering once there is space again');

@@ -11,7 +11,14 @@ t.teardown(() => pgServer.close());
 
 function open(database: string, extra: Partial<ConstructorParameters<typeof Database>[0]> = {}) {
   const { logger, lines } = captureLog();
-  const db = new Database({ url: pgServer.url(database), log: logger, applicationName: 'toodles-test', probeMinMs: 50, probeMaxMs: 200, ...extra });
+  const db = new Database({
+    url: pgServer.url(database),
+    log: logger,
+    applicationName: 'toodles-test',
+    probeMinMs: 50,
+    probeMaxMs: 200,
+    ...extra,
+  });
   return { db, lines };
 }
 
@@ -22,7 +29,7 @@ t.test('queries, and the target never shows the password', async (t) => {
   t.same(rows, [{ n: 3 }]);
   t.equal(db.target, `127.0.0.1:${pgServer.port}/${db.target.split('/')[1]}`);
   t.notOk(JSON.stringify(db.status()).includes(PG_PASSWORD));
-  await t.rejects(db.query('bad', 'SELECT * FROM nowhere'), /nowhere/, 'a query error is the query\'s');
+  await t.rejects(db.query('bad', 'SELECT * FROM nowhere'), /nowhere/, "a query error is the query's");
   t.equal(db.status().health, 'up', 'and leaves the database up');
 });
 
@@ -38,7 +45,10 @@ t.test('migrations: two instances at once apply each step once', async (t) => {
   t.same(applied.flat().sort(), ['a-1', 'a-2'], 'each step applied by exactly one');
   t.same(await migrate(dbs[0]!, [...steps, { id: 'a-3', sql: 'CREATE INDEX a_x ON a(x)' }]), ['a-3'], 'a later step alone');
   const rows = await dbs[0]!.query<{ id: string }>('list', 'SELECT id FROM toodles_migrations ORDER BY id');
-  t.same(rows.map((r) => r.id), ['a-1', 'a-2', 'a-3']);
+  t.same(
+    rows.map((r) => r.id),
+    ['a-1', 'a-2', 'a-3'],
+  );
 });
 
 t.test('down while the server is stopped, up again by itself after it starts', async (t) => {
@@ -83,11 +93,19 @@ t.test('TLS: verify-full against the server certificate', async (t) => {
   const tls = await startPostgres({ tls: true });
   t.teardown(() => tls.close());
   const name = await tls.createDatabase();
-  const db = new Database({ url: tls.url(name, { sslmode: 'verify-full', sslrootcert: tls.caFile! }), log: pino({ enabled: false }), applicationName: 't' });
+  const db = new Database({
+    url: tls.url(name, { sslmode: 'verify-full', sslrootcert: tls.caFile! }),
+    log: pino({ enabled: false }),
+    applicationName: 't',
+  });
   t.teardown(() => db.close());
   const [row] = await db.query<{ ssl: boolean }>('tls', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
   t.equal(row?.ssl, true, 'the connection is encrypted');
-  const wrongCa = new Database({ url: tls.url(name, { sslmode: 'verify-full', sslrootcert: '/etc/ssl/certs/ca-certificates.crt' }), log: pino({ enabled: false }), applicationName: 't' });
+  const wrongCa = new Database({
+    url: tls.url(name, { sslmode: 'verify-full', sslrootcert: '/etc/ssl/certs/ca-certificates.crt' }),
+    log: pino({ enabled: false }),
+    applicationName: 't',
+  });
   t.teardown(() => wrongCa.close());
   await t.rejects(wrongCa.query('tls', 'SELECT 1'), 'a certificate the CA did not sign is refused');
 });

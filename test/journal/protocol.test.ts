@@ -40,7 +40,10 @@ t.test('values are capped on a character boundary; an oversized entry keeps MESS
   t.equal(cut.toString('utf8'), 'aéa');
   t.equal(capValue('aéé', 4).toString('utf8'), 'aé', 'a cut inside é backs off to the boundary');
   const big = 'y'.repeat(MAX_VALUE_BYTES);
-  const fields: Array<[string, string]> = [['MESSAGE', 'hello'], ['PRIORITY', '6']];
+  const fields: Array<[string, string]> = [
+    ['MESSAGE', 'hello'],
+    ['PRIORITY', '6'],
+  ];
   for (let i = 0; i < 20; i++) fields.push([`F${i}`, big]);
   const dg = encodeEntry(fields, 64 * 1024);
   t.ok(dg.length <= 64 * 1024, `datagram ${dg.length} bytes fits the limit`);

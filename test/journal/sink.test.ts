@@ -73,7 +73,12 @@ t.test('without a journal socket: a <N> line on stdout, counted, reported once t
 
 t.test('when stdout fails too, entries are dropped and counted, never thrown', async (t) => {
   const path = fakeJournalPath();
-  const sink = new JournalSink({ sender: journalSocket(path), fallback: () => { throw new Error('EAGAIN'); } });
+  const sink = new JournalSink({
+    sender: journalSocket(path),
+    fallback: () => {
+      throw new Error('EAGAIN');
+    },
+  });
   t.doesNotThrow(() => sink.write('not json at all\n'));
   sink.write(JSON.stringify({ level: 30, event: 'daemon.ready', durationMs: 1 }) + '\n');
   const journal = fakeJournal(path);
@@ -127,7 +132,10 @@ t.test('every event in the README has its own sentence; unknown events still rea
   t.equal(sentence({ event: 'status.served', client: 'cli', durationMs: 3 }), 'status.served: client cli, durationMs 3');
   t.equal(sentence({ msg: 'plain' }), 'plain');
   t.equal(sentence({}), 'log entry');
-  t.same(journalFields({ level: 30, event: 'x.y', a: null, b: [1, 2] }).slice(3), [['EVENT', 'x.y'], ['B', '[1,2]']]);
+  t.same(journalFields({ level: 30, event: 'x.y', a: null, b: [1, 2] }).slice(3), [
+    ['EVENT', 'x.y'],
+    ['B', '[1,2]'],
+  ]);
 });
 
 t.test('JOURNAL_STREAM naming stdout switches the logger to journal entries (here without journald: <N> lines)', async (t) => {
@@ -144,7 +152,8 @@ t.test('JOURNAL_STREAM naming stdout switches the logger to journal entries (her
      log.logger.error({ event: 'watchdog.withheld', state: 'connecting', overdueMs: 31000 });
      await log.close();`,
   );
-  const run = (env: Record<string, string>) => spawnSync(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+  const run = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
   let r = run({ JOURNAL_STREAM: `${st.dev}:${st.ino}` });
   t.equal(r.status, 0, r.stderr);
   const journald = existsSync('/run/systemd/journal/socket');
@@ -152,14 +161,21 @@ t.test('JOURNAL_STREAM naming stdout switches the logger to journal entries (her
   r = run({ JOURNAL_STREAM: '1:1' }); // stale: stdout was redirected since
   closeSync(fd);
   t.equal(r.status, 0, r.stderr);
-  t.match(readFileSync(out, 'utf8'), /\{"level":50,"time":"[^"]+","pid":\d+,"event":"watchdog.withheld"/, 'JSON line when stdout is not the journal');
+  t.match(
+    readFileSync(out, 'utf8'),
+    /\{"level":50,"time":"[^"]+","pid":\d+,"event":"watchdog.withheld"/,
+    'JSON line when stdout is not the journal',
+  );
 });
 
 t.test('datagram sizes on a real socket: a capped entry arrives whole; an oversized datagram fails at once', async (t) => {
   const journal = fakeJournal();
   t.teardown(() => journal.close());
   const sender = journalSocket(journal.path);
-  const fields: Array<[string, string]> = [['MESSAGE', 'big'], ['PRIORITY', '6']];
+  const fields: Array<[string, string]> = [
+    ['MESSAGE', 'big'],
+    ['PRIORITY', '6'],
+  ];
   for (let i = 0; i < 12; i++) fields.push([`F${i}`, 'z'.repeat(20_000)]);
   const dg = encodeEntry(fields);
   t.ok(dg.length <= MAX_DATAGRAM_BYTES, `entry capped to ${dg.length} bytes`);

@@ -12,7 +12,16 @@ import { sleep } from './wait.js';
 
 /** Leases of a second or two instead of ten: the same protocol, fast enough for a test. */
 export const CLUSTER_FAST: NonNullable<DaemonTuning['cluster']> = {
-  timings: { leaseMs: 2_000, renewEveryMs: 500, fenceMarginMs: 600, sweepEveryMs: 250, heartbeatEveryMs: 300, peersWindowMs: 3_000, logEveryMs: 1_000, pruneEveryMs: 1_000 },
+  timings: {
+    leaseMs: 2_000,
+    renewEveryMs: 500,
+    fenceMarginMs: 600,
+    sweepEveryMs: 250,
+    heartbeatEveryMs: 300,
+    peersWindowMs: 3_000,
+    logEveryMs: 1_000,
+    pruneEveryMs: 1_000,
+  },
   database: { queryTimeoutMs: 2_000, probeMinMs: 100, probeMaxMs: 400 },
 };
 

@@ -47,7 +47,13 @@ export async function audit(dir: string | undefined, ...args: string[]): Promise
 export async function auditFrom(env: NodeJS.ProcessEnv, args: string[]): Promise<AuditRow[]> {
   let out = '';
   let err = '';
-  const code = await runActivity(args, (s) => (out += s), (s) => (err += s), Date.now(), env);
+  const code = await runActivity(
+    args,
+    (s) => (out += s),
+    (s) => (err += s),
+    Date.now(),
+    env,
+  );
   if (code !== 0) throw new Error(`toodles activity exited ${code}: ${err}`);
   return JSON.parse(out) as AuditRow[];
 }

@@ -355,7 +355,10 @@ export class CuttingProxy extends EventEmitter {
     }
     if (gate !== null) {
       this.#record('http', method, target, `refused ${gate}`, req);
-      res.writeHead(gate, gate === 407 ? { 'proxy-authenticate': 'Basic realm="cutting-proxy"', connection: 'close' } : { connection: 'close' });
+      res.writeHead(
+        gate,
+        gate === 407 ? { 'proxy-authenticate': 'Basic realm="cutting-proxy"', connection: 'close' } : { connection: 'close' },
+      );
       res.end();
       return;
     }

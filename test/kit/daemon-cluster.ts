@@ -87,7 +87,11 @@ export function daemonCluster(opts: ClusterOptions): DaemonCluster {
     const readyMs = opts.readyTimeoutMs ?? 45_000;
     await child.waitForLog('daemon.ready', undefined, readyMs).catch(async (err: Error) => {
       const exit = child.child.exitCode !== null || child.child.signalCode !== null ? await child.exited : undefined;
-      const last = child.logs().slice(-4).map((l) => JSON.stringify(l)).join('\n  ');
+      const last = child
+        .logs()
+        .slice(-4)
+        .map((l) => JSON.stringify(l))
+        .join('\n  ');
       throw new Error(`${name}: ${err.message}${exit ? ` (exit ${exit.code ?? exit.signal})` : ''}; its last lines:\n  ${last}`);
     });
     const url = (await child.waitForLog('webex.device', undefined, readyMs)).url;

@@ -20,7 +20,14 @@ export interface Harness {
 
 /** Fast timings for tests: seconds instead of minutes, same state machine. */
 export const FAST: DaemonTuning = {
-  timings: { startTimeoutMs: 15_000, connectTimeoutMs: 3_000, closeTimeoutMs: 1_000, livenessTimeoutMs: 2_500, tickMs: 100, watchdogGraceMs: 3_000 },
+  timings: {
+    startTimeoutMs: 15_000,
+    connectTimeoutMs: 3_000,
+    closeTimeoutMs: 1_000,
+    livenessTimeoutMs: 2_500,
+    tickMs: 100,
+    watchdogGraceMs: 3_000,
+  },
   mercury: { pingInterval: 800, pongTimeout: 700 },
   handlerTimeoutMs: 10_000,
   // Same shape as production (paced, first retry at once), at a faster pace.

@@ -30,7 +30,11 @@ export function outageTests(t: Test, long: boolean): void {
       if (kind.phase === 'running') t.ok((r.detectMs ?? Infinity) <= 12_000, `noticed in ${r.detectMs} ms`);
       const waiting = r.statuses.find((s) => /Webex unreachable for .*next attempt in/.test(s) || /Cannot reach Webex yet/.test(s));
       t.ok(waiting, `STATUS= says what it waits for: ${waiting ?? r.statuses.at(-1)}`);
-      if (long && kind.phase === 'running') t.ok(r.statuses.some((s) => /unreachable for 1\d min/.test(s)), 'STATUS= counts the long outage in minutes');
+      if (long && kind.phase === 'running')
+        t.ok(
+          r.statuses.some((s) => /unreachable for 1\d min/.test(s)),
+          'STATUS= counts the long outage in minutes',
+        );
     });
   }
 }

@@ -103,7 +103,9 @@ function requestsSeen(sim: Simulator, proxy: CuttingProxy | undefined, from: num
         l.kind === 'blackholed' ||
         (l.kind === 'http' && (/catalog/.test(String(l.path)) || (/\/wdm\/api\/v1\/devices/.test(String(l.path)) && l.method !== 'GET'))),
     ).length;
-  const refusedByProxy = (proxy?.records ?? []).filter((r) => r.at >= from && r.at < to && r.outcome !== 'tunnel' && r.outcome !== 'forwarded').length;
+  const refusedByProxy = (proxy?.records ?? []).filter(
+    (r) => r.at >= from && r.at < to && r.outcome !== 'tunnel' && r.outcome !== 'forwarded',
+  ).length;
   return seen + refusedByProxy;
 }
 
@@ -158,10 +160,12 @@ export async function runOutage(run: OutageRun): Promise<OutageResult> {
       await kind.begin(sim, proxy);
       began = Date.now();
       jump();
-      void h.waitForLog('reconnect.start', (l) => h!.logs.indexOf(l) >= from, outageMs + 60_000).then(
-        () => (detectMs = Date.now() - began),
-        () => undefined,
-      );
+      void h
+        .waitForLog('reconnect.start', (l) => h!.logs.indexOf(l) >= from, outageMs + 60_000)
+        .then(
+          () => (detectMs = Date.now() - began),
+          () => undefined,
+        );
       await sleep(outageMs);
       lifted = Date.now();
       await kind.end(sim, proxy);

@@ -47,10 +47,13 @@ export class PingTraffic {
     const began = Date.now();
     let sent = 0;
     const everyMs = 1000 / perSecond;
-    this.timer = setInterval(() => {
-      const due = Math.floor((Date.now() - began) / everyMs);
-      for (; sent < due; sent++) this.send();
-    }, Math.min(everyMs, 50));
+    this.timer = setInterval(
+      () => {
+        const due = Math.floor((Date.now() - began) / everyMs);
+        for (; sent < due; sent++) this.send();
+      },
+      Math.min(everyMs, 50),
+    );
   }
 
   stop(): void {

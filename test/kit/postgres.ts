@@ -37,7 +37,9 @@ export function postgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';
   let versions: string[] = [];
   try {
-    versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+    versions = readdirSync(root)
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
   } catch {
     return undefined;
   }
@@ -98,7 +100,19 @@ export async function startPostgres(opts: { tls?: boolean; settings?: Record<str
     const r = spawnSync(join(bin, cmd), args, { ...owner, encoding: 'utf8', cwd: dir });
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
   };
-  run('initdb', ['-D', data, '-U', PG_USER, '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  run('initdb', [
+    '-D',
+    data,
+    '-U',
+    PG_USER,
+    '--pwfile',
+    pwfile,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   let caFile: string | undefined;
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
@@ -110,7 +124,27 @@ export async function startPostgres(opts: { tls?: boolean; settings?: Record<str
   if (opts.tls) {
     const key = join(data, 'server.key');
     const crt = join(data, 'server.crt');
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', crt], { encoding: 'utf8' });
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+      ],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
     chmodSync(key, 0o600);
     if (owner.uid !== undefined) for (const f of [key, crt]) chownSync(f, owner.uid, owner.gid!);

@@ -14,7 +14,11 @@ import { eventually } from './wait.js';
  * the proxy down under it is an unhandled rejection inside the SDK. Wait for it.
  */
 export async function servedPeopleMe(sim: Simulator, timeoutMs = 5000): Promise<void> {
-  await eventually('the SDK to fetch people/me', () => sim.traffic().some((l) => l.kind === 'http' && String(l['path']).startsWith('/v1/people/me')), timeoutMs);
+  await eventually(
+    'the SDK to fetch people/me',
+    () => sim.traffic().some((l) => l.kind === 'http' && String(l['path']).startsWith('/v1/people/me')),
+    timeoutMs,
+  );
 }
 
 /** Teardowns that run last-registered-first (SDK, then proxy, then simulator). */

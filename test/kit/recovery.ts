@@ -17,10 +17,15 @@ export async function recovers(t: Test, h: Harness, name: string, inject: () => 
   const before = h.logs.filter((l) => l.event === 'reconnect.done').length;
   const started = Date.now();
   inject();
-  const done = await h.waitForLog('reconnect.done', (l) => reason.test(String(l.reason)) && h.logs.filter((x) => x.event === 'reconnect.done').indexOf(l) >= before, 30_000);
+  const done = await h.waitForLog(
+    'reconnect.done',
+    (l) => reason.test(String(l.reason)) && h.logs.filter((x) => x.event === 'reconnect.done').indexOf(l) >= before,
+    30_000,
+  );
   const recoveredMs = Date.now() - started;
   const answerMs = await answered(h);
-  t.comment(`${name}: reconnected in ${String(done.durationMs)} ms (deaf ${String(done.deafMs)} ms), answering again ${recoveredMs + answerMs} ms after the fault`);
+  t.comment(
+    `${name}: reconnected in ${String(done.durationMs)} ms (deaf ${String(done.deafMs)} ms), answering again ${recoveredMs + answerMs} ms after the fault`,
+  );
   t.equal(h.sim.devices().filter((d) => !d.deleted).length, 1, `${name}: still one device`);
 }
-

@@ -11,7 +11,11 @@ import type { AttachmentActionCreatedEvent, MessageCreatedEvent, WebexSdk } from
  * webex-wire.md). Node 20 exits on them and tap fails the file; the daemon must handle them too.
  * Known ones are recorded here and swallowed; anything else still reaches tap.
  */
-export const KNOWN_SDK_REJECTIONS = [/INVALID_STATE_ERROR/, /`event\.data\.id` is required/, /Mercury (Connection|Shutdown Switchover) Aborted/];
+export const KNOWN_SDK_REJECTIONS = [
+  /INVALID_STATE_ERROR/,
+  /`event\.data\.id` is required/,
+  /Mercury (Connection|Shutdown Switchover) Aborted/,
+];
 export const sdkRejections: unknown[] = [];
 {
   const previous = process.listeners('unhandledRejection');
@@ -36,7 +40,15 @@ export const FAST_MERCURY: MercuryTuning = {
   forceCloseDelay: 200,
 };
 
-const MERCURY_EVENTS = ['online', 'offline', 'offline.transient', 'offline.permanent', 'offline.replaced', 'event:mercury.buffer_state', 'event:mercury_shutdown_imminent'];
+const MERCURY_EVENTS = [
+  'online',
+  'offline',
+  'offline.transient',
+  'offline.permanent',
+  'offline.replaced',
+  'event:mercury.buffer_state',
+  'event:mercury_shutdown_imminent',
+];
 
 export interface SimBot {
   webex: WebexSdk;
@@ -60,12 +72,17 @@ export function newSdk(sim: Simulator, opts: { mercury?: MercuryTuning; wsOption
   });
 }
 
-export async function startBot(sim: Simulator, opts: { mercury?: MercuryTuning; wsOptions?: Record<string, unknown>; listen?: boolean } = {}): Promise<SimBot> {
+export async function startBot(
+  sim: Simulator,
+  opts: { mercury?: MercuryTuning; wsOptions?: Record<string, unknown>; listen?: boolean } = {},
+): Promise<SimBot> {
   const webex = newSdk(sim, opts);
   const events: string[] = [];
   const record = (suffix: string) => {
     for (const name of MERCURY_EVENTS) {
-      webex.internal.mercury.on(name + suffix, (e?: { code?: number }) => events.push(`${name}${suffix}${typeof e?.code === 'number' ? `:${e.code}` : ''}`));
+      webex.internal.mercury.on(name + suffix, (e?: { code?: number }) =>
+        events.push(`${name}${suffix}${typeof e?.code === 'number' ? `:${e.code}` : ''}`),
+      );
     }
   };
   record('');

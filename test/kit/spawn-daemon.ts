@@ -48,7 +48,6 @@ export interface Exit {
   at: number;
 }
 
-
 export interface SpawnedDaemon {
   child: ChildProcess;
   pid: number;

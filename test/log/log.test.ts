@@ -12,7 +12,11 @@ t.test('secrets are scrubbed from the serialized line, whichever field carries t
   const token = 'SECRETTOKENabcdef0123456789_PF84_org';
   const proxyPassword = 'hunter2%40x';
   const log = createLog({ level: 'info', dir, secrets: [token, proxyPassword, ''], journal: false });
-  log.logger.info({ event: 'test.leak', err: `request to http://u:${proxyPassword}@proxy:3128 failed`, detail: { nested: `Bearer ${token}` } });
+  log.logger.info({
+    event: 'test.leak',
+    err: `request to http://u:${proxyPassword}@proxy:3128 failed`,
+    detail: { nested: `Bearer ${token}` },
+  });
   await log.close();
   const file = readdirSync(dir).find((f) => f.endsWith('.log'));
   const text = readFileSync(join(dir, file!), 'utf8');
@@ -26,7 +30,11 @@ t.test('a one-character proxy password: every line stays valid JSON with its tim
   const dir = mkdtempSync(join(tmpdir(), 'toodles-log-'));
   const log = createLog({ level: 'info', dir, secrets: ['1'], journal: false });
   log.logger.info({ event: 'reconnect.done', durationMs: 1111, deafMs: 1, reason: 'scheduled 1' });
-  log.logger.warn({ event: 'proxy.error', err: 'connect to https://bob:1@proxy.corp:3128 failed (status 401)', headers: { authorization: 'Basic Ym9iOjE=' } });
+  log.logger.warn({
+    event: 'proxy.error',
+    err: 'connect to https://bob:1@proxy.corp:3128 failed (status 401)',
+    headers: { authorization: 'Basic Ym9iOjE=' },
+  });
   await log.close();
   const file = readdirSync(dir).find((f) => f.endsWith('.log'));
   const lines = readFileSync(join(dir, file!), 'utf8').trim().split('\n');
@@ -76,5 +84,8 @@ t.test('the rolling files limit holds across restarts: several processes, each r
 });
 
 t.test('scrubbing a line that is not JSON still redacts credentials', async (t) => {
-  t.equal(scrubber(['SECRETTOKEN123'])('oops SECRETTOKEN123 via http://u:p@h/ Bearer abc'), 'oops [redacted] via http://u:[redacted]@h/ Bearer [redacted]');
+  t.equal(
+    scrubber(['SECRETTOKEN123'])('oops SECRETTOKEN123 via http://u:p@h/ Bearer abc'),
+    'oops [redacted] via http://u:[redacted]@h/ Bearer [redacted]',
+  );
 });

@@ -38,10 +38,14 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
     h.sim.faults.silence(true);
     h.sim.faults.stopReading(true);
     const started = Date.now();
-    const down = await eventually('503', async () => {
-      const r = await healthz(base);
-      return r.status === 503 && r;
-    }, 15_000);
+    const down = await eventually(
+      '503',
+      async () => {
+        const r = await healthz(base);
+        return r.status === 503 && r;
+      },
+      15_000,
+    );
     t.comment(`503 after ${Date.now() - started} ms: ${JSON.stringify(down.body)}`);
     t.match(down.body, { ok: false, reason: /nothing heard|backing off|connecting/ });
     h.sim.faults.clear();
@@ -59,24 +63,44 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
     t.ok(fault0 >= 1, 'the black hole above was counted as a fault reconnect');
 
     const before = h.logs.filter((l) => l.event === 'reconnect.done').length;
-    const nextReconnect = () => h.waitForLog('reconnect.done', (l) => h.logs.filter((x) => x.event === 'reconnect.done').indexOf(l) >= before, 20_000);
+    const nextReconnect = () =>
+      h.waitForLog('reconnect.done', (l) => h.logs.filter((x) => x.event === 'reconnect.done').indexOf(l) >= before, 20_000);
     h.sim.faults.killSockets();
     await nextReconnect();
-    t.equal(await metricBecomes(base, 'toodles_reconnects_total{kind="fault"}', fault0 + 1), fault0 + 1, 'a kill: one more fault reconnect');
+    t.equal(
+      await metricBecomes(base, 'toodles_reconnects_total{kind="fault"}', fault0 + 1),
+      fault0 + 1,
+      'a kill: one more fault reconnect',
+    );
 
     const before2 = h.logs.filter((l) => l.event === 'reconnect.done').length;
     h.sim.faults.closeSockets(4001, 'drain', { graceMs: 500 });
     await h.waitForLog('reconnect.done', (l) => h.logs.filter((x) => x.event === 'reconnect.done').indexOf(l) >= before2, 20_000);
-    t.equal(await metricBecomes(base, 'toodles_reconnects_total{kind="graceful"}', graceful0 + 1), graceful0 + 1, 'a Webex drain: one more graceful reconnect');
-    t.equal(await metricBecomes(base, 'toodles_reconnect_duration_seconds_count', durations0 + 2), durations0 + 2, 'both durations observed');
-    t.ok(await eventually('deaf time', async () => ((await metric(base, 'toodles_deaf_seconds_total')) ?? 0) > 0, 15_000), 'deaf time from the faults counted');
+    t.equal(
+      await metricBecomes(base, 'toodles_reconnects_total{kind="graceful"}', graceful0 + 1),
+      graceful0 + 1,
+      'a Webex drain: one more graceful reconnect',
+    );
+    t.equal(
+      await metricBecomes(base, 'toodles_reconnect_duration_seconds_count', durations0 + 2),
+      durations0 + 2,
+      'both durations observed',
+    );
+    t.ok(
+      await eventually('deaf time', async () => ((await metric(base, 'toodles_deaf_seconds_total')) ?? 0) > 0, 15_000),
+      'deaf time from the faults counted',
+    );
 
     await metricsSettle();
     const messages0 = (await metric(base, 'toodles_messages_total')) ?? -1;
     const pings0 = (await metric(base, 'toodles_command_duration_seconds_count{command="ping"}')) ?? 0;
     t.match((await ask('ping')).markdown, /^pong/);
     t.equal(await metricBecomes(base, 'toodles_messages_total', messages0 + 1), messages0 + 1, 'one more message');
-    t.equal(await metricBecomes(base, 'toodles_command_duration_seconds_count{command="ping"}', pings0 + 1), pings0 + 1, 'the ping command timed');
+    t.equal(
+      await metricBecomes(base, 'toodles_command_duration_seconds_count{command="ping"}', pings0 + 1),
+      pings0 + 1,
+      'the ping command timed',
+    );
 
     t.match((await ask('boom')).markdown, /Sorry, `boom` failed/);
     t.equal(await metricBecomes(base, 'toodles_command_failures_total{command="boom"}', 1), 1, 'the failure counted under its command');
@@ -94,7 +118,14 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
     t.equal(await metricBecomes(base, 'toodles_connection_state{state="online"}', 1), 1);
     t.equal(await metricBecomes(base, 'toodles_connection_state{state="backing_off"}', 0), 0);
     const text = await (await fetch(`${base}/metrics`)).text();
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds', 'process_resident_memory_bytes', 'toodles_watchdog_last_ping_timestamp_seconds', 'toodles_canary_runs_total']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds',
+      'process_resident_memory_bytes',
+      'toodles_watchdog_last_ping_timestamp_seconds',
+      'toodles_canary_runs_total',
+    ]) {
       t.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `${name} is exported`);
     }
     t.notMatch(text, room.id, 'no room id in any label');
@@ -112,7 +143,10 @@ t.test('TOODLES_METRICS_LISTEN: loopback unless an address is written out; a bad
   t.same(loadConfig(env('[::1]:9464')).metricsListen, { host: '::1', port: 9464 });
   t.equal(loadConfig({ WEBEX_BOT_TOKEN: env('1').WEBEX_BOT_TOKEN }).metricsListen, undefined, 'off when unset');
   for (const bad of ['metrics.example.com:9464', '127.0.0.1:99999', 'http://127.0.0.1:9464', '127.0.0.1:']) {
-    t.throws(() => loadConfig(env(bad)), new ConfigError('TOODLES_METRICS_LISTEN', `must be [ADDRESS:]PORT with an IP address, e.g. 127.0.0.1:9464 (got "${bad}")`));
+    t.throws(
+      () => loadConfig(env(bad)),
+      new ConfigError('TOODLES_METRICS_LISTEN', `must be [ADDRESS:]PORT with an IP address, e.g. 127.0.0.1:9464 (got "${bad}")`),
+    );
   }
   const r = await runToExit(env('everywhere'));
   t.equal(r.code, 78, 'exit 78');

@@ -19,7 +19,10 @@ t.test('one rendering is served for a second, however many scrapers ask', async 
   const metrics = new Metrics(() => ({ state: 'online', since: 0, reconnects: 0 }));
   const first = metrics.render(1_000);
   const scrapes = Array.from({ length: 100 }, (_, i) => metrics.render(1_000 + i * 10));
-  t.ok(scrapes.every((s) => s === first), '100 scrapes within the second: the same rendering');
+  t.ok(
+    scrapes.every((s) => s === first),
+    '100 scrapes within the second: the same rendering',
+  );
   const next = metrics.render(2_000);
   t.not(next, first, 'a second later: rendered afresh');
   t.match(await next, /toodles_reconnects_total/);
@@ -51,6 +54,9 @@ t.test('a thousand scrapes while messages flow: every scrape served, every messa
   await Promise.all(scrapers);
   const answered = await Promise.allSettled(answers);
   t.equal(statuses.length, 1_000, 'a thousand scrapes made');
-  t.ok(statuses.every((s) => s === 200), 'every scrape served');
+  t.ok(
+    statuses.every((s) => s === 200),
+    'every scrape served',
+  );
   t.equal(answered.filter((a) => a.status === 'fulfilled').length, 100, 'every message answered');
 });

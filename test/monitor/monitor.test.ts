@@ -14,7 +14,9 @@ import { sleep } from '../kit/wait.js';
 
 /** Recorded rolling-log lines (a real daemon against the simulator), moved in time so the last is `lagMs` ago. */
 function recorded(name: string, lagMs = 1_000): string[] {
-  const lines = readFileSync(new URL(`recorded/${name}`, import.meta.url), 'utf8').trim().split('\n');
+  const lines = readFileSync(new URL(`recorded/${name}`, import.meta.url), 'utf8')
+    .trim()
+    .split('\n');
   const last = Date.parse((JSON.parse(lines.at(-1)!) as { time: string }).time);
   const shift = Date.now() - lagMs - last;
   return lines.map((l) => l.replace(/"time":"([^"]+)"/, (_, at: string) => `"time":"${new Date(Date.parse(at) + shift).toISOString()}"`));
@@ -128,15 +130,24 @@ function entry(at: number, fields: Record<string, string>): string {
 
 t.test('journal entries: typed fields back from upper-case names; systemd lines give restart causes', async (t) => {
   const t0 = Date.parse('2026-11-30T10:00:00Z');
-  const bot = (at: number, pid: number, f: Record<string, string>) => fromJournalLine(entry(at, { _PID: String(pid), SYSLOG_IDENTIFIER: 'toodles', ...f }))!;
+  const bot = (at: number, pid: number, f: Record<string, string>) =>
+    fromJournalLine(entry(at, { _PID: String(pid), SYSLOG_IDENTIFIER: 'toodles', ...f }))!;
   const sd = (at: number, message: string) => fromJournalLine(entry(at, { _PID: '1', SYSLOG_IDENTIFIER: 'systemd', MESSAGE: message }))!;
-  const rec = bot(t0, 10, { EVENT: 'reconnect.done', DURATION_MS: '14', DEAF_MS: '0', REASON: 'scheduled', MESSAGE: 'Reconnected in 14 ms' });
+  const rec = bot(t0, 10, {
+    EVENT: 'reconnect.done',
+    DURATION_MS: '14',
+    DEAF_MS: '0',
+    REASON: 'scheduled',
+    MESSAGE: 'Reconnected in 14 ms',
+  });
   t.same(rec.fields, { event: 'reconnect.done', durationMs: 14, deafMs: 0, reason: 'scheduled' });
   t.equal(rec.at, t0);
   t.equal(fromJournalLine('{"MESSAGE":"no timestamp"}'), undefined);
   t.equal(fromJournalLine('{truncated'), undefined);
   t.equal(fromJsonLine('[]'), undefined);
-  const old = fromJournalLine(entry(t0, { _PID: '9', MESSAGE: '{"level":30,"time":"2026-11-30T09:00:00Z","pid":9,"event":"daemon.ready","durationMs":5}' }))!;
+  const old = fromJournalLine(
+    entry(t0, { _PID: '9', MESSAGE: '{"level":30,"time":"2026-11-30T09:00:00Z","pid":9,"event":"daemon.ready","durationMs":5}' }),
+  )!;
   t.equal(old.event, 'daemon.ready', 'an older version JSON line in MESSAGE still counts');
 
   const a = new Analyzer();
@@ -153,7 +164,10 @@ t.test('journal entries: typed fields back from upper-case names; systemd lines 
   a.add(bot(t0 + 80_000, 11, { EVENT: 'daemon.ready', DURATION_MS: '64000' }));
   const r = a.report(t0 + 90_000, { state: 'active', mainPid: 11, since: t0 + 16_000 });
   t.equal(r.verdict, 'CRITICAL');
-  t.same(r.restarts.map((x) => x.cause), ['watchdog timeout (killed by SIGABRT)']);
+  t.same(
+    r.restarts.map((x) => x.cause),
+    ['watchdog timeout (killed by SIGABRT)'],
+  );
   t.match(r.reasons.join('\n'), /watchdog restart at 2026-11-30 10:00:10/);
   t.match(r.reasons.join('\n'), /no connection for 64 s after the start/);
   t.match(r.reasons.join('\n'), /1 of 1 commands failed \(100\.0 %\)/);
@@ -165,13 +179,23 @@ t.test('journal entries: typed fields back from upper-case names; systemd lines 
 t.test('a bad-config exit: CRITICAL, the unit not active, the setting named', async (t) => {
   const t0 = Date.parse('2026-11-30T10:00:00Z');
   const a = new Analyzer();
-  a.add(fromJournalLine(entry(t0, { _PID: '20', MESSAGE: 'toodles: bad configuration: TOODLES_RECONNECT_INTERVAL_S must be a number of seconds, got "soon"' }))!);
+  a.add(
+    fromJournalLine(
+      entry(t0, {
+        _PID: '20',
+        MESSAGE: 'toodles: bad configuration: TOODLES_RECONNECT_INTERVAL_S must be a number of seconds, got "soon"',
+      }),
+    )!,
+  );
   a.add(fromJournalLine(entry(t0 + 10, { _PID: '1', MESSAGE: 'toodles.service: Main process exited, code=exited, status=78/CONFIG' }))!);
   a.add(fromJournalLine(entry(t0 + 11, { _PID: '1', MESSAGE: "toodles.service: Failed with result 'exit-code'." }))!);
   const r = a.report(t0 + 20_000, { state: 'failed' });
   t.equal(r.verdict, 'CRITICAL');
   t.match(r.reasons[0], /^the unit is not active \(failed\): exit status 78 \(bad configuration: TOODLES_RECONNECT_INTERVAL_S/);
-  t.same(r.restarts.map((x) => x.cause.slice(0, 14)), ['exit status 78']);
+  t.same(
+    r.restarts.map((x) => x.cause.slice(0, 14)),
+    ['exit status 78'],
+  );
   t.match(renderText(r, DEFAULT_THRESHOLDS, 'journal'), /^Process: none running \(unit failed\)$/m);
 });
 
@@ -195,7 +219,10 @@ t.test('no scheduled reconnect within twice the interval while online: CRITICAL'
   const s = slow.report(t0 + 710_000);
   t.equal(s.verdict, 'WARNING');
   t.match(s.reasons, [/reconnect at .* took 40 s/]);
-  t.same(s.restarts.map((x) => x.cause), ['stopped cleanly (exit 0), then started']);
+  t.same(
+    s.restarts.map((x) => x.cause),
+    ['stopped cleanly (exit 0), then started'],
+  );
 });
 
 t.test('the journal source: journalctl -o json streamed, systemctl for the unit state (PATH stand-ins)', async (t) => {
@@ -204,16 +231,33 @@ t.test('the journal source: journalctl -o json streamed, systemctl for the unit 
   const bin = mkdtempSync(join(tmpdir(), 'toodles-bin-'));
   const now = Date.now();
   const lines = [
-    entry(now - 30_000, { _PID: '50', SYSLOG_IDENTIFIER: 'toodles', EVENT: 'daemon.start', RECONNECT_INTERVAL_MS: '600000', VERSION: '0.1.0' }),
+    entry(now - 30_000, {
+      _PID: '50',
+      SYSLOG_IDENTIFIER: 'toodles',
+      EVENT: 'daemon.start',
+      RECONNECT_INTERVAL_MS: '600000',
+      VERSION: '0.1.0',
+    }),
     entry(now - 29_000, { _PID: '50', SYSLOG_IDENTIFIER: 'toodles', EVENT: 'daemon.ready', DURATION_MS: '1000' }),
     '{"__REALTIME_TIMESTAMP": "cut in ha',
   ];
   writeFileSync(join(bin, 'journal.json'), lines.join('\n') + '\n');
-  writeFileSync(join(bin, 'journalctl'), `#!/bin/sh\necho "$@" > ${bin}/args\n[ -n "$FAIL_JOURNAL" ] && { echo "No journal files were found." >&2; exit 1; }\ncat ${bin}/journal.json\n`, { mode: 0o755 });
-  writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\nprintf 'ActiveState=active\\nMainPID=50\\nExecMainStartTimestamp=@${Math.floor((now - 30_000) / 1000)}\\n'\n`, { mode: 0o755 });
+  writeFileSync(
+    join(bin, 'journalctl'),
+    `#!/bin/sh\necho "$@" > ${bin}/args\n[ -n "$FAIL_JOURNAL" ] && { echo "No journal files were found." >&2; exit 1; }\ncat ${bin}/journal.json\n`,
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    join(bin, 'systemctl'),
+    `#!/bin/sh\nprintf 'ActiveState=active\\nMainPID=50\\nExecMainStartTimestamp=@${Math.floor((now - 30_000) / 1000)}\\n'\n`,
+    { mode: 0o755 },
+  );
   ensureBuilt();
   const run = (env: Record<string, string>, ...args: string[]) =>
-    spawnSync(process.execPath, [CLI, 'monitor', ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env } });
+    spawnSync(process.execPath, [CLI, 'monitor', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env },
+    });
   let r = run({}, '--unit', 'bot', '--since', '1h');
   t.equal(r.status, 0, r.stdout + r.stderr);
   t.match(readFileSync(join(bin, 'args'), 'utf8'), /^-u bot -o json --no-pager --since @\d+\n$/);
@@ -228,12 +272,19 @@ t.test('the journal source: journalctl -o json streamed, systemctl for the unit 
   t.match(r.stdout, /^UNKNOWN: cannot run journalctl: /);
 });
 
-t.test('not root and in neither journal group: one line, exit 3', { skip: process.getuid?.() !== 0 && 'needs root to run as nobody' }, async (t) => {
-  ensureBuilt();
-  const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'monitor'], { encoding: 'utf8' });
-  t.equal(r.status, 3, r.stderr);
-  t.equal(r.stdout, 'UNKNOWN: nobody may not read the system journal (needs root or the systemd-journal or adm group; or use --log-dir DIR)\n');
-});
+t.test(
+  'not root and in neither journal group: one line, exit 3',
+  { skip: process.getuid?.() !== 0 && 'needs root to run as nobody' },
+  async (t) => {
+    ensureBuilt();
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'monitor'], { encoding: 'utf8' });
+    t.equal(r.status, 3, r.stderr);
+    t.equal(
+      r.stdout,
+      'UNKNOWN: nobody may not read the system journal (needs root or the systemd-journal or adm group; or use --log-dir DIR)\n',
+    );
+  },
+);
 
 t.test('retention: the newest files are kept, by time', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toodles-prune-'));
@@ -306,7 +357,11 @@ t.test('a cluster instance: a long database outage and a withheld reply are warn
     for (const r of records) a.add({ pid: 7, fields: {}, ...r });
     return a.report(t0 + 300_000, { state: 'active', mainPid: 7, since: t0 });
   };
-  t.equal(run({ at: t0 + 10_000, event: 'database.down' }, { at: t0 + 12_000, event: 'database.up' }).verdict, 'OK', 'a 2 s restart of the database');
+  t.equal(
+    run({ at: t0 + 10_000, event: 'database.down' }, { at: t0 + 12_000, event: 'database.up' }).verdict,
+    'OK',
+    'a 2 s restart of the database',
+  );
   const long = run({ at: t0 + 10_000, event: 'database.down' }, { at: t0 + 70_000, event: 'database.up' });
   t.equal(long.verdict, 'WARNING');
   t.match(long.reasons, [/^database unreachable for 60 s from 2026-11-30 10:00:10 \(only the preferred instance answered\)$/]);

@@ -140,12 +140,19 @@ t.test('cutting proxy: refuse, blackhole, down, up', async (t) => {
     proxy.refuse(status);
     await t.rejects(
       openWs(wsUrl, wsAgent),
-      { name: 'ProxyRefusedError', proxyStatus: status, message: new RegExp(`^proxy ${proxy.url} refused the tunnel to 127\\.0\\.0\\.1:${target.port}: ${status} `) },
+      {
+        name: 'ProxyRefusedError',
+        proxyStatus: status,
+        message: new RegExp(`^proxy ${proxy.url} refused the tunnel to 127\\.0\\.0\\.1:${target.port}: ${status} `),
+      },
       `CONNECT ${status}: the error names the proxy`,
     );
     t.equal((await get(`http://127.0.0.1:${target.port}/`, rest)).status, status, `plain request ${status}`);
   }
-  t.match(proxy.find({ method: 'CONNECT' }).map((r) => r.outcome), ['refused 407', 'refused 502', 'refused 503']);
+  t.match(
+    proxy.find({ method: 'CONNECT' }).map((r) => r.outcome),
+    ['refused 407', 'refused 502', 'refused 503'],
+  );
 
   proxy.blackhole();
   const started = Date.now();
@@ -156,7 +163,11 @@ t.test('cutting proxy: refuse, blackhole, down, up', async (t) => {
   await t.rejects(get(`http://127.0.0.1:${target.port}/`, rest), { code: 'ETIMEDOUT' }, 'blackholed plain request: request timeout');
 
   await proxy.down();
-  const unreachable = { name: 'ProxyUnreachableError', code: 'ECONNREFUSED', message: new RegExp(`^proxy ${proxy.url} unreachable: connect ECONNREFUSED`) };
+  const unreachable = {
+    name: 'ProxyUnreachableError',
+    code: 'ECONNREFUSED',
+    message: new RegExp(`^proxy ${proxy.url} unreachable: connect ECONNREFUSED`),
+  };
   await t.rejects(openWs(wsUrl, wsAgent), unreachable, 'proxy down: the websocket error names the proxy');
   await t.rejects(get(`http://127.0.0.1:${target.port}/`, rest), unreachable, 'proxy down: the REST error names the proxy');
   await proxy.up();

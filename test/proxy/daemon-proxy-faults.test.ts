@@ -68,8 +68,14 @@ async function outage(
   const named = lines.filter((l) => l.event === 'proxy.error' && problem.test(String(l.err)));
   t.ok(named.length >= 1, `${name}: a log line names the proxy problem: ${named[0] ? String(named[0].err) : '(none)'}`);
   const during = h.notices.slice(noticeFrom).filter((n) => n.startsWith('STATUS='));
-  t.ok(during.some((n) => /connection lost, reconnecting: proxy /.test(n)), `${name}: STATUS= names the proxy: ${during.at(-1) ?? '(none)'}`);
-  t.notOk(h.notices.slice(noticeFrom).some((n) => /STATUS=Online/.test(n)), `${name}: no Online STATUS= during the outage`);
+  t.ok(
+    during.some((n) => /connection lost, reconnecting: proxy /.test(n)),
+    `${name}: STATUS= names the proxy: ${during.at(-1) ?? '(none)'}`,
+  );
+  t.notOk(
+    h.notices.slice(noticeFrom).some((n) => /STATUS=Online/.test(n)),
+    `${name}: no Online STATUS= during the outage`,
+  );
   t.equal(h.daemon.status().state === 'online', false, `${name}: not online while the proxy is broken`);
   const connects = proxy.find({ method: 'CONNECT' }).length - connectsFrom;
   t.comment(`${name}: ${failures.length} failed attempts, ${connects} CONNECTs reached the proxy in ${OUTAGE_MS} ms`);
@@ -80,7 +86,9 @@ async function outage(
   const done = await nextLog(h, 'reconnect.done', doneFrom);
   const recoveredMs = Date.now() - mendedAt;
   const answerMs = await answered(h);
-  t.comment(`${name}: back online ${recoveredMs} ms after the proxy was mended, answering ${recoveredMs + answerMs} ms after (outage reconnect took ${String(done.durationMs)} ms in all)`);
+  t.comment(
+    `${name}: back online ${recoveredMs} ms after the proxy was mended, answering ${recoveredMs + answerMs} ms after (outage reconnect took ${String(done.durationMs)} ms in all)`,
+  );
   t.equal(h.daemon.status().state, 'online', `${name}: online again`);
   t.equal(h.sim.devices().filter((d) => !d.deleted).length, 1, `${name}: still one device`);
 }
@@ -105,7 +113,15 @@ t.test('proxy refusing CONNECT (407, 502, 503) or down while the bot runs: named
     );
   }
   await t.test('proxy down (TCP refused)', (t) =>
-    outage(t, h, proxy, 'proxy down', () => proxy.down(), () => proxy.up(), new RegExp(`^proxy ${label} unreachable: connect ECONNREFUSED`)),
+    outage(
+      t,
+      h,
+      proxy,
+      'proxy down',
+      () => proxy.down(),
+      () => proxy.up(),
+      new RegExp(`^proxy ${label} unreachable: connect ECONNREFUSED`),
+    ),
   );
   // The SDK's own fire-and-forget calls (metrics) reject unhandled while REST is refused; the daemon
   // catches them and rebuilds the SDK instance instead of dying. Counted, not forbidden.
@@ -128,7 +144,9 @@ t.test('a tunnel the proxy silently stops forwarding: detected by the liveness c
     // FAST: Mercury pings every 0.8 s and gives a pong 0.7 s; the supervisor's own check is 2.5 s.
     t.ok(detectedMs <= 4_000, `round ${round}: detected ${detectedMs} ms after the cut`);
     const answerMs = await answered(h);
-    t.comment(`silent cut ${round}: detected in ${detectedMs} ms (${String(start.reason)}), reconnected ${recoveredMs} ms after the cut (deaf ${String(done.deafMs)} ms), answering ${recoveredMs + answerMs} ms after`);
+    t.comment(
+      `silent cut ${round}: detected in ${detectedMs} ms (${String(start.reason)}), reconnected ${recoveredMs} ms after the cut (deaf ${String(done.deafMs)} ms), answering ${recoveredMs + answerMs} ms after`,
+    );
   }
   t.ok(proxy.find({ method: 'CONNECT', outcome: 'tunnel' }).length >= 3, 'each recovery over a new CONNECT tunnel');
   t.equal(h.sim.devices().filter((d) => !d.deleted).length, 1, 'still one device');
@@ -155,11 +173,20 @@ t.test('graceful reconnect interval (1 s) below the proxy tunnel lifetime (2.5 s
   t.equal(answers.filter((n) => n > 1).length, 0, 'none answered twice');
   const done = h.logs.slice(from).filter((l) => l.event === 'reconnect.done');
   t.ok(done.length >= 6, `${done.length} graceful reconnects in 10 s`);
-  t.ok(done.every((l) => l.reason === 'scheduled'), 'all were the scheduled, graceful kind: the proxy never got to cut a live socket');
+  t.ok(
+    done.every((l) => l.reason === 'scheduled'),
+    'all were the scheduled, graceful kind: the proxy never got to cut a live socket',
+  );
   const deaf = done.map((l) => Number(l.deafMs));
   t.equal(Math.max(0, ...deaf), 0, 'deaf time 0 (make before break)');
-  t.equal(count(h, (l) => l.event === 'liveness.failed'), 0, 'the liveness check never fired');
+  t.equal(
+    count(h, (l) => l.event === 'liveness.failed'),
+    0,
+    'the liveness check never fired',
+  );
   const cuts = proxy.find({ method: 'CONNECT' }).length;
-  t.comment(`${asked.length} messages over ${done.length} graceful reconnects (${cuts} tunnels); deaf max ${Math.max(0, ...deaf)} ms; tunnels cut by the proxy while still in use: ${proxy.tunnels().filter((x) => x.cut).length}`);
+  t.comment(
+    `${asked.length} messages over ${done.length} graceful reconnects (${cuts} tunnels); deaf max ${Math.max(0, ...deaf)} ms; tunnels cut by the proxy while still in use: ${proxy.tunnels().filter((x) => x.cut).length}`,
+  );
   t.equal(sim.devices().filter((d) => !d.deleted).length, 1, 'one device registration');
 });

@@ -41,7 +41,11 @@ if (!findTinyproxy()) {
     t.comment(`through tinyproxy: READY, ping answered in ${ms} ms`);
 
     const start = h.logs.find((l) => l.event === 'daemon.start');
-    t.equal(start?.proxy, `proxy http://***@127.0.0.1:${tp.port} (from TOODLES_PROXY_URL)`, 'daemon.start names the proxy, credentials masked');
+    t.equal(
+      start?.proxy,
+      `proxy http://***@127.0.0.1:${tp.port} (from TOODLES_PROXY_URL)`,
+      'daemon.start names the proxy, credentials masked',
+    );
 
     const rest = (): string[] =>
       sim
@@ -54,7 +58,10 @@ if (!findTinyproxy()) {
     const served = rest();
     t.comment(`simulator served ${served.length} REST requests; tinyproxy logged ${proxied.length} requests`);
     for (const path of ['/v1/people/me', '/wdm/api/v1/devices', '/v1/messages']) {
-      t.ok(proxiedRest.some((r) => r.includes(`${sim.baseUrl}${path}`)), `through the proxy: ${path}`);
+      t.ok(
+        proxiedRest.some((r) => r.includes(`${sim.baseUrl}${path}`)),
+        `through the proxy: ${path}`,
+      );
     }
     t.same([...proxiedRest].sort(), [...served].sort(), 'every REST request the simulator served came through the proxy');
     t.same(

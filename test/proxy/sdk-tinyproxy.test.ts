@@ -96,8 +96,14 @@ if (!findTinyproxy()) {
     await sdk.messages.listen();
     await servedPeopleMe(sim);
     const proxied = await tp.requests();
-    t.ok(proxied.some((r) => r.method === 'CONNECT'), 'websocket tunnel authenticated');
-    t.ok(proxied.some((r) => r.method === 'GET'), 'REST authenticated');
+    t.ok(
+      proxied.some((r) => r.method === 'CONNECT'),
+      'websocket tunnel authenticated',
+    );
+    t.ok(
+      proxied.some((r) => r.method === 'GET'),
+      'REST authenticated',
+    );
     // A refused request (407) is logged only as a "Request" line with no upstream connection after it
     // (tinyproxy logs the refusal itself below LogLevel Connect). Not /407/: that also matches a
     // timestamp's milliseconds ("09:30:45.407"), which made this check flaky.
@@ -129,4 +135,3 @@ if (!findTinyproxy()) {
     t.same(await tp.requests(), [], 'tinyproxy saw nothing');
   });
 }
-

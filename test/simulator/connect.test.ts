@@ -1,11 +1,23 @@
 import t from 'tap';
-import { startSimulator, type SimConnection, type SimDeviceInfo, type SimMessage, type SimPerson, type SimRoom } from '../../src/simulator/index.js';
+import {
+  startSimulator,
+  type SimConnection,
+  type SimDeviceInfo,
+  type SimMessage,
+  type SimPerson,
+  type SimRoom,
+} from '../../src/simulator/index.js';
 import { startBot } from '../kit/sim-bot.js';
 import { eventually } from '../kit/wait.js';
 
 const CARD = {
   contentType: 'application/vnd.microsoft.card.adaptive',
-  content: { type: 'AdaptiveCard', version: '1.3', body: [{ type: 'Input.Text', id: 'note' }], actions: [{ type: 'Action.Submit', title: 'Ack' }] },
+  content: {
+    type: 'AdaptiveCard',
+    version: '1.3',
+    body: [{ type: 'Input.Text', id: 'note' }],
+    actions: [{ type: 'Action.Submit', title: 'Ack' }],
+  },
 };
 
 t.test('the real SDK connects, receives, fetches and replies', async (t) => {
@@ -15,7 +27,10 @@ t.test('the real SDK connects, receives, fetches and replies', async (t) => {
   t.teardown(() => bot.close());
 
   t.test('connect sequence: catalogs, people/me, device, socket, buffer_state -> online', async (t) => {
-    const paths = sim.traffic().filter((l) => l.kind === 'http').map((l) => `${String(l.method)} ${String(l.path).split('?')[0]}`);
+    const paths = sim
+      .traffic()
+      .filter((l) => l.kind === 'http')
+      .map((l) => `${String(l.method)} ${String(l.path).split('?')[0]}`);
     t.ok(paths.includes('GET /u2c/api/v1/limited/catalog'), 'limited catalog');
     t.ok(paths.includes('GET /u2c/api/v1/catalog'), 'post-auth catalog');
     t.ok(paths.includes('GET /v1/people/me'), 'people/me');
@@ -37,13 +52,19 @@ t.test('the real SDK connects, receives, fetches and replies', async (t) => {
     t.equal(ev.data.text, 'status?');
     t.equal(ev.data.roomType, 'direct');
     t.equal(ev.data.personEmail, 'alice@example.com');
-    t.ok(sim.traffic().some((l) => l.kind === 'http' && String(l.path) === `/v1/messages/${sent.id}`), 'SDK fetched the message by hydra id');
+    t.ok(
+      sim.traffic().some((l) => l.kind === 'http' && String(l.path) === `/v1/messages/${sent.id}`),
+      'SDK fetched the message by hydra id',
+    );
 
     const reply = await bot.webex.messages.create({ roomId: ev.data.roomId, parentId: ev.data.id, markdown: 'all **good**' });
     t.equal(reply.parentId, sent.id);
     const got = await sim.waitForBotMessage((m) => m.parentId === sent.id);
     t.equal(got.markdown, 'all **good**');
-    t.same(sim.repliesTo(sent.id).map((m) => m.id), [reply.id]);
+    t.same(
+      sim.repliesTo(sent.id).map((m) => m.id),
+      [reply.id],
+    );
     // The cloud echoes the bot's own message back over Mercury, as Webex does.
     await eventually('echo of own message', () => bot.created.find((e) => e.data.id === reply.id));
   });

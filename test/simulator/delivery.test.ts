@@ -21,7 +21,10 @@ t.test('delivery semantics', async (t) => {
     sim.faults.killSockets();
     sim.faults.stopReading(false);
     await eventually('second delivery', () => bot.created.filter((e) => e.data.id === msg.id).length === 2);
-    t.ok(sim.traffic().some((l) => l.kind === 'ws-out' && (l.frame as { redelivered?: boolean }).redelivered), 'frame marked redelivered');
+    t.ok(
+      sim.traffic().some((l) => l.kind === 'ws-out' && (l.frame as { redelivered?: boolean }).redelivered),
+      'frame marked redelivered',
+    );
     await eventually('acked now', () => sim.devices().find((d) => d.id === device.id)?.pending === 0);
   });
 
@@ -30,7 +33,9 @@ t.test('delivery semantics', async (t) => {
     t.teardown(() => bot.close());
     bot.watchSession('second');
     const seen: string[] = [];
-    bot.webex.internal.mercury.on('event:conversation.activity:second', (e: { data: { activity: { id: string } } }) => seen.push(e.data.activity.id));
+    bot.webex.internal.mercury.on('event:conversation.activity:second', (e: { data: { activity: { id: string } } }) =>
+      seen.push(e.data.activity.id),
+    );
     await bot.webex.internal.mercury.connect(undefined, 'second');
     t.ok(bot.events.includes('online:second'), 'online:second fired');
     const deviceId = sim.devices().at(-1)!.id;
@@ -98,7 +103,11 @@ t.test('delivery semantics', async (t) => {
     sim.faults.malformedFrame('no-id', deviceId);
     await eventually('no-id frame', () => frames.some((f) => !('id' in f)));
     const seqs = frames.map((f) => f.sequenceNumber as number);
-    t.same(seqs, seqs.map((_, i) => i + 1), 'sequence numbers count up per socket');
+    t.same(
+      seqs,
+      seqs.map((_, i) => i + 1),
+      'sequence numbers count up per socket',
+    );
     ws.close();
   });
 

@@ -26,26 +26,52 @@ t.test('a second identity with its own token talks to the bot over REST', async 
   t.equal(sent.body.personEmail, 'canary@webex.bot');
 
   // The bot answers in the thread (as the bot, with its own token); the identity reads the thread back.
-  const reply = await call<HydraMessage>('POST', '/messages', { roomId: sent.body.roomId, parentId: sent.body.id, markdown: 'pong' }, sim.botToken);
+  const reply = await call<HydraMessage>(
+    'POST',
+    '/messages',
+    { roomId: sent.body.roomId, parentId: sent.body.id, markdown: 'pong' },
+    sim.botToken,
+  );
   t.equal(reply.status, 200);
   await call('POST', '/messages', { toPersonEmail: sim.bot.email, text: 'unrelated' });
-  const thread = await call<{ items: HydraMessage[] }>('GET', `/messages/direct?${new URLSearchParams({ personEmail: sim.bot.email, parentId: sent.body.id })}`);
-  t.same(thread.body.items.map((m) => m.id), [reply.body.id], 'the thread holds the reply only');
+  const thread = await call<{ items: HydraMessage[] }>(
+    'GET',
+    `/messages/direct?${new URLSearchParams({ personEmail: sim.bot.email, parentId: sent.body.id })}`,
+  );
+  t.same(
+    thread.body.items.map((m) => m.id),
+    [reply.body.id],
+    'the thread holds the reply only',
+  );
   const all = await call<{ items: HydraMessage[] }>('GET', `/messages/direct?${new URLSearchParams({ personEmail: sim.bot.email })}`);
   t.equal(all.body.items.length, 3, 'the whole 1:1 space, newest first');
   t.equal(all.body.items[0]?.text, 'unrelated');
 
   sim.addPerson({ email: 'alice@example.com' });
   t.equal((await call('POST', '/messages', { toPersonEmail: 'alice@example.com', text: 'hi' })).status, 403, 'it talks to the bot only');
-  t.equal((await call('POST', '/messages', { roomId: sim.groupRoom('war room', ['alice@example.com']).id, text: 'hi' })).status, 404, 'not in rooms it is not in');
+  t.equal(
+    (await call('POST', '/messages', { roomId: sim.groupRoom('war room', ['alice@example.com']).id, text: 'hi' })).status,
+    404,
+    'not in rooms it is not in',
+  );
   t.equal((await call('POST', '/messages', { toPersonEmail: sim.bot.email })).status, 400, 'a message needs text');
   t.equal((await call('GET', `/messages/direct?personEmail=nobody@example.com`)).status, 404);
-  const device = await fetch(`${sim.baseUrl}/wdm/api/v1/devices`, { method: 'POST', headers: { authorization: `Bearer ${canary.token}` }, body: '{}' });
-  t.equal(device.status, 403, 'devices are the bot\'s alone');
+  const device = await fetch(`${sim.baseUrl}/wdm/api/v1/devices`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${canary.token}` },
+    body: '{}',
+  });
+  t.equal(device.status, 403, "devices are the bot's alone");
   t.equal((await call('GET', '/people/me', undefined, 'not-a-token')).status, 401);
 
-  const viaControl = (await (await fetch(`${sim.controlUrl}/identities`, { method: 'POST', body: JSON.stringify({ email: 'pinger@webex.bot' }) })).json()) as { token: string };
-  t.equal((await call<HydraPerson>('GET', '/people/me', undefined, viaControl.token)).body.emails[0], 'pinger@webex.bot', 'also through the control API');
+  const viaControl = (await (
+    await fetch(`${sim.controlUrl}/identities`, { method: 'POST', body: JSON.stringify({ email: 'pinger@webex.bot' }) })
+  ).json()) as { token: string };
+  t.equal(
+    (await call<HydraPerson>('GET', '/people/me', undefined, viaControl.token)).body.emails[0],
+    'pinger@webex.bot',
+    'also through the control API',
+  );
 });
 
 t.test('deaf device: pings answered, events never delivered, until a new device registers', async (t) => {
@@ -64,7 +90,10 @@ t.test('deaf device: pings answered, events never delivered, until a new device 
   sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'unheard' });
   await sleep(1_500); // five ping intervals
   t.equal(bot.created.length, 1, 'nothing delivered');
-  t.notOk(bot.events.some((e) => e.startsWith('offline')), 'the socket stays up: pongs keep coming');
+  t.notOk(
+    bot.events.some((e) => e.startsWith('offline')),
+    'the socket stays up: pongs keep coming',
+  );
   t.equal(sim.devices()[0]!.pending, 0, 'not even queued for later');
 
   const fresh = await startBot(sim); // a new SDK instance registers a new device

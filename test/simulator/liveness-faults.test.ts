@@ -15,7 +15,10 @@ t.test('liveness faults', async (t) => {
     sim.faults.silence();
     const msg = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'during silence' });
     await eventually('pong timeout', () => bot.events.includes('offline.transient:1000'), 3000);
-    t.notOk(bot.created.some((e) => e.data.id === msg.id), 'nothing delivered while silent');
+    t.notOk(
+      bot.created.some((e) => e.data.id === msg.id),
+      'nothing delivered while silent',
+    );
     sim.faults.silence(false);
     // The SDK's next socket is accepted; the queued event arrives on it.
     // Generous: the SDK's own reconnect backoff, on a machine that may be loaded (CI runs stress-ng beside it).

@@ -58,7 +58,10 @@ t.test('REST faults', async (t) => {
     const msg = sim.postMessage({ from: 'ghost@example.com', roomId: room.id, text: 'vanished' });
     await eventually('unhandled rejection', () => seen.length > 0);
     t.equal((seen[0] as { statusCode?: number }).statusCode, 404);
-    t.notOk(bot.created.some((e) => e.data.id === msg.id), 'no created event');
+    t.notOk(
+      bot.created.some((e) => e.data.id === msg.id),
+      'no created event',
+    );
   });
 
   t.test('excessive device registrations: SDK deletes a third of its devices and retries', async (t) => {
@@ -70,8 +73,15 @@ t.test('REST faults', async (t) => {
     const fourth = await startBot(sim);
     t.teardown(() => fourth.close());
     const regs = sim.traffic().filter((l) => l.kind === 'http' && l.method === 'POST' && String(l.path).startsWith('/wdm/api/v1/devices'));
-    t.same(regs.slice(-2).map((l) => l.status), [403, 200], 'refused, then accepted');
-    t.ok(sim.traffic().some((l) => l.kind === 'http' && l.method === 'GET' && l.path === '/wdm/api/v1/devices'), 'SDK listed devices');
+    t.same(
+      regs.slice(-2).map((l) => l.status),
+      [403, 200],
+      'refused, then accepted',
+    );
+    t.ok(
+      sim.traffic().some((l) => l.kind === 'http' && l.method === 'GET' && l.path === '/wdm/api/v1/devices'),
+      'SDK listed devices',
+    );
     t.equal(sim.devices().filter((d) => d.deleted).length, 1, 'deleted the oldest');
     t.ok(fourth.webex.internal.mercury.connected);
   });

@@ -43,7 +43,10 @@ t.test('socket faults, as the SDK sees them', async (t) => {
   t.test('4001 drain: shutdown frame, make-before-break, old socket closed 4001', async (t) => {
     const bot = await startBot(sim);
     t.teardown(() => bot.close());
-    const before = sim.connections().filter((c) => c.open).map((c) => c.id);
+    const before = sim
+      .connections()
+      .filter((c) => c.open)
+      .map((c) => c.id);
     sim.faults.closeSockets(4001, 'shutdown', { graceMs: 200 });
     await eventually('old socket 4001', () => bot.events.includes('offline.replaced:4001'));
     t.ok(bot.events.includes('event:mercury_shutdown_imminent'), 'shutdown frame seen');

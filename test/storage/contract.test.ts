@@ -48,7 +48,8 @@ const kinds: Array<{ name: string; open(t: Test, count?: number): Promise<Opened
       const log = captureLog();
       const databases = Array.from(
         { length: count },
-        (_v, i) => new Database({ url: pgServer.url(name), log: log.logger, applicationName: `contract-${i}`, probeMinMs: 50, probeMaxMs: 200 }),
+        (_v, i) =>
+          new Database({ url: pgServer.url(name), log: log.logger, applicationName: `contract-${i}`, probeMinMs: 50, probeMaxMs: 200 }),
       );
       const instances = databases.map((database) => openStorage({ database, log: log.logger }));
       t.teardown(async () => {
@@ -75,45 +76,104 @@ async function recorded(storage: Storage, count: number): Promise<ActivityRecord
 const claim = (cardMessageId: string, byName: string, at = now) =>
   ({ cardMessageId, command: 'testing', byName, at, roomId: 'R1', roomType: 'group', threadId: 'T1' }) as const;
 
-const entry = { tester: 'Red team', targets: ['10.0.0.0/8', 'app.example.com'], what: 'test', createdByEmail: 'a@x', createdByName: 'A', createdAt: now };
+const entry = {
+  tester: 'Red team',
+  targets: ['10.0.0.0/8', 'app.example.com'],
+  what: 'test',
+  createdByEmail: 'a@x',
+  createdByName: 'A',
+  createdAt: now,
+};
 
 for (const kind of kinds) {
   t.test(kind.name, async (t) => {
     t.test('activity: recorded without waiting, queried, pruned after the retention', async (t) => {
-      const { instances: [storage], log } = await kind.open(t);
+      const {
+        instances: [storage],
+        log,
+      } = await kind.open(t);
       const returned = storage!.recordActivity(record({ at: now - 400 * DAY, ref: 'old00001' }));
       t.equal(returned, undefined, 'nothing to wait for');
-      storage!.recordActivity(record({ at: now - 2 * DAY, personEmail: 'bob@example.com', command: 'testing', kind: 'card', outcome: 'invalid', ref: 'b0b00001' }));
+      storage!.recordActivity(
+        record({
+          at: now - 2 * DAY,
+          personEmail: 'bob@example.com',
+          command: 'testing',
+          kind: 'card',
+          outcome: 'invalid',
+          ref: 'b0b00001',
+        }),
+      );
       storage!.recordActivity(record({ at: now - 60_000, outcome: 'denied', ref: 'deny0001' }));
-      t.same((await recorded(storage!, 3)).map((r) => r.ref), ['old00001', 'b0b00001', 'deny0001'], 'in time order');
-      t.same((await storage!.activity({ since: now - 7 * DAY })).map((r) => r.ref), ['b0b00001', 'deny0001']);
-      t.same((await storage!.activity({ personEmail: 'BOB@example.com' })).map((r) => r.ref), ['b0b00001'], 'person matched case-insensitively');
-      t.same((await storage!.activity({ command: 'ping' })).map((r) => r.ref), ['old00001', 'deny0001']);
-      t.same((await storage!.activity({ command: 'testing' }))[0], record({ at: now - 2 * DAY, personEmail: 'bob@example.com', command: 'testing', kind: 'card', outcome: 'invalid', ref: 'b0b00001' }), 'every field back as written');
+      t.same(
+        (await recorded(storage!, 3)).map((r) => r.ref),
+        ['old00001', 'b0b00001', 'deny0001'],
+        'in time order',
+      );
+      t.same(
+        (await storage!.activity({ since: now - 7 * DAY })).map((r) => r.ref),
+        ['b0b00001', 'deny0001'],
+      );
+      t.same(
+        (await storage!.activity({ personEmail: 'BOB@example.com' })).map((r) => r.ref),
+        ['b0b00001'],
+        'person matched case-insensitively',
+      );
+      t.same(
+        (await storage!.activity({ command: 'ping' })).map((r) => r.ref),
+        ['old00001', 'deny0001'],
+      );
+      t.same(
+        (await storage!.activity({ command: 'testing' }))[0],
+        record({
+          at: now - 2 * DAY,
+          personEmail: 'bob@example.com',
+          command: 'testing',
+          kind: 'card',
+          outcome: 'invalid',
+          ref: 'b0b00001',
+        }),
+        'every field back as written',
+      );
       const stop = schedulePruning(storage!, 365, log.logger, () => now);
       stop();
       const pruned = await log.waitFor('storage.pruned');
       t.equal(pruned.removed, 1);
-      t.same((await storage!.activity({})).map((r) => r.ref), ['b0b00001', 'deny0001'], 'older than 365 days pruned at start');
+      t.same(
+        (await storage!.activity({})).map((r) => r.ref),
+        ['b0b00001', 'deny0001'],
+        'older than 365 days pruned at start',
+      );
     });
 
     t.test('the testing register: numbers, open entries, early end, history', async (t) => {
-      const { instances: [storage] } = await kind.open(t);
+      const {
+        instances: [storage],
+      } = await kind.open(t);
       const one = await storage!.addTestingEntry({ ...entry, startsAt: now - DAY, endsAt: now + DAY, ticket: 'SEC-1' });
       const two = await storage!.addTestingEntry({ ...entry, startsAt: now + DAY, endsAt: now + 2 * DAY });
       const three = await storage!.addTestingEntry({ ...entry, startsAt: now - 3 * DAY, endsAt: now - DAY });
       t.same([one.number, two.number, three.number], [1, 2, 3]);
-      t.same((await storage!.testingEntriesOpenAt(now)).map((e) => e.number), [1, 2], 'expired entries leave the list');
+      t.same(
+        (await storage!.testingEntriesOpenAt(now)).map((e) => e.number),
+        [1, 2],
+        'expired entries leave the list',
+      );
       t.same(await storage!.testingEntry(3), three, 'and stay in the history, as written');
       await storage!.endTestingEntry(1, now, 'admin@x');
       await storage!.endTestingEntry(1, now + 5, 'late@x');
-      t.same((await storage!.testingEntriesOpenAt(now)).map((e) => e.number), [2]);
+      t.same(
+        (await storage!.testingEntriesOpenAt(now)).map((e) => e.number),
+        [2],
+      );
       t.same(await storage!.testingEntry(1), { ...one, endedEarlyAt: now, endedBy: 'admin@x' }, 'the first end stands');
       t.equal(await storage!.testingEntry(99), undefined);
     });
 
     t.test('submissions: claimed once, recorded, released, taken over when left running', async (t) => {
-      const { instances: [storage] } = await kind.open(t);
+      const {
+        instances: [storage],
+      } = await kind.open(t);
       t.equal(await storage!.submission('C1'), undefined);
       t.equal(await storage!.claimSubmission(claim('C1', 'A'), now - 60_000), true, 'the first claim wins');
       t.same(await storage!.submission('C1'), claim('C1', 'A'), 'running: no recordedAs yet');
@@ -128,11 +188,19 @@ for (const kind of kinds) {
       await storage!.releaseSubmission('C2');
       t.equal(await storage!.submission('C2'), undefined, 'a submit that did not go through leaves the card free');
       t.equal(await storage!.claimSubmission(claim('C2', 'B'), now - 60_000), true);
-      t.equal(await storage!.claimSubmission(claim('C2', 'C', now + 120_000), now + 60_000), true, 'one left running past the stale mark is taken over');
+      t.equal(
+        await storage!.claimSubmission(claim('C2', 'C', now + 120_000), now + 60_000),
+        true,
+        'one left running past the stale mark is taken over',
+      );
       t.match(await storage!.submission('C2'), { byName: 'C' });
 
       await storage!.recordSubmission({ ...claim('C3', 'A'), recordedAs: '#3' });
-      t.same(await storage!.submission('C3'), { ...claim('C3', 'A'), recordedAs: '#3' }, 'recorded without a claim (the database was away at claim time)');
+      t.same(
+        await storage!.submission('C3'),
+        { ...claim('C3', 'A'), recordedAs: '#3' },
+        'recorded without a claim (the database was away at claim time)',
+      );
       await storage!.recordSubmission({ ...claim('C3', 'B'), recordedAs: '#4' });
       t.match(await storage!.submission('C3'), { recordedAs: '#3' }, 'the first record stands');
     });
@@ -142,12 +210,20 @@ for (const kind of kinds) {
       const [a, b] = instances as [Storage, Storage];
       await a.testingEntriesOpenAt(now); // both schemas in place before the race: the race is the claim's
       for (let i = 0; i < 20; i++) {
-        const wins = await Promise.all([a.claimSubmission(claim(`K${i}`, 'A'), now - 60_000), b.claimSubmission(claim(`K${i}`, 'B'), now - 60_000)]);
+        const wins = await Promise.all([
+          a.claimSubmission(claim(`K${i}`, 'A'), now - 60_000),
+          b.claimSubmission(claim(`K${i}`, 'B'), now - 60_000),
+        ]);
         t.equal(wins.filter(Boolean).length, 1, `card ${i}: exactly one winner`);
       }
-      const added = await Promise.all(Array.from({ length: 10 }, (_v, i) => (i % 2 ? a : b).addTestingEntry({ ...entry, startsAt: now, endsAt: now + DAY })));
-      t.same(added.map((e) => e.number).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-      t.equal((await b.testingEntriesOpenAt(now)).length, 10, 'each sees the other\'s entries');
+      const added = await Promise.all(
+        Array.from({ length: 10 }, (_v, i) => (i % 2 ? a : b).addTestingEntry({ ...entry, startsAt: now, endsAt: now + DAY })),
+      );
+      t.same(
+        added.map((e) => e.number).sort((x, y) => x - y),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
+      t.equal((await b.testingEntriesOpenAt(now)).length, 10, "each sees the other's entries");
     });
   });
 }
@@ -158,12 +234,27 @@ t.test('postgres: two instances starting at once make one schema', async (t) => 
   const applied = log.lines.filter((l) => l.event === 'storage.open').map((l) => l.applied as string[]);
   t.same(applied.flat(), ['storage-1'], 'applied by exactly one');
   t.equal(applied.length, 3, 'every instance opened');
-  const sentences = log.lines.filter((l) => l.event === 'storage.open').map(sentence).sort();
-  t.match(sentences, [/^Records in PostgreSQL 127\.0\.0\.1:\d+\/t\w+$/, /^Records in PostgreSQL 127\.0\.0\.1:\d+\/t\w+$/, /^Records in PostgreSQL .*; schema steps applied: storage-1$/], 'the journal says where the records are');
+  const sentences = log.lines
+    .filter((l) => l.event === 'storage.open')
+    .map(sentence)
+    .sort();
+  t.match(
+    sentences,
+    [
+      /^Records in PostgreSQL 127\.0\.0\.1:\d+\/t\w+$/,
+      /^Records in PostgreSQL 127\.0\.0\.1:\d+\/t\w+$/,
+      /^Records in PostgreSQL .*; schema steps applied: storage-1$/,
+    ],
+    'the journal says where the records are',
+  );
 });
 
 t.test('postgres down: every call fails at once, recording is dropped and logged, all back with the server', async (t) => {
-  const { instances: [storage], databases: [db], log } = await kinds[1]!.open(t);
+  const {
+    instances: [storage],
+    databases: [db],
+    log,
+  } = await kinds[1]!.open(t);
   storage!.recordActivity(record({ ref: 'before01' }));
   await recorded(storage!, 1);
   await pgServer.stop();
@@ -182,13 +273,20 @@ t.test('postgres down: every call fails at once, recording is dropped and logged
   storage!.recordActivity(record({ ref: 'during01' }));
   const failed = await log.waitFor('storage.failed', (l) => l.ref === 'during01');
   t.match(failed, { op: 'record activity', err: /unavailable/ });
-  t.notOk(log.lines.some((l) => l.event === 'storage.open_failed'), 'a server that is down is not a schema problem');
+  t.notOk(
+    log.lines.some((l) => l.event === 'storage.open_failed'),
+    'a server that is down is not a schema problem',
+  );
   await storage!.close(); // nothing left on its way
   await pgServer.start();
   const end = Date.now() + 10_000;
   while (!db!.isUp && Date.now() < end) await sleep(20);
   storage!.recordActivity(record({ ref: 'after001' }));
-  t.same((await recorded(storage!, 2)).map((r) => r.ref), ['before01', 'after001'], 'recording resumes; the record from the outage is lost, not the bot');
+  t.same(
+    (await recorded(storage!, 2)).map((r) => r.ref),
+    ['before01', 'after001'],
+    'recording resumes; the record from the outage is lost, not the bot',
+  );
 });
 
 t.test('postgres: a schema that cannot be made is logged as storage.open_failed and tried again', async (t) => {

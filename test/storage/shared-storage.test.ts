@@ -25,7 +25,12 @@ const slow: Command = {
   form: {
     fields: ['text'],
     required: ['text'],
-    card: () => ({ type: 'AdaptiveCard', version: '1.3', body: [{ type: 'Input.Text', id: 'text' }], actions: [{ type: 'Action.Submit', title: 'Save', data: submitData('slow') }] }),
+    card: () => ({
+      type: 'AdaptiveCard',
+      version: '1.3',
+      body: [{ type: 'Input.Text', id: 'text' }],
+      actions: [{ type: 'Action.Submit', title: 'Save', data: submitData('slow') }],
+    }),
     submit: async (ctx) => {
       submits += 1;
       await sleep(500);
@@ -39,7 +44,11 @@ async function submitted(h: Harness, card: SimMessage, inputs: Array<Record<stri
   const thread = card.parentId ?? card.id;
   const before = new Set(h.sim.botMessages().map((m) => m.id));
   for (const i of inputs) h.sim.submitCard({ from: ALICE, cardMessageId: card.id, inputs: i });
-  const answers = () => h.sim.botMessages().filter((m) => !before.has(m.id) && m.parentId === thread && text(m) !== text(card)).map(text);
+  const answers = () =>
+    h.sim
+      .botMessages()
+      .filter((m) => !before.has(m.id) && m.parentId === thread && text(m) !== text(card))
+      .map(text);
   const end = Date.now() + 15_000;
   let last = -1;
   for (;;) {
@@ -72,7 +81,11 @@ t.test('two instances, one database', async (t) => {
     const inputs = { callback: 'testing', tester: 'Red team', targets: '10.9.0.0/16', what: 'test', end_date: end };
     const answers = await submitted(one, form, [inputs, { ...inputs, tester: 'Someone else' }], 2);
     t.equal(answers.filter((a) => a.startsWith('Submitted by alice: recorded as #1.')).length, 1, 'one submit went through');
-    t.same(answers.filter((a) => !a.startsWith('Submitted')), answers.slice(1).map(() => 'Already recorded as #1 (submitted by alice); nothing changed.'), 'every other is answered from it');
+    t.same(
+      answers.filter((a) => !a.startsWith('Submitted')),
+      answers.slice(1).map(() => 'Already recorded as #1 (submitted by alice); nothing changed.'),
+      'every other is answered from it',
+    );
     const list = text(await ask(sim, ALICE, direct.id, 'testing list'));
     // Each submit is its own activity, claimed by either instance: either may be the one that went through.
     t.match(list, /\*\*#1\*\* (Red team|Someone else): 10\.9\.0\.0\/16/);
@@ -80,23 +93,36 @@ t.test('two instances, one database', async (t) => {
     t.notOk(/Red team/.test(list) && /Someone else/.test(list), 'of one of the two submits');
   });
 
-  await t.test('the other instance\'s submit arrives while the first runs: it waits and answers from the record', async (t) => {
+  await t.test("the other instance's submit arrives while the first runs: it waits and answers from the record", async (t) => {
     const form = await ask(sim, ALICE, direct.id, 'slow');
     submits = 0;
     const answers = await submitted(one, form, [{ callback: 'slow', text: 'hi' }], 2);
-    t.equal(submits, 1, 'the form\'s submit ran once in the two instances');
+    t.equal(submits, 1, "the form's submit ran once in the two instances");
     t.equal(answers.filter((a) => a.startsWith('Submitted by alice: recorded as slow #1.')).length, 1);
-    t.ok(answers.slice(1).every((a) => a === 'Already recorded as slow #1 (submitted by alice); nothing changed.'), answers.join(' | '));
+    t.ok(
+      answers.slice(1).every((a) => a === 'Already recorded as slow #1 (submitted by alice); nothing changed.'),
+      answers.join(' | '),
+    );
   });
 
   await t.test('toodles activity reads the shared audit trail when a database URL is configured', async (t) => {
     const rows = await auditFrom({ TOODLES_DATABASE_URL: url }, ['--json', '--command', 'slow']);
-    t.ok(rows.some((r) => r.kind === 'card' && r.outcome === 'ok'), 'the submit that went through');
-    t.ok(rows.some((r) => r.kind === 'message' && r.outcome === 'ok'), 'the command that sent the form');
+    t.ok(
+      rows.some((r) => r.kind === 'card' && r.outcome === 'ok'),
+      'the submit that went through',
+    );
+    t.ok(
+      rows.some((r) => r.kind === 'message' && r.outcome === 'ok'),
+      'the command that sent the form',
+    );
     t.ok(rows.every((r) => r.personEmail === ALICE));
     const credentials = tempStateDir(t);
     writeFileSync(join(credentials, 'database-url'), `${url}\n`, { mode: 0o600 });
-    t.same(await auditFrom({ CREDENTIALS_DIRECTORY: credentials }, ['--json', '--command', 'slow']), rows, 'from the database-url credential too');
+    t.same(
+      await auditFrom({ CREDENTIALS_DIRECTORY: credentials }, ['--json', '--command', 'slow']),
+      rows,
+      'from the database-url credential too',
+    );
     const empty = pgServer.url(await pgServer.createDatabase());
     await t.rejects(auditFrom({ TOODLES_DATABASE_URL: empty }, ['--json']), /no audit trail in that database yet/);
   });
@@ -109,24 +135,43 @@ t.test('two instances, one database', async (t) => {
     t.match(answer, /^Sorry, `testing` cannot reach its records right now; try again in a minute\. Reference: [0-9a-f]{8}$/);
     t.match(text(await ask(sim, ALICE, direct.id, 'ping')), /^pong/, 'ping needs no database');
     const form = await ask(sim, ALICE, direct.id, 'testing');
-    const inputs = { callback: 'testing', tester: 'Blue team', targets: '10.8.0.1', what: 'test', end_date: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) };
+    const inputs = {
+      callback: 'testing',
+      tester: 'Blue team',
+      targets: '10.8.0.1',
+      what: 'test',
+      end_date: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
+    };
     const refused = await submitted(one, form, [inputs], 1);
     t.match(refused[0], /^Sorry, `testing` cannot reach its records right now/, 'a submit: the same answer');
-    t.ok(refused.every((a) => !a.startsWith('Submitted')), 'nothing recorded');
+    t.ok(
+      refused.every((a) => !a.startsWith('Submitted')),
+      'nothing recorded',
+    );
     await one.waitForLog('storage.failed', (l) => l.op === 'release submission');
-    t.ok(one.logs.some((l) => l.event === 'storage.failed' && l.op === 'claim submission'), 'the claim could not be made: the submit ran on local memory');
+    t.ok(
+      one.logs.some((l) => l.event === 'storage.failed' && l.op === 'claim submission'),
+      'the claim could not be made: the submit ran on local memory',
+    );
     const failed = await one.waitForLog('storage.failed', (l) => l.op === 'record activity');
     t.match(failed.err, /unavailable/);
-    const why = await auditFrom({ TOODLES_DATABASE_URL: url }, ['--json']).then((rows) => JSON.stringify(rows), (e: Error) => e.message);
+    const why = await auditFrom({ TOODLES_DATABASE_URL: url }, ['--json']).then(
+      (rows) => JSON.stringify(rows),
+      (e: Error) => e.message,
+    );
     t.match(why, /exited 1: toodles activity: storage unavailable: database unavailable: /, 'toodles activity says why');
     t.notOk(why.includes(PG_PASSWORD), 'never with the password');
-    t.notOk(JSON.stringify([...one.logs, ...two.logs]).includes(PG_PASSWORD), 'nor the daemons\' logs');
+    t.notOk(JSON.stringify([...one.logs, ...two.logs]).includes(PG_PASSWORD), "nor the daemons' logs");
     await pgServer.start();
     restarted = true;
     await Promise.all([one, two].map((h) => h.waitForLog('database.up')));
     t.match(text(await ask(sim, ALICE, direct.id, 'testing list')), /\*\*#1\*\* (Red team|Someone else)/, 'the register is back');
     const again = await submitted(one, form, [inputs], 1);
-    t.equal(again.filter((a) => a.startsWith('Submitted by alice: recorded as #2.')).length, 1, 'the form refused during the outage goes through now');
+    t.equal(
+      again.filter((a) => a.startsWith('Submitted by alice: recorded as #2.')).length,
+      1,
+      'the form refused during the outage goes through now',
+    );
     t.equal(one.daemon.status().state, 'online');
     t.equal(two.daemon.status().state, 'online');
   });

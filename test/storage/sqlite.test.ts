@@ -37,7 +37,10 @@ t.test('a database that cannot be opened or is locked: recording is logged and d
   other.exec('ROLLBACK');
   other.close();
   locked.recordActivity(record({ ref: 'after001' }));
-  t.same((await locked.activity({})).map((r) => r.ref), ['before01', 'after001']);
+  t.same(
+    (await locked.activity({})).map((r) => r.ref),
+    ['before01', 'after001'],
+  );
   await locked.close();
 });
 
@@ -57,6 +60,16 @@ t.test('a database from before claims (recorded_as NOT NULL) is migrated, its su
   const storage = openStorage({ dir, log: captureLog().logger });
   t.teardown(() => storage.close());
   t.match(await storage.submission('C0'), { recordedAs: '#7', byName: 'A' });
-  t.equal(await storage.claimSubmission({ cardMessageId: 'C1', command: 'testing', byName: 'B', at: now, roomId: 'R1', roomType: 'group' }, now - 1), true);
-  t.same(await storage.submission('C1'), { cardMessageId: 'C1', command: 'testing', byName: 'B', at: now, roomId: 'R1', roomType: 'group' }, 'a claim not yet recorded');
+  t.equal(
+    await storage.claimSubmission(
+      { cardMessageId: 'C1', command: 'testing', byName: 'B', at: now, roomId: 'R1', roomType: 'group' },
+      now - 1,
+    ),
+    true,
+  );
+  t.same(
+    await storage.submission('C1'),
+    { cardMessageId: 'C1', command: 'testing', byName: 'B', at: now, roomId: 'R1', roomType: 'group' },
+    'a claim not yet recorded',
+  );
 });

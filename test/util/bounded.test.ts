@@ -19,8 +19,20 @@ t.test('bounded resolves, times out, aborts, and tells the work to stop', async 
   outer.abort();
   await t.rejects(pending, AbortedError);
   await t.rejects(bounded('already', Promise.resolve(1), { timeoutMs: 10, signal: outer.signal }), AbortedError);
-  await t.rejects(bounded('throws', () => { throw new Error('sync'); }, { timeoutMs: 10 }), /sync/);
-  await t.rejects(bounded('only abort', new Promise(() => undefined), { timeoutMs: Infinity, signal: AbortSignal.timeout(10) }), AbortedError);
+  await t.rejects(
+    bounded(
+      'throws',
+      () => {
+        throw new Error('sync');
+      },
+      { timeoutMs: 10 },
+    ),
+    /sync/,
+  );
+  await t.rejects(
+    bounded('only abort', new Promise(() => undefined), { timeoutMs: Infinity, signal: AbortSignal.timeout(10) }),
+    AbortedError,
+  );
 });
 
 t.test('waitForEvent takes the first emission and removes its listener on timeout', async (t) => {

@@ -15,9 +15,18 @@ export function testingForm(): Card {
     version: '1.3',
     body: [
       { type: 'TextBlock', text: 'Register approved testing', weight: 'Bolder', size: 'Medium' },
-      { type: 'TextBlock', text: 'Analysts will see that alerts from these targets are expected. Times are UTC.', wrap: true, isSubtle: true },
+      {
+        type: 'TextBlock',
+        text: 'Analysts will see that alerts from these targets are expected. Times are UTC.',
+        wrap: true,
+        isSubtle: true,
+      },
       text('tester', 'Who is testing', { isRequired: true, placeholder: 'red team, vendor name', maxLength: 200 }),
-      text('targets', 'Targets: hosts, IPs, CIDRs or URLs, one per line', { isRequired: true, isMultiline: true, placeholder: '10.1.2.0/24\nscanner.vendor.example' }),
+      text('targets', 'Targets: hosts, IPs, CIDRs or URLs, one per line', {
+        isRequired: true,
+        isMultiline: true,
+        placeholder: '10.1.2.0/24\nscanner.vendor.example',
+      }),
       text('what', 'What and why', { isRequired: true, isMultiline: true, maxLength: 1000 }),
       { type: 'Input.Date', id: 'start_date', label: 'Start date (empty: now)' },
       { type: 'Input.Time', id: 'start_time', label: 'Start time' },
@@ -34,7 +43,13 @@ type Who = Pick<NewTestingEntry, 'createdByEmail' | 'createdByName'>;
 /** The form's values as an entry, or what is wrong with them (in words for the person who sent them). */
 export function entryFromForm(v: Record<string, string>, who: Who, now: number): { entry: NewTestingEntry } | { invalid: string } {
   const { targets, bad, tooMany } = parseTargets(v.targets ?? '');
-  if (bad.length) return { invalid: `Not a host, IP, CIDR or URL: ${bad.slice(0, 5).map((b) => `\`${b.slice(0, 80)}\``).join(', ')}.` };
+  if (bad.length)
+    return {
+      invalid: `Not a host, IP, CIDR or URL: ${bad
+        .slice(0, 5)
+        .map((b) => `\`${b.slice(0, 80)}\``)
+        .join(', ')}.`,
+    };
   if (tooMany) return { invalid: 'Too many targets (at most 50): register a CIDR or split the entry.' };
   if (!targets.length) return { invalid: 'Name at least one target.' };
   const start = v.start_date || v.start_time ? utc(v.start_date || isoDate(now), v.start_time || '00:00') : now;

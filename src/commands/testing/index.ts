@@ -18,7 +18,10 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
     if (!entries.length) return ctx.reply({ markdown: 'No approved testing is registered for now or later.' });
     await ctx.reply({
       markdown: entries.map((e) => `- ${summaryLine(e, at)}`).join('\n'),
-      card: card('Approved testing', entries.flatMap((e) => entryBlocks(e, at))),
+      card: card(
+        'Approved testing',
+        entries.flatMap((e) => entryBlocks(e, at)),
+      ),
     });
   };
 
@@ -38,9 +41,14 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
   const remove = async (ctx: CommandContext, arg: string) => {
     const number = Number(arg.replace(/^#/, ''));
     const entry = Number.isInteger(number) && number > 0 ? await storage.testingEntry(number) : undefined;
-    if (!entry) return (await ctx.reply({ markdown: `There is no entry ${arg ? `\`${arg.slice(0, 20)}\`` : 'number given'}. ${USAGE}` }), 'invalid' as const);
+    if (!entry)
+      return (
+        await ctx.reply({ markdown: `There is no entry ${arg ? `\`${arg.slice(0, 20)}\`` : 'number given'}. ${USAGE}` }),
+        'invalid' as const
+      );
     const at = now();
-    if (entry.endedEarlyAt !== undefined || entry.endsAt <= at) return (await ctx.reply({ markdown: `#${number} is already over.` }), 'invalid' as const);
+    if (entry.endedEarlyAt !== undefined || entry.endsAt <= at)
+      return (await ctx.reply({ markdown: `#${number} is already over.` }), 'invalid' as const);
     const email = ctx.sender.email.toLowerCase();
     if (email !== entry.createdByEmail.toLowerCase() && !settings.adminEmails.includes(email)) {
       await ctx.reply({ markdown: `Only ${entry.createdByName}, who registered #${number}, or an admin can end it.` });
@@ -81,9 +89,14 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
         const entry = await storage.addTestingEntry(parsed.entry);
         const reply = confirmation(entry, now());
         if (settings.testingRoom) {
-          await ctx.post(settings.testingRoom, { ...reply, markdown: `New approved testing, registered by ${entry.createdByName}:\n\n${reply.markdown}` }).catch((err: unknown) => {
-            deps.log.warn({ event: 'testing.announce_failed', entry: entry.number, err: errorText(err) });
-          });
+          await ctx
+            .post(settings.testingRoom, {
+              ...reply,
+              markdown: `New approved testing, registered by ${entry.createdByName}:\n\n${reply.markdown}`,
+            })
+            .catch((err: unknown) => {
+              deps.log.warn({ event: 'testing.announce_failed', entry: entry.number, err: errorText(err) });
+            });
         }
         return { recordedAs: `#${entry.number}`, reply };
       },

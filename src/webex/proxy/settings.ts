@@ -9,13 +9,7 @@
  */
 
 /** Environment variables consulted for the proxy URL, highest priority first. */
-export const PROXY_URL_SETTINGS = [
-  'TOODLES_PROXY_URL',
-  'HTTPS_PROXY',
-  'https_proxy',
-  'HTTP_PROXY',
-  'http_proxy',
-] as const;
+export const PROXY_URL_SETTINGS = ['TOODLES_PROXY_URL', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] as const;
 export type ProxyUrlSetting = (typeof PROXY_URL_SETTINGS)[number];
 
 export const NO_PROXY_SETTINGS = ['NO_PROXY', 'no_proxy'] as const;
@@ -24,15 +18,7 @@ export type NoProxySetting = (typeof NO_PROXY_SETTINGS)[number];
 /** Values of TOODLES_PROXY_URL that force a direct connection even if HTTPS_PROXY etc. are set. */
 const DIRECT_WORDS = new Set(['direct', 'none', 'off']);
 
-const SUPPORTED_PROXY_PROTOCOLS = new Set([
-  'http:',
-  'https:',
-  'socks:',
-  'socks4:',
-  'socks4a:',
-  'socks5:',
-  'socks5h:',
-]);
+const SUPPORTED_PROXY_PROTOCOLS = new Set(['http:', 'https:', 'socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:']);
 
 /**
  * A proxy setting that cannot be used. `setting` names the environment variable; the config module
@@ -92,10 +78,7 @@ export function parseProxyUrl(value: string, setting: string): URL {
     throw new ProxyConfigError(setting, 'is not a valid URL (expected http://[user:password@]host:port)');
   }
   if (!SUPPORTED_PROXY_PROTOCOLS.has(url.protocol)) {
-    throw new ProxyConfigError(
-      setting,
-      `unsupported proxy scheme "${url.protocol.replace(/:$/, '')}" (use http, https or socks5)`,
-    );
+    throw new ProxyConfigError(setting, `unsupported proxy scheme "${url.protocol.replace(/:$/, '')}" (use http, https or socks5)`);
   }
   if (url.hostname === '') {
     throw new ProxyConfigError(setting, 'has no host (expected http://[user:password@]host:port)');
@@ -166,7 +149,10 @@ const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'ws:': 80, 'https:'
  * requires the port. No CIDR ranges.
  */
 export function bypassesProxy(noProxy: readonly NoProxyEntry[], target: URL): boolean {
-  const host = target.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const host = target.hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   const port = target.port !== '' ? Number(target.port) : DEFAULT_PORTS[target.protocol];
   return noProxy.some((entry) => {
     if (entry.host === '*') return true;
