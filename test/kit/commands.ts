@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runActivity } from '../../src/activity/cli.js';
+import { submitData, type Command, type Form } from '../../src/bot/command.js';
 import type { SimMessage, Simulator } from '../../src/simulator/index.js';
 import { sleep } from './wait.js';
 
@@ -27,6 +28,22 @@ export async function click(sim: Simulator, from: string, card: SimMessage, inpu
 }
 
 export const text = (m: SimMessage): string => m.markdown ?? m.text ?? '';
+
+/** A command whose form has one required text input, `text`; `submit` decides what a submit becomes. */
+export function textFormCommand(keyword: string, description: string, submit: Form['submit']): Command {
+  const card = () => ({
+    type: 'AdaptiveCard',
+    version: '1.3',
+    body: [{ type: 'Input.Text', id: 'text' }],
+    actions: [{ type: 'Action.Submit', title: 'Save', data: submitData(keyword) }],
+  });
+  return {
+    keyword,
+    description,
+    run: (ctx) => ctx.reply({ markdown: `${keyword} form`, card: card() }),
+    form: { fields: ['text'], required: ['text'], card, submit },
+  };
+}
 
 export interface AuditRow {
   personEmail: string;

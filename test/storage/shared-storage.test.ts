@@ -5,9 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { submitData, type Command } from '../../src/bot/command.js';
 import { startSimulator, type SimMessage } from '../../src/simulator/index.js';
-import { ask, auditFrom, tempStateDir, text } from '../kit/commands.js';
+import { ask, auditFrom, tempStateDir, text, textFormCommand } from '../kit/commands.js';
 import { FAST, startHarness, type Harness } from '../kit/daemon-harness.js';
 import { PG_PASSWORD, startPostgres } from '../kit/postgres.js';
 import { sleep } from '../kit/wait.js';
@@ -18,26 +17,11 @@ t.teardown(() => pgServer.close());
 
 /** A form whose submit takes a while, so the other instance's submit arrives while it runs. */
 let submits = 0;
-const slow: Command = {
-  keyword: 'slow',
-  description: 'a form that takes half a second to keep',
-  run: (ctx) => ctx.reply({ markdown: 'slow form', card: slow.form!.card() }),
-  form: {
-    fields: ['text'],
-    required: ['text'],
-    card: () => ({
-      type: 'AdaptiveCard',
-      version: '1.3',
-      body: [{ type: 'Input.Text', id: 'text' }],
-      actions: [{ type: 'Action.Submit', title: 'Save', data: submitData('slow') }],
-    }),
-    submit: async (ctx) => {
-      submits += 1;
-      await sleep(500);
-      return { recordedAs: `slow #${submits}`, reply: { markdown: `kept "${ctx.inputs.text}"` } };
-    },
-  },
-};
+const slow = textFormCommand('slow', 'a form that takes half a second to keep', async (ctx) => {
+  submits += 1;
+  await sleep(500);
+  return { recordedAs: `slow #${submits}`, reply: { markdown: `kept "${ctx.inputs.text}"` } };
+});
 
 /** Submits the card, then returns the bot's answers in its thread once they stop coming (at least `min`; forms left out). */
 async function submitted(h: Harness, card: SimMessage, inputs: Array<Record<string, unknown>>, min: number): Promise<string[]> {
