@@ -94,7 +94,8 @@ for (const kind of kinds) {
       } = await kind.open(t);
       const returned = storage!.recordActivity(record({ at: now - 400 * DAY, ref: 'old00001' }));
       t.equal(returned, undefined, 'nothing to wait for');
-      storage!.recordActivity(
+      // Frozen: what comes back is compared with it, so nothing may have changed it on the way in.
+      const bobs = Object.freeze(
         record({
           at: now - 2 * DAY,
           personEmail: 'bob@example.com',
@@ -104,6 +105,7 @@ for (const kind of kinds) {
           ref: 'b0b00001',
         }),
       );
+      storage!.recordActivity(bobs);
       storage!.recordActivity(record({ at: now - 60_000, outcome: 'denied', ref: 'deny0001' }));
       t.same(
         (await recorded(storage!, 3)).map((r) => r.ref),
@@ -123,18 +125,7 @@ for (const kind of kinds) {
         (await storage!.activity({ command: 'ping' })).map((r) => r.ref),
         ['old00001', 'deny0001'],
       );
-      t.same(
-        (await storage!.activity({ command: 'testing' }))[0],
-        record({
-          at: now - 2 * DAY,
-          personEmail: 'bob@example.com',
-          command: 'testing',
-          kind: 'card',
-          outcome: 'invalid',
-          ref: 'b0b00001',
-        }),
-        'every field back as written',
-      );
+      t.same((await storage!.activity({ command: 'testing' }))[0], bobs, 'every field back as written');
       const stop = schedulePruning(storage!, 365, log.logger, () => now);
       stop();
       const pruned = await log.waitFor('storage.pruned');
