@@ -51,7 +51,10 @@ export interface ClusterTimings {
   graceMs: number;
   /** On stop, how long taken-over handlers get to finish. */
   drainTimeoutMs: number;
-  /** How long a message arriving at start waits for the first schema check. */
+  /**
+   * How long after start a message waits for the database before the away rule applies: a first
+   * connection slowed by a loaded machine is not an outage, and peers may be claiming meanwhile.
+   */
   prepareWaitMs: number;
   /** Each instance waits its rank for the activity times this before claiming (spreads the work). */
   staggerStepMs: number;
@@ -74,7 +77,7 @@ export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = {
   drainTimeoutMs: 10_000,
   logEveryMs: 10_000,
   staggerStepMs: 5,
-  prepareWaitMs: 2_000,
+  prepareWaitMs: 10_000, // a lease: what a peer's claim on the same message may still hold
 };
 
 /** Where claim outcomes are counted (the metrics). */
@@ -109,6 +112,8 @@ export interface ClusterStatus {
   database: DatabaseStatus;
 }
 
+/** How often a message at start looks whether the database has been reached. */
+const START_POLL_MS = 100;
 /** Ids answered without a done claim in the database yet; bounded, the oldest go first. */
 const MAX_UNSETTLED = 10_000;
 
@@ -132,7 +137,8 @@ export class Cluster {
   private readonly droppedLog: Throttled;
   private readonly migrateLog: Throttled;
   private round?: Promise<void>;
-  private firstPrepare?: Promise<void>;
+  private firstPrepare: Promise<void> = Promise.resolve();
+  private startedAt = 0;
   private prepareFailed = false;
   private closing?: Promise<void>;
   private draining?: Promise<void>;
@@ -170,15 +176,14 @@ export class Cluster {
       target: this.deps.db.target,
       leaseMs: this.t.leaseMs,
     });
+    this.startedAt = this.now();
     this.firstPrepare = this.prepare();
     this.round = this.loop();
   }
 
   /** The claim gate: the supervisor's handler for every activity once it passed local de-duplication. */
   async handle(activity: IncomingActivity): Promise<void> {
-    // Just started: the first schema check is under way; a message waits for it, briefly.
-    if (this.state === 'preparing')
-      await bounded('schema check', this.firstPrepare!, { timeoutMs: this.t.prepareWaitMs }).catch(() => undefined);
+    if (this.state === 'preparing') await this.databaseAtStart();
     const mode = this.mode();
     if (mode !== 'claim') return this.without(activity, mode, this.state);
     const waitMs = staggerMs(activity.id, this.deps.settings.instance, this.peers, this.t.staggerStepMs);
@@ -256,6 +261,13 @@ export class Cluster {
     await this.settle();
     await this.instances.leave().catch(() => undefined);
     this.state = 'stopped';
+  }
+
+  /** Just started: waits for the first schema check, and then for the database, until prepareWaitMs after start. */
+  private async databaseAtStart(): Promise<void> {
+    const deadline = this.startedAt + this.t.prepareWaitMs;
+    await bounded('schema check', this.firstPrepare, { timeoutMs: Math.max(0, deadline - this.now()) }).catch(() => undefined);
+    while (this.state === 'preparing' && !this.deps.db.isUp && this.now() < deadline) await sleep(START_POLL_MS);
   }
 
   private mode(): 'claim' | 'alone' | 'drop' {

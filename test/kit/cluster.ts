@@ -21,6 +21,7 @@ export const CLUSTER_FAST: NonNullable<DaemonTuning['cluster']> = {
     peersWindowMs: 3_000,
     logEveryMs: 1_000,
     pruneEveryMs: 1_000,
+    prepareWaitMs: 2_000,
   },
   database: { queryTimeoutMs: 2_000, probeMinMs: 100, probeMaxMs: 400 },
 };
