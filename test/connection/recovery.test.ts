@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Pacer, hedged, waitingText } from '../../src/connection/recovery.js';
-import { sleep } from '../kit/wait.js';
+import { eventually } from '../kit/wait.js';
 
 t.test('paced: first attempt at once after a quiet spell, then 2.5-3 s apart, never growing', async (t) => {
   const p = new Pacer({ spacingMs: 2_500, jitterMs: 500, stableResetMs: 5_000 }, () => 0.5);
@@ -28,10 +28,11 @@ t.test('hedged: a hanging attempt gets a sibling; the first success wins, the re
   const aborted: number[] = [];
   const released: number[] = [];
   let n = 0;
+  let succeedLate: (value: number) => void = () => undefined;
   const value = await hedged(
     (signal) => {
       const i = ++n;
-      if (i === 1) return new Promise<number>((resolve) => setTimeout(() => resolve(1), 200)); // late success
+      if (i === 1) return new Promise<number>((resolve) => (succeedLate = resolve)); // succeeds after the winner, however slow the machine
       if (i === 2)
         return new Promise<number>((_r, reject) => signal.addEventListener('abort', () => (aborted.push(i), reject(new Error('aborted')))));
       return Promise.resolve(i);
@@ -40,7 +41,8 @@ t.test('hedged: a hanging attempt gets a sibling; the first success wins, the re
   );
   t.equal(value, 3, 'the third attempt, started while two hung, won');
   t.same(aborted, [2], 'the hanging one was aborted');
-  await sleep(250);
+  succeedLate(1);
+  await eventually('the late success released', () => released.length > 0, 5_000);
   t.same(released, [1], 'a late success is released');
 });
 
