@@ -4,7 +4,12 @@
  */
 export function errorText(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  const firstLine = message.split('\n', 1)[0]!.trim();
+  // The SDK writes "undefined" as the message of an HTTP error whose body had none.
+  const firstLine = message
+    .split('\n', 1)[0]!
+    .trim()
+    .replace(/^undefined$/, '');
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' && !firstLine.includes(String(status)) ? `HTTP ${status}: ${firstLine}` : firstLine;
+  if (typeof status !== 'number' || firstLine.includes(String(status))) return firstLine;
+  return firstLine ? `HTTP ${status}: ${firstLine}` : `HTTP ${status}`;
 }

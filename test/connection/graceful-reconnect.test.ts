@@ -1,6 +1,6 @@
 import t from 'tap';
 import { FAST, startHarness } from '../kit/daemon-harness.js';
-import { sleep } from '../kit/wait.js';
+import { eventually, sleep } from '../kit/wait.js';
 
 t.test('50 graceful reconnects under a steady message load: every message answered exactly once, one device', async (t) => {
   const h = await startHarness({ env: { TOODLES_RECONNECT_INTERVAL_S: '0.25', TOODLES_DRAIN_TIMEOUT_S: '0.1' }, tuning: FAST });
@@ -36,5 +36,8 @@ t.test('50 graceful reconnects under a steady message load: every message answer
     h.logs.some((l) => l.event === 'activity.duplicate'),
     'both sockets delivered during overlaps and duplicates were dropped',
   );
-  t.equal(sim.connections().filter((c) => c.open).length, 1, 'old sockets are closed, not leaked');
+  // Rotations go on every 250 ms, each with two sockets open for a moment: a leak never gets back to one.
+  const open = () => sim.connections().filter((c) => c.open).length;
+  await eventually('one open socket between rotations', () => open() === 1, 10_000);
+  t.pass('old sockets are closed, not leaked');
 });
