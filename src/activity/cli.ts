@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { readDatabaseUrl } from '../config.js';
 import { Database } from '../database/database.js';
-import { openStorage, storageExists, type ActivityRecord, type Storage } from '../storage/index.js';
+import { openStorage, storageIn, type ActivityRecord, type Storage } from '../storage/index.js';
 import { errorText } from '../util/error-text.js';
 
 export const ACTIVITY_USAGE = `usage: toodles activity [--since 7d] [--person EMAIL] [--command NAME] [--json | --csv] [--state-dir DIR]
@@ -111,7 +111,12 @@ function openSource(
     return { storage, close: async () => (await storage.close(), await database.close()) };
   }
   const dir = stateDir ?? env.TOODLES_STATE_DIR ?? '/var/lib/toodles';
-  if (!storageExists(dir)) {
+  const found = storageIn(dir);
+  if (found === 'denied') {
+    err(`toodles activity: permission denied: run as root or as the service user toodles (${dir})\n`);
+    return undefined;
+  }
+  if (found === 'absent') {
     err(`toodles activity: no activity database in ${dir} (has the bot run with TOODLES_STATE_DIR=${dir}?)\n`);
     return undefined;
   }

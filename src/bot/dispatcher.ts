@@ -6,6 +6,7 @@ import { bounded } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import { NotFoundError, type BotIdentity, type CardAction, type IncomingActivity, type WebexApi } from '../webex/types.js';
 import { decideAccess, type AccessSettings } from './access.js';
+import { inlineCode } from './escape.js';
 import { OPEN_FORM, type CardContext, type Command, type Reply, type Room, type Sender } from './command.js';
 import { Forms, formReply, placeOf, type CardPlace } from './forms.js';
 import { parseCallback, parseCommand } from './parse.js';
@@ -82,7 +83,7 @@ export class Dispatcher {
     this.deps.log.info({ event: 'command.received', id, command: command?.keyword, room: room.type, ref: run.ref });
     if (!(await this.admitted(run, command))) return;
     if (!command) {
-      const said = name ? `I don't know \`${shorten(name)}\`.` : 'Hello!';
+      const said = name ? `I don't know ${inlineCode(shorten(name))}.` : 'Hello!';
       await this.reply(run, { markdown: `${said} Say \`help\` to see what I can do.` });
       this.finish(run, 'invalid');
       return;

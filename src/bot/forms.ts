@@ -4,6 +4,7 @@ import { sleep } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import type { CardAction, WebexApi } from '../webex/types.js';
 import type { CardContext, Command, Form, Reply, Room, Sender } from './command.js';
+import { markdownText } from './escape.js';
 
 export interface FormsDeps {
   api: Pick<WebexApi, 'deleteMessage'>;
@@ -123,7 +124,7 @@ export class Forms {
       this.deps.log.warn({ event: 'card.delete_failed', ref: run.ref, err: errorText(err) });
     });
     await ctx.reply({
-      markdown: `Submitted by ${run.sender.displayName}: recorded as ${result.recordedAs}.\n\n${result.reply.markdown}`,
+      markdown: `Submitted by ${markdownText(run.sender.displayName)}: recorded as ${result.recordedAs}.\n\n${result.reply.markdown}`,
       card: result.reply.card,
     });
     return 'ok';
@@ -180,7 +181,7 @@ export function formReply(command: Command, form: Form): Reply {
 }
 
 async function alreadyRecorded(ctx: CardContext, s: Submission): Promise<Outcome> {
-  await ctx.reply({ markdown: `Already recorded as ${s.recordedAs} (submitted by ${s.byName}); nothing changed.` });
+  await ctx.reply({ markdown: `Already recorded as ${s.recordedAs} (submitted by ${markdownText(s.byName)}); nothing changed.` });
   return 'invalid';
 }
 

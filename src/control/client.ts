@@ -19,6 +19,14 @@ export class NotAnsweringError extends Error {
   }
 }
 
+/** The socket is there but this user may not use it (mode 0660, group toodles): not the same as no daemon. */
+export class ControlDeniedError extends Error {
+  constructor(readonly path: string) {
+    super(`permission denied: run as root or a member of group toodles (${path})`);
+    this.name = 'ControlDeniedError';
+  }
+}
+
 /** Where the daemon's socket is: the same settings the daemon reads, else where the unit puts it. */
 export function controlSocketPath(env: Record<string, string | undefined> = process.env): string {
   return join(runtimeDir(env) ?? '/run/toodles', CONTROL_SOCKET);
@@ -55,14 +63,8 @@ export async function controlRequest(
     );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no socket there'
-        : code === 'ECONNREFUSED'
-          ? 'nothing listening'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : errorText(err);
+    if (code === 'EACCES') throw new ControlDeniedError(socketPath);
+    const why = code === 'ENOENT' ? 'no socket there' : code === 'ECONNREFUSED' ? 'nothing listening' : errorText(err);
     throw new NotAnsweringError(socketPath, why);
   }
 }

@@ -1,5 +1,5 @@
 import { ConfigError, EXIT_CONFIG } from '../config.js';
-import { controlRequest, controlSocketPath, NotAnsweringError } from './client.js';
+import { ControlDeniedError, controlRequest, controlSocketPath, NotAnsweringError } from './client.js';
 import { renderStatus, type StatusDocument } from './status.js';
 
 /** LSB's "program is not running" for status actions. */
@@ -25,8 +25,10 @@ export async function runStatus(args: string[], env: Record<string, string | und
   try {
     ({ body } = await controlRequest(path, 'GET', '/status'));
   } catch (err) {
-    if (!(err instanceof NotAnsweringError)) throw err;
-    process.stdout.write(`toodles: ${err.message}; see \`systemctl status toodles\`\n`);
+    if (err instanceof ControlDeniedError) process.stdout.write(`toodles: ${err.message}\n`);
+    else if (err instanceof NotAnsweringError) process.stdout.write(`toodles: ${err.message}; see \`systemctl status toodles\`\n`);
+    else throw err;
+    // Also when denied: to a monitoring plugin 3 is UNKNOWN, which is what a user who may not ask knows.
     return EXIT_NOT_RUNNING;
   }
   process.stdout.write(json ? `${JSON.stringify(body, null, 2)}\n` : `${renderStatus(body as unknown as StatusDocument)}\n`);

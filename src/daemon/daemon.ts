@@ -27,7 +27,7 @@ import { fencedApi } from '../cluster/fence.js';
 import { HeardActivities } from '../heard/heard.js';
 import { AnnouncedConnection } from './announced-connection.js';
 import { SystemdAnnouncer } from './announcer.js';
-import { persistenceReporter, proxyErrorReporter, watchdogPinger } from './reporters.js';
+import { persistenceReporter, proxyErrorReporter, watchdogPinger, watchdogTickMs } from './reporters.js';
 import { createOwnLog } from './own-log.js';
 import { Shutdown } from './shutdown.js';
 
@@ -190,7 +190,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       connection.update(status);
       announcer.stateChanged(status, detail);
     },
-    onProgress: watchdogPinger(notifier, stats),
+    onProgress: watchdogPinger(notifier, stats, timings.tickMs, tuning.now),
     onReconnect: (r) => stats.reconnected(r),
     now: tuning.now,
   });
@@ -232,7 +232,7 @@ function supervisorTimings(config: Config, watchdogMs: number, overrides?: Parti
     ...DEFAULT_TIMINGS,
     reconnectIntervalMs: config.reconnectIntervalMs,
     drainTimeoutMs: config.drainTimeoutMs,
-    ...(watchdogMs > 0 ? { tickMs: Math.min(DEFAULT_TIMINGS.tickMs, watchdogMs) } : {}),
+    tickMs: watchdogTickMs(DEFAULT_TIMINGS.tickMs, watchdogMs),
     ...overrides,
   };
 }

@@ -29,13 +29,22 @@ export function persistenceReporter(logger: Logger, stateDir: string | undefined
   };
 }
 
-/** The supervisor reports progress every tick; systemd wants WATCHDOG=1 every half WatchdogSec. */
-export function watchdogPinger(notifier: Notifier, stats: DaemonStats): () => void {
-  let lastPing = 0;
+/** The supervisor's tick under a watchdog: its usual one, or systemd's ping interval when that is shorter. */
+export function watchdogTickMs(usualMs: number, watchdogMs: number): number {
+  return watchdogMs > 0 ? Math.min(usualMs, watchdogMs) : usualMs;
+}
+
+/**
+ * The supervisor reports progress every `tickMs`; systemd wants WATCHDOG=1 every half WatchdogSec
+ * (the notifier's interval). A tick pings when waiting for the next one would stretch the gap past
+ * that interval, so a tick landing a millisecond early never doubles the gap (up to WatchdogSec).
+ */
+export function watchdogPinger(notifier: Notifier, stats: DaemonStats, tickMs: number, now: () => number = Date.now): () => void {
+  let lastPing = -Infinity;
   return () => {
-    const now = Date.now();
-    if (notifier.watchdogIntervalMs > 0 && now - lastPing >= notifier.watchdogIntervalMs) {
-      lastPing = now;
+    const at = now();
+    if (notifier.watchdogIntervalMs > 0 && at + tickMs - lastPing > notifier.watchdogIntervalMs) {
+      lastPing = at;
       notifier.watchdog();
       stats.watchdogPing();
     }

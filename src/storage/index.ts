@@ -1,5 +1,5 @@
 // The one door to toodles' storage. Callers get a Storage; which database is behind it stays here.
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Database } from '../database/database.js';
@@ -16,9 +16,15 @@ export function openStorage(opts: SqliteOptions & { database?: Database }): Stor
   return database ? new PostgresStorage({ database, log: opts.log, readonly: opts.readonly }) : new SqliteStorage(sqlite);
 }
 
-/** Has the daemon stored anything in this state directory yet? */
-export function storageExists(dir: string): boolean {
-  return existsSync(join(dir, DB_FILE));
+/** Has the daemon stored anything in this state directory yet, and may this user read it? */
+export function storageIn(dir: string): 'readable' | 'absent' | 'denied' {
+  try {
+    accessSync(join(dir, DB_FILE), constants.R_OK);
+    return 'readable';
+  } catch (err) {
+    // The unit keeps the state directory to the service user (0700): anyone else cannot even see whether it is there.
+    return (err as NodeJS.ErrnoException).code === 'EACCES' ? 'denied' : 'absent';
+  }
 }
 
 const DAY_MS = 86_400_000;

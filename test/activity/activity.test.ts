@@ -1,9 +1,11 @@
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runActivity } from '../../src/activity/cli.js';
-import { openStorage, storageExists } from '../../src/storage/index.js';
+import { openStorage, storageIn } from '../../src/storage/index.js';
 import { tempStateDir } from '../kit/commands.js';
 import { captureLog } from '../kit/log-capture.js';
+import { cli, skipUnlessRoot } from '../kit/observe.js';
 import { activityRecord, NOW } from '../kit/storage.js';
 
 const DAY = 86_400_000;
@@ -18,7 +20,7 @@ t.test('toodles activity reads the state directory: a table, JSON and CSV', asyn
   );
   storage.recordActivity(record({ at: now - 60_000, outcome: 'denied', ref: 'deny0001' }));
   await storage.close();
-  t.ok(storageExists(dir));
+  t.equal(storageIn(dir), 'readable');
   const run = async (...args: string[]) => {
     let out = '';
     let err = '';
@@ -76,3 +78,23 @@ t.test('toodles activity reads the state directory: a table, JSON and CSV', asyn
   );
   t.equal(badUrl, 1, 'a bad database URL is named, never quoted');
 });
+
+t.test(
+  'a user who may not read the state directory is told permission denied, not "no activity database"',
+  { skip: skipUnlessRoot },
+  async (t) => {
+    const dir = tempStateDir(t); // 0700 and root's, as the unit's StateDirectoryMode keeps it to the service user
+    const storage = openStorage({ dir, log: captureLog().logger });
+    storage.recordActivity(record({ at: Date.now() }));
+    await storage.close();
+    const denied = await cli(['activity'], { TOODLES_STATE_DIR: dir }, { user: 'nobody' });
+    t.equal(denied.code, 1);
+    t.equal(denied.stderr, `toodles activity: permission denied: run as root or as the service user toodles (${dir})\n`);
+    t.equal((await cli(['activity', '--state-dir', dir], {})).code, 0, 'root reads it');
+
+    const open = tempStateDir(t);
+    chmodSync(open, 0o755);
+    const absent = await cli(['activity', '--state-dir', open], {}, { user: 'nobody' });
+    t.match(absent.stderr, /no activity database in /, 'a directory anyone may read and that holds none: no database');
+  },
+);

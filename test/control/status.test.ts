@@ -3,7 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startHarness } from '../kit/daemon-harness.js';
 import { answered } from '../kit/recovery.js';
-import { cli, runtimeDir } from '../kit/observe.js';
+import { cli, runtimeDir, skipUnlessRoot } from '../kit/observe.js';
 import type { StatusDocument } from '../../src/control/status.js';
 import { eventually } from '../kit/wait.js';
 
@@ -89,6 +89,14 @@ t.test('toodles status reads the running daemon over its control socket', async 
     t.equal(after.reconnects.fault, 1, 'one reconnect after a fault');
     t.match(after.lastReconnect, { kind: 'fault', reason: /1006/ });
     t.ok(after.deafSTotal > 0, `deaf time counted (${after.deafSTotal} s)`);
+  });
+
+  await t.test('a user outside group toodles is told permission denied, not that no daemon runs', { skip: skipUnlessRoot }, async (t) => {
+    // Refused at the runtime directory here (0700; the unit's is 0750) or at the socket (0660): connect() says EACCES either way.
+    const run = await cli(['status'], env, { user: 'nobody' });
+    t.equal(run.code, 3, 'exit 3 (UNKNOWN) stays');
+    t.equal(run.stdout, `toodles: permission denied: run as root or a member of group toodles (${join(dir, 'control.sock')})\n`);
+    t.notMatch(run.stdout, /no toodles daemon/);
   });
 
   await t.test('a bad request gets a clear answer, an unknown path a 404', async (t) => {

@@ -156,19 +156,22 @@ t.test('a spawned daemon: systemd notifications, a command, a clean SIGTERM, no 
     t.equal(lines.filter((l) => l === 'READY=1').length, 1, 'READY=1 is sent exactly once');
   });
 
-  await t.test('WATCHDOG=1 keeps coming at about half of WATCHDOG_USEC', async (t) => {
+  await t.test('WATCHDOG=1 keeps coming at about half of WATCHDOG_USEC, never near WATCHDOG_USEC apart', async (t) => {
     const from = Date.now();
-    const windowMs = 4_000;
+    const windowMs = 6_000;
     await sleep(windowMs);
     const pings = notify.datagrams.filter((d) => d.at >= from && /(^|\n)WATCHDOG=1(\n|$)/.test(d.text));
-    const expected = windowMs / (WATCHDOG_USEC / 2000);
+    const intervalMs = WATCHDOG_USEC / 2000;
+    const expected = windowMs / intervalMs;
     const gaps = pings.slice(1).map((p, i) => p.at - pings[i]!.at);
-    const meanGap = gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length);
-    t.comment(
-      `watchdog: ${pings.length} pings in ${windowMs} ms (expected ~${expected}), mean gap ${meanGap.toFixed(0)} ms, max gap ${Math.max(...gaps)} ms`,
-    );
+    const maxGap = Math.max(...gaps);
+    t.comment(`watchdog: ${pings.length} pings in ${windowMs} ms (expected ~${expected}), gaps ${gaps.join(', ')} ms`);
     t.ok(pings.length >= expected - 1 && pings.length <= expected * 2 + 1, `ping count ${pings.length} is near ${expected}`);
-    t.ok(Math.max(...gaps) < WATCHDOG_USEC / 1000, 'never a gap as long as WATCHDOG_USEC (systemd would kill it)');
+    // The ping interval is half of WATCHDOG_USEC; of the other half, a tick may use up to half before this fails.
+    t.ok(
+      maxGap < intervalMs * 1.5,
+      `largest gap ${maxGap} ms: over ${WATCHDOG_USEC / 1000 - maxGap} ms to spare before systemd would kill`,
+    );
   });
 
   await t.test('a ping posted through the simulator is answered in its thread', async (t) => {

@@ -14,17 +14,28 @@ export interface CliRun {
   ms: number;
 }
 
-/** `node dist/src/cli.js ARGS` with only the given environment. */
-export function cli(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<CliRun> {
+/** `node dist/src/cli.js ARGS` with only the given environment; as another `user` (through runuser: the tests run as root). */
+export function cli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { user?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   ensureBuilt();
   const started = Date.now();
+  // tap's process-info hook rides along in NODE_OPTIONS and would write to .tap/ as that user.
+  const [file, argv] = opts.user
+    ? ['runuser', ['-u', opts.user, '--', 'env', '-u', 'NODE_OPTIONS', process.execPath, CLI, ...args]]
+    : [process.execPath, [CLI, ...args]];
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: daemonEnv(env), timeout: timeoutMs }, (err, stdout, stderr) => {
+    execFile(file, argv, { cwd: ROOT, env: daemonEnv(env), timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });
   });
 }
+
+/** tap's `skip` for a test that runs the CLI as another user. */
+export const skipUnlessRoot = process.getuid?.() !== 0 && 'needs root to run the CLI as another user';
 
 /** A fresh runtime directory, removed by the test's teardown. */
 export function runtimeDir(t: { teardown(fn: () => void): void }): string {

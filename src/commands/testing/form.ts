@@ -1,4 +1,5 @@
 import { submitData, type Card } from '../../bot/command.js';
+import { inlineCode } from '../../bot/escape.js';
 import type { NewTestingEntry } from '../../storage/index.js';
 import { parseTargets } from './targets.js';
 
@@ -47,7 +48,7 @@ export function entryFromForm(v: Record<string, string>, who: Who, now: number):
     return {
       invalid: `Not a host, IP, CIDR or URL: ${bad
         .slice(0, 5)
-        .map((b) => `\`${b.slice(0, 80)}\``)
+        .map((b) => inlineCode(b.slice(0, 80)))
         .join(', ')}.`,
     };
   if (tooMany) return { invalid: 'Too many targets (at most 50): register a CIDR or split the entry.' };

@@ -1,6 +1,7 @@
 // `testing`: the approved-testing register. When a red team or a vendor tests, analysts see at a
 // glance that an alert is expected. The model for a command with a form.
 import type { Card, Command, CommandContext, Reply } from '../../bot/command.js';
+import { cardText, inlineCode, markdownText } from '../../bot/escape.js';
 import type { TestingEntry } from '../../storage/index.js';
 import { errorText } from '../../util/error-text.js';
 import type { CommandDeps } from '../deps.js';
@@ -33,8 +34,8 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
     const hits = (await storage.testingEntriesOpenAt(at)).filter((e) => e.startsAt <= at && covers(e.targets, what));
     await ctx.reply({
       markdown: hits.length
-        ? `Yes: \`${what}\` is covered by approved testing ${hits.map((e) => summaryLine(e, at)).join('; ')}`
-        : `No: \`${what}\` is not covered by any approved testing in force.`,
+        ? `Yes: ${inlineCode(what)} is covered by approved testing ${hits.map((e) => summaryLine(e, at)).join('; ')}`
+        : `No: ${inlineCode(what)} is not covered by any approved testing in force.`,
     });
   };
 
@@ -43,7 +44,7 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
     const entry = Number.isInteger(number) && number > 0 ? await storage.testingEntry(number) : undefined;
     if (!entry)
       return (
-        await ctx.reply({ markdown: `There is no entry ${arg ? `\`${arg.slice(0, 20)}\`` : 'number given'}. ${USAGE}` }),
+        await ctx.reply({ markdown: `There is no entry ${arg ? inlineCode(arg.slice(0, 20)) : 'number given'}. ${USAGE}` }),
         'invalid' as const
       );
     const at = now();
@@ -51,11 +52,11 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
       return (await ctx.reply({ markdown: `#${number} is already over.` }), 'invalid' as const);
     const email = ctx.sender.email.toLowerCase();
     if (email !== entry.createdByEmail.toLowerCase() && !settings.adminEmails.includes(email)) {
-      await ctx.reply({ markdown: `Only ${entry.createdByName}, who registered #${number}, or an admin can end it.` });
+      await ctx.reply({ markdown: `Only ${markdownText(entry.createdByName)}, who registered #${number}, or an admin can end it.` });
       return 'denied' as const;
     }
     await storage.endTestingEntry(number, at, ctx.sender.email);
-    await ctx.reply({ markdown: `#${number} (${entry.tester}) ended now; it stays in the history.` });
+    await ctx.reply({ markdown: `#${number} (${markdownText(entry.tester)}) ended now; it stays in the history.` });
   };
 
   return {
@@ -92,7 +93,7 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
           await ctx
             .post(settings.testingRoom, {
               ...reply,
-              markdown: `New approved testing, registered by ${entry.createdByName}:\n\n${reply.markdown}`,
+              markdown: `New approved testing, registered by ${markdownText(entry.createdByName)}:\n\n${reply.markdown}`,
             })
             .catch((err: unknown) => {
               deps.log.warn({ event: 'testing.announce_failed', entry: entry.number, err: errorText(err) });
@@ -110,19 +111,20 @@ function confirmation(e: TestingEntry, at: number): Reply {
 
 function summaryLine(e: TestingEntry, at: number): string {
   const span = e.startsAt > at ? `from ${when(e.startsAt)} until ${when(e.endsAt)}` : `until ${when(e.endsAt)}`;
-  const ticket = e.ticket ? `, ticket ${e.ticket}` : '';
-  return `**#${e.number}** ${e.tester}: ${e.targets.join(', ')} ${span} (${e.what}${ticket}; registered by ${e.createdByName})`;
+  const ticket = e.ticket ? `, ticket ${markdownText(e.ticket)}` : '';
+  const targets = e.targets.map(markdownText).join(', ');
+  return `**#${e.number}** ${markdownText(e.tester)}: ${targets} ${span} (${markdownText(e.what)}${ticket}; registered by ${markdownText(e.createdByName)})`;
 }
 
 function entryBlocks(e: TestingEntry, at: number): unknown[] {
   const facts = [
-    ['Tester', e.tester],
-    ['Targets', e.targets.join(', ')],
-    ['What and why', e.what],
+    ['Tester', cardText(e.tester)],
+    ['Targets', cardText(e.targets.join(', '))],
+    ['What and why', cardText(e.what)],
     ['From', when(e.startsAt)],
     ['Until', when(e.endsAt)],
-    ...(e.ticket ? [['Ticket', e.ticket]] : []),
-    ['Registered by', e.createdByName],
+    ...(e.ticket ? [['Ticket', cardText(e.ticket)]] : []),
+    ['Registered by', cardText(e.createdByName)],
   ];
   return [
     { type: 'TextBlock', text: `#${e.number}${e.startsAt > at ? ' (not started yet)' : ''}`, weight: 'Bolder', separator: true },
