@@ -105,7 +105,10 @@ export interface WebexHistory {
    * One page of a space's messages, newest first, only those older than `beforeMessage` when given.
    * In a group space only the ones that mention the bot (Webex lets a bot list no others there).
    */
-  listMessages(query: { roomId: string; roomType: RoomSummary['type']; max: number; beforeMessage?: string }, signal?: AbortSignal): Promise<MessagePage>;
+  listMessages(
+    query: { roomId: string; roomType: RoomSummary['type']; max: number; beforeMessage?: string },
+    signal?: AbortSignal,
+  ): Promise<MessagePage>;
 }
 
 export interface WebexLink extends WebexApi {
