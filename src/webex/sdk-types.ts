@@ -144,7 +144,7 @@ export interface SdkPage<T> {
 export interface WebexMessages extends SdkEvents {
   create(message: NewMessage): Promise<HydraMessage>;
   /** GET {hydra}/messages?roomId=...: newest first (qs: max, beforeMessage, before, mentionedPeople). */
-  list(qs: Record<string, string | number>): Promise<SdkPage<HydraMessage>>;
+  list(qs: Record<string, unknown>): Promise<SdkPage<HydraMessage>>;
   get(id: string | { id: string }): Promise<HydraMessage>;
   remove(id: string | { id: string }): Promise<unknown>;
   /**
@@ -195,7 +195,7 @@ export interface WebexSdk {
   /** id: a person id, or 'me'. */
   people: { get(id: string): Promise<HydraPerson> };
   /** list: GET {hydra}/rooms/ (qs: sortBy, max, type). */
-  rooms: { get(id: string): Promise<HydraRoom>; list(qs?: Record<string, string | number>): Promise<SdkPage<HydraRoom>> };
+  rooms: { get(id: string): Promise<HydraRoom>; list(qs?: Record<string, unknown>): Promise<SdkPage<HydraRoom>> };
   memberships: { list(opts?: Record<string, unknown>): Promise<{ items: HydraMembership[] }> };
   /** Resolves once the SDK finished its own async init (storage, credentials). */
   readonly canAuthorize: boolean;
