@@ -129,13 +129,19 @@ export class Gaps {
 
   /** The known gap a message sent at `sentAt` fell in (allowing for the overlap before it). */
   offlineAt(sentAt: number): OfflinePeriod | undefined {
-    return [...this.periods].reverse().find((p) => p.from - OVERLAP_MS <= sentAt && sentAt <= p.to);
+    return this.periods.find((p) => p.from - OVERLAP_MS <= sentAt && sentAt <= p.to);
   }
 
   private add(gap: Gap): void {
     if (this.opts.maxAgeMs === 0 || gap.to <= gap.from) return;
     this.owed = merge(this.owed, gap);
-    this.periods.push({ from: gap.from, to: gap.to });
+    // One offline time however many causes found it (a restart onto a new device is both).
+    const overlapping = this.periods.filter((p) => p.from <= gap.to && gap.from <= p.to);
+    const period = overlapping.reduce((a, p) => ({ from: Math.min(a.from, p.from), to: Math.max(a.to, p.to) }), {
+      from: gap.from,
+      to: gap.to,
+    });
+    this.periods.splice(0, this.periods.length, ...this.periods.filter((p) => !overlapping.includes(p)), period);
     if (this.periods.length > KEEP_PERIODS) this.periods.shift();
   }
 }

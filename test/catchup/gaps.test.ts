@@ -110,6 +110,9 @@ t.test('the gap a message fell in, for its late answer (allowing for the overlap
   t.ok(gaps.offlineAt(clock.now - 20_000 - OVERLAP_MS), 'within the overlap');
   t.equal(gaps.offlineAt(clock.now - 20_000 - OVERLAP_MS - 1), undefined, 'before it');
   t.equal(gaps.offlineAt(clock.now + 1), undefined, 'after it');
+  clock.now += 1_000;
+  gaps.online(30_000);
+  t.same(gaps.offlineAt(clock.now - 25_000), { from: clock.now - 30_000, to: clock.now }, 'overlapping gaps read as one');
 });
 
 t.test('max age 0: catch-up off, nothing owed, the mark still follows the socket', async (t) => {
