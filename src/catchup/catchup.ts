@@ -71,9 +71,9 @@ export class CatchUp {
     this.next();
   }
 
-  /** The supervisor's onReconnect: a reconnect that left the bot deaf (or onto a new device) is a gap. */
-  reconnected(r: { deafMs: number }): void {
-    this.deps.gaps.online(r.deafMs);
+  /** The supervisor's onReconnect: any but a graceful one is a gap, and so is a move onto a new device. */
+  reconnected(r: { graceful: boolean; deafMs: number }): void {
+    this.deps.gaps.reconnected(r);
     this.next();
   }
 

@@ -27,8 +27,6 @@ export interface GapsOptions {
   now?: () => number;
 }
 
-/** A reconnect deaf for longer than this may have missed something; a graceful one (deaf 0 ms) never. */
-export const DEAF_GAP_MS = 1_000;
 /** Listing starts this long before a gap: the moment the bot stopped hearing is known only to a few seconds. */
 export const OVERLAP_MS = 10_000;
 /** Webex's clock and ours may disagree by this much. */
@@ -68,24 +66,39 @@ export class Gaps {
     this.startPending = opts.mark.previous !== undefined;
   }
 
-  /** Online: for the first time in this process (`deafMs` undefined), or after a reconnect deaf for `deafMs`. */
-  online(deafMs?: number): void {
+  /** Online for the first time in this process: the gap since the previous process's mark. */
+  online(): void {
     const now = this.now();
-    if (deafMs === undefined) {
-      this.lastDeliveryAt ??= now;
-      const previous = this.opts.mark.previous;
-      if (this.startPending && previous !== undefined) this.add({ from: previous, to: now, causes: ['restart'], failures: 0 });
-      this.startPending = false;
-    } else if (deafMs > DEAF_GAP_MS) {
-      this.add({ from: now - deafMs, to: now, causes: ['reconnect'], failures: 0 });
-    }
-    if (this.newDevice) {
-      this.newDevice = false;
-      // The old device may have been deaf while its socket looked fine: since it last delivered
-      // anything (or the mark, if older), within the max age.
-      const since = Math.min(this.lastDeliveryAt ?? now, this.opts.mark.current() ?? now);
-      this.add({ from: Math.max(since, now - this.opts.maxAgeMs), to: now, causes: ['new device'], failures: 0 });
-    }
+    this.lastDeliveryAt ??= now;
+    const previous = this.opts.mark.previous;
+    if (this.startPending && previous !== undefined) this.add({ from: previous, to: now, causes: ['restart'], failures: 0 });
+    this.startPending = false;
+    this.newDeviceGap(now);
+  }
+
+  /**
+   * Online again after a reconnect. A graceful one (make before break) is no gap; any other lost a
+   * socket, and with it whatever was on its way (Webex does not send it again), however short the
+   * deaf time: the listing starts the overlap before it.
+   */
+  reconnected(r: { graceful: boolean; deafMs: number }): void {
+    const now = this.now();
+    if (!r.graceful) this.add({ from: now - r.deafMs, to: now, causes: ['reconnect'], failures: 0 });
+    this.newDeviceGap(now);
+  }
+
+  /**
+   * A new device's socket is online: the old device may have been deaf while its socket looked fine,
+   * since it last delivered anything (or the mark, if older), within the max age. No mark yet: a
+   * first start, which answers no history.
+   */
+  private newDeviceGap(now: number): void {
+    if (!this.newDevice) return;
+    this.newDevice = false;
+    const mark = this.opts.mark.current();
+    if (mark === undefined) return;
+    const since = Math.max(Math.min(this.lastDeliveryAt ?? now, mark), now - this.opts.maxAgeMs);
+    if (since < now) this.add({ from: since, to: now, causes: ['new device'], failures: 0 });
   }
 
   /** A device was registered anew (not refreshed): caught up on once a socket on it is online. */
@@ -133,7 +146,7 @@ export class Gaps {
   }
 
   private add(gap: Gap): void {
-    if (this.opts.maxAgeMs === 0 || gap.to <= gap.from) return;
+    if (this.opts.maxAgeMs === 0 || gap.to < gap.from) return;
     this.owed = merge(this.owed, gap);
     // One offline time however many causes found it (a restart onto a new device is both).
     const overlapping = this.periods.filter((p) => p.from <= gap.to && gap.from <= p.to);

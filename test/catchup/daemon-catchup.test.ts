@@ -105,15 +105,10 @@ t.test('an outage: what was sent while no socket was up is answered after the re
   const sim = await simulator(t);
   const h = await daemon(t, sim);
   sim.faults.refuseUpgrades();
-  const cutAt = Date.now();
   sim.faults.killSockets();
   await h.waitForLog('reconnect.wait');
   const sent = sendWhileAway(sim, 'outage');
-  // Deaf for more than the second a reconnect may take unnoticed (a condition on the clock, not a pause to let things happen).
-  await eventually('over a second of outage', () => Date.now() - cutAt > 1_500);
   sim.faults.refuseUpgrades(false);
-  const reconnected = await h.waitForLog('reconnect.done', undefined, 20_000);
-  t.ok(Number(reconnected.deafMs) > 1_000, `deaf ${String(reconnected.deafMs)} ms`);
   const done = await h.waitForLog('catchup.done', undefined, 20_000);
   t.match(
     h.logs.find((l) => l.event === 'catchup.start'),
@@ -143,11 +138,9 @@ t.test('a catch-up racing a live delivery of the same messages (a cloud that re-
   const sim = await simulator(t, 'queue');
   const h = await daemon(t, sim);
   sim.faults.refuseUpgrades();
-  const cutAt = Date.now();
   sim.faults.killSockets();
   await h.waitForLog('reconnect.wait');
   const sent = sendWhileAway(sim, 'race');
-  await eventually('over a second of outage', () => Date.now() - cutAt > 1_500);
   sim.faults.refuseUpgrades(false);
   const done = await h.waitForLog('catchup.done', undefined, 20_000);
   // Whatever the socket re-delivered came before this answer on the same socket.

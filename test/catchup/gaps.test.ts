@@ -1,7 +1,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEAF_GAP_MS, Gaps, MAX_ROUND_FAILURES, OVERLAP_MS, rememberForMs } from '../../src/catchup/gaps.js';
+import { Gaps, MAX_ROUND_FAILURES, OVERLAP_MS, rememberForMs } from '../../src/catchup/gaps.js';
 import { HeardMark, MARK_FILE } from '../../src/catchup/mark.js';
 import { tempStateDir } from '../kit/commands.js';
 import { captureLog } from '../kit/log-capture.js';
@@ -43,15 +43,22 @@ t.test('a first start (no mark) owes nothing, ever, for history', async (t) => {
   t.equal(mark.current(), T0, 'the mark starts now');
 });
 
-t.test('reconnects: a graceful one (deaf 0) or one deaf up to a second owes nothing; a longer one owes its deaf time', async (t) => {
+t.test('reconnects: a graceful one owes nothing; any other owes its deaf time, however short', async (t) => {
   const { clock, gaps } = setup(t);
   gaps.online();
-  gaps.online(0);
-  gaps.online(DEAF_GAP_MS);
+  for (let i = 0; i < 3; i++) gaps.reconnected({ graceful: true, deafMs: 0 });
   t.equal(gaps.take(), undefined);
   clock.now += 60_000;
-  gaps.online(4_000);
-  t.match(gaps.take(), { from: clock.now - 4_000, to: clock.now, causes: ['reconnect'] });
+  gaps.reconnected({ graceful: false, deafMs: 4_000 });
+  const gap = gaps.take()!;
+  t.match(gap, { from: clock.now - 4_000, to: clock.now, causes: ['reconnect'] });
+  gaps.settled(gap, true);
+  gaps.reconnected({ graceful: false, deafMs: 0 });
+  t.match(
+    gaps.take(),
+    { from: clock.now, to: clock.now },
+    'a kill noticed and mended in the same millisecond: still listed from the overlap before',
+  );
 });
 
 t.test('gaps found during a round widen the next one', async (t) => {
@@ -59,9 +66,9 @@ t.test('gaps found during a round widen the next one', async (t) => {
   gaps.online();
   const first = gaps.take()!;
   clock.now += 10_000;
-  gaps.online(3_000);
+  gaps.reconnected({ graceful: false, deafMs: 3_000 });
   clock.now += 10_000;
-  gaps.online(2_000);
+  gaps.reconnected({ graceful: false, deafMs: 2_000 });
   t.equal(gaps.take(), undefined, 'one round at a time');
   gaps.settled(first, true);
   t.match(gaps.take(), { from: T0 + 7_000, to: T0 + 20_000, causes: ['reconnect'] });
@@ -79,14 +86,14 @@ t.test('a new device owes the time since the last delivery (or the mark, if olde
   gaps.registeredNewDevice();
   gaps.heard(clock.now);
   t.equal(mark.current(), clock.now - 1_000, 'the mark holds once a new device is registered');
-  gaps.online(0); // the rebuild moves onto the new device gracefully
+  gaps.reconnected({ graceful: true, deafMs: 0 }); // the rebuild moves onto the new device gracefully
   const gap = gaps.take()!;
   t.match(gap, { from: deliveredAt, to: clock.now, causes: ['new device'] });
   gaps.settled(gap, true);
 
   clock.now += 3 * HOUR;
   gaps.registeredNewDevice();
-  gaps.online(0);
+  gaps.reconnected({ graceful: true, deafMs: 0 });
   t.match(gaps.take(), { from: clock.now - HOUR }, 'bounded by the max age');
 });
 
@@ -105,20 +112,20 @@ t.test('the gap a message fell in, for its late answer (allowing for the overlap
   const { clock, gaps } = setup(t);
   gaps.online();
   clock.now += 60_000;
-  gaps.online(20_000);
+  gaps.reconnected({ graceful: false, deafMs: 20_000 });
   t.same(gaps.offlineAt(clock.now - 5_000), { from: clock.now - 20_000, to: clock.now });
   t.ok(gaps.offlineAt(clock.now - 20_000 - OVERLAP_MS), 'within the overlap');
   t.equal(gaps.offlineAt(clock.now - 20_000 - OVERLAP_MS - 1), undefined, 'before it');
   t.equal(gaps.offlineAt(clock.now + 1), undefined, 'after it');
   clock.now += 1_000;
-  gaps.online(30_000);
+  gaps.reconnected({ graceful: false, deafMs: 30_000 });
   t.same(gaps.offlineAt(clock.now - 25_000), { from: clock.now - 30_000, to: clock.now }, 'overlapping gaps read as one');
 });
 
 t.test('max age 0: catch-up off, nothing owed, the mark still follows the socket', async (t) => {
   const { clock, mark, gaps } = setup(t, T0 - 30_000, 0);
   gaps.online();
-  gaps.online(60_000);
+  gaps.reconnected({ graceful: false, deafMs: 60_000 });
   t.equal(gaps.take(), undefined);
   gaps.heard(clock.now);
   t.equal(mark.current(), clock.now);
