@@ -55,6 +55,16 @@ function sendWhileAway(sim: Simulator, tag: string) {
   };
 }
 
+/** Cuts the bot off (its socket killed, upgrades refused) while people send, then lets it back. */
+async function sendDuringOutage(h: Harness, tag: string): Promise<ReturnType<typeof sendWhileAway>> {
+  h.sim.faults.refuseUpgrades();
+  h.sim.faults.killSockets();
+  await h.waitForLog('reconnect.wait');
+  const sent = sendWhileAway(h.sim, tag);
+  h.sim.faults.refuseUpgrades(false);
+  return sent;
+}
+
 t.test('a restart with a mark: missed 1:1 messages and group mentions are answered once, unmentioned ones never', async (t) => {
   const sim = await simulator(t);
   const dir = tempStateDir(t);
@@ -72,6 +82,11 @@ t.test('a restart with a mark: missed 1:1 messages and group mentions are answer
   for (const m of sent.answerable) t.equal(botReplies(sim, m).length, 1, `"${m.text}" answered once, in its thread`);
   for (const m of sent.unmentioned) t.equal(botReplies(sim, m).length, 0, `"${m.text}" (no mention) not answered`);
   t.match(done, { answered: 5, tooOld: 0, leftOver: 0, failedSpaces: 0 });
+  const readyAt = Number(second.logs.find((l) => l.event === 'daemon.ready')?.time);
+  const answeredAt = sent.answerable.map((m) => Date.parse(botReplies(sim, m)[0]?.created ?? '')).sort((a, b) => a - b);
+  t.comment(
+    `after READY: first answer ${answeredAt[0]! - readyAt} ms, all ${answeredAt.at(-1)! - readyAt} ms; round ${String(done.durationMs)} ms, ${String(done.requests)} requests`,
+  );
 
   // Live messages still answered, and nothing caught up twice by the next start.
   await ask(sim, 'alice-restart@example.com', sim.directRoom('alice-restart@example.com').id, 'ping');
@@ -104,11 +119,7 @@ t.test('a first start on an empty state directory answers no history, in any spa
 t.test('an outage: what was sent while no socket was up is answered after the reconnect', async (t) => {
   const sim = await simulator(t);
   const h = await daemon(t, sim);
-  sim.faults.refuseUpgrades();
-  sim.faults.killSockets();
-  await h.waitForLog('reconnect.wait');
-  const sent = sendWhileAway(sim, 'outage');
-  sim.faults.refuseUpgrades(false);
+  const sent = await sendDuringOutage(h, 'outage');
   const done = await h.waitForLog('catchup.done', undefined, 20_000);
   t.match(
     h.logs.find((l) => l.event === 'catchup.start'),
@@ -137,11 +148,7 @@ t.test('graceful rotations are no gap: not a single listing call', async (t) => 
 t.test('a catch-up racing a live delivery of the same messages (a cloud that re-delivers): each answered once', async (t) => {
   const sim = await simulator(t, 'queue');
   const h = await daemon(t, sim);
-  sim.faults.refuseUpgrades();
-  sim.faults.killSockets();
-  await h.waitForLog('reconnect.wait');
-  const sent = sendWhileAway(sim, 'race');
-  sim.faults.refuseUpgrades(false);
+  const sent = await sendDuringOutage(h, 'race');
   const done = await h.waitForLog('catchup.done', undefined, 20_000);
   // Whatever the socket re-delivered came before this answer on the same socket.
   await ask(sim, 'alice-race@example.com', sim.directRoom('alice-race@example.com').id, 'ping');

@@ -7,6 +7,7 @@ import { captureLog } from '../kit/log-capture.js';
 import { exitAfterTests } from '../kit/sim-bot.js';
 
 const MINUTE = 60_000;
+const OVERLAP = 10_000;
 exitAfterTests(t);
 
 /** A simulator of its own, and toodles' own link (the real SDK) on it. */
@@ -100,6 +101,20 @@ t.test('more than a page: 150 in a 1:1 space and 120 mentions in a group space, 
     t.ok(Number(u.searchParams.get('max')) <= 100, 'at most 100 with mentionedPeople (400 above)');
   }
   t.ok(pages(crowd)[1]?.searchParams.get('beforeMessage'), 'the next page by beforeMessage');
+});
+
+t.test('a bot in 2,000 spaces, 5 of them active in a 10-minute gap: 6 requests', async (t) => {
+  const { sim, list, history } = await setup(t);
+  for (let i = 0; i < 1_995; i++)
+    history(sim.directRoom(`idle-${i}@example.com`), 1, { from: `idle-${i}@example.com` }, 20 * MINUTE + i * 1000);
+  const active = Array.from({ length: 5 }, (_, i) => sim.directRoom(`active-${i}@example.com`));
+  active.forEach((room, i) => history(room, 2, { from: `active-${i}@example.com` }, (i + 1) * MINUTE));
+  const { totals, found } = await list(Date.now() - 10 * MINUTE - OVERLAP);
+  t.match(totals, { spaces: 5, requests: 6, leftOver: 0 });
+  t.equal(
+    [...found.values()].reduce((n, f) => n + f.messages.length, 0),
+    10,
+  );
 });
 
 t.test('the caps: spaces and messages beyond them are counted as left over, not listed', async (t) => {
