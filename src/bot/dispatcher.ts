@@ -24,7 +24,7 @@ export interface DispatcherDeps {
   storage: Storage;
   /** Each command run, for stats and metrics. */
   onCommand?: (name: string, durationMs: number, ok: boolean) => void;
-  /** A message sent longer ago than this is not run: its sender is asked to send it again. None: every message runs. */
+  /** A message sent in a gap (offlineAt) longer ago than this is not run: its sender is asked to send it again. None: every message runs. */
   maxAgeMs?: number;
   /** The gap the bot could not hear in, around when a message was sent (what a late answer says). */
   offlineAt?: (sentAt: number) => Offline | undefined;
@@ -87,15 +87,24 @@ export class Dispatcher {
       started,
     );
     const lateMs = started - message.created;
-    const late = lateMs > LATE_AFTER_MS ? { lateMs } : {};
-    this.deps.log.info({ event: 'command.received', id, command: command?.keyword, room: room.type, ref: run.ref, ...late });
+    const late = lateMs > LATE_AFTER_MS;
+    this.deps.log.info({
+      event: 'command.received',
+      id,
+      command: command?.keyword,
+      room: room.type,
+      ref: run.ref,
+      ...(late ? { lateMs } : {}),
+    });
     if (!(await this.admitted(run, command))) return;
-    if (this.deps.maxAgeMs !== undefined && lateMs > this.deps.maxAgeMs) {
+    const offline = late ? this.deps.offlineAt?.(message.created) : undefined;
+    // Only what was sent while the bot could not hear: a clock off by an hour must not stop it answering live messages.
+    if (offline && this.deps.maxAgeMs !== undefined && lateMs > this.deps.maxAgeMs) {
       await this.reply(run, { markdown: tooOldText(message.created, started) });
       this.finish(run, 'too_old');
       return;
     }
-    if (lateMs > LATE_AFTER_MS) run.lateNote = lateLine(message.created, started, this.deps.offlineAt?.(message.created));
+    if (late) run.lateNote = lateLine(message.created, started, offline);
     if (!command) {
       const said = name ? `I don't know \`${shorten(name)}\`.` : 'Hello!';
       await this.reply(run, { markdown: `${said} Say \`help\` to see what I can do.` });
