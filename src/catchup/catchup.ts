@@ -11,7 +11,7 @@ import { errorText } from '../util/error-text.js';
 import type { BotIdentity, WebexHistory } from '../webex/types.js';
 import { OVERLAP_MS, type Gap, type GapCause, type Gaps } from './gaps.js';
 import { DEFAULT_LIMITS, type ListLimits } from './lister.js';
-import { runRound, type RoundCounts } from './round.js';
+import { runRound, type RoundCounts, type RoundDeps } from './round.js';
 
 export interface CatchUpTimings {
   /** A round (listing and answering) still running after this long is given up. */
@@ -54,13 +54,25 @@ export class CatchUp {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly lifetime = new AbortController();
   private readonly t: CatchUpTimings;
-  private readonly limits: ListLimits;
   private readonly now: () => number;
+  private readonly roundDeps: RoundDeps;
 
   constructor(private readonly deps: CatchUpDeps) {
     this.t = { ...DEFAULT_CATCHUP_TIMINGS, ...deps.timings };
-    this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
     this.now = deps.now ?? Date.now;
+    this.roundDeps = {
+      seen: deps.seen,
+      handle: deps.handle,
+      log: deps.log,
+      history: deps.history,
+      limits: { ...DEFAULT_LIMITS, ...deps.limits },
+      maxAgeMs: deps.maxAgeMs,
+      now: this.now,
+      track: (answering) => {
+        this.inFlight.add(answering);
+        void answering.finally(() => this.inFlight.delete(answering));
+      },
+    };
   }
 
   /** The supervisor's onState: online for the first time, the gap since the previous process's mark is due. */
@@ -125,7 +137,7 @@ export class CatchUp {
       if (!bot) throw new Error('the bot does not know who it is yet');
       const counts = await bounded(
         'catch-up round',
-        (signal) => runRound(this.roundDeps(), { from: gap.from - OVERLAP_MS, botId: bot.id }, signal),
+        (signal) => runRound(this.roundDeps, { from: gap.from - OVERLAP_MS, botId: bot.id }, signal),
         {
           timeoutMs: this.t.roundTimeoutMs,
           signal: this.lifetime.signal,
@@ -156,21 +168,5 @@ export class CatchUp {
       this.next();
     }, this.t.retryAfterMs);
     this.retryTimer.unref();
-  }
-
-  private roundDeps() {
-    return {
-      seen: this.deps.seen,
-      handle: this.deps.handle,
-      log: this.deps.log,
-      history: this.deps.history,
-      limits: this.limits,
-      maxAgeMs: this.deps.maxAgeMs,
-      now: this.now,
-      track: (answering: Promise<void>) => {
-        this.inFlight.add(answering);
-        void answering.finally(() => this.inFlight.delete(answering));
-      },
-    };
   }
 }

@@ -36,6 +36,7 @@ export async function runRound(d: RoundDeps, w: ListWindow, signal: AbortSignal)
   const answering: Promise<void>[] = [];
 
   const answerSpace = async ({ messages }: SpaceFindings): Promise<void> => {
+    if (signal.aborted) return;
     counts.found += messages.length;
     const cutoff = d.now() - d.maxAgeMs;
     // Too old to run: each is recorded as seen; the newest not seen before gets the one notice.
