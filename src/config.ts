@@ -26,6 +26,8 @@ export interface Config {
   commands: CommandSettings;
   /** Audit records older than this many days are pruned. */
   activityDays: number;
+  /** After a gap, messages up to this old are caught up on and run; older ones get a "send it again" (0: no catch-up). */
+  catchUpMaxAgeMs: number;
   /** /healthz and /metrics listen here (TOODLES_METRICS_LISTEN); off when unset. */
   metricsListen?: ListenAddress;
   /** The control socket's directory: TOODLES_RUNTIME_DIR, else systemd's RUNTIME_DIRECTORY; no socket without either. */
@@ -292,6 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
     access: accessSettings(env),
     commands: commandSettings(env),
     activityDays: days(env, 'TOODLES_ACTIVITY_DAYS', 365),
+    catchUpMaxAgeMs: seconds(env, 'TOODLES_CATCHUP_MAX_AGE_S', 3600, 0),
     metricsListen: metricsListen(env),
     runtimeDir: runtimeDir(env),
     cluster: clusterSettings(env),

@@ -9,6 +9,7 @@ import { decideAccess, type AccessSettings } from './access.js';
 import { inlineCode } from './escape.js';
 import { OPEN_FORM, type CardContext, type Command, type Reply, type Room, type Sender } from './command.js';
 import { Forms, formReply, placeOf, type CardPlace } from './forms.js';
+import { LATE_AFTER_MS, lateLine, tooOldText, type Offline } from './late.js';
 import { parseCallback, parseCommand } from './parse.js';
 import { People } from './people.js';
 import { splitReply } from './split-reply.js';
@@ -24,6 +25,10 @@ export interface DispatcherDeps {
   storage: Storage;
   /** Each command run, for stats and metrics. */
   onCommand?: (name: string, durationMs: number, ok: boolean) => void;
+  /** A message sent in a gap (offlineAt) longer ago than this is not run: its sender is asked to send it again. None: every message runs. */
+  maxAgeMs?: number;
+  /** The gap the bot could not hear in, around when a message was sent (what a late answer says). */
+  offlineAt?: (sentAt: number) => Offline | undefined;
 }
 
 /** One command run or card submit on its way through the dispatcher; a form submit may move its place (Forms.submit). */
@@ -36,6 +41,8 @@ interface Run {
   threadId?: string;
   started: number;
   ref: string;
+  /** Added to the first reply: the message is answered late. */
+  lateNote?: string;
 }
 
 const REFUSAL = "Sorry, I can't help you with that.";
@@ -80,8 +87,25 @@ export class Dispatcher {
       message.parentId ?? message.id,
       started,
     );
-    this.deps.log.info({ event: 'command.received', id, command: command?.keyword, room: room.type, ref: run.ref });
+    const lateMs = started - message.created;
+    const late = lateMs > LATE_AFTER_MS;
+    this.deps.log.info({
+      event: 'command.received',
+      id,
+      command: command?.keyword,
+      room: room.type,
+      ref: run.ref,
+      ...(late ? { lateMs } : {}),
+    });
     if (!(await this.admitted(run, command))) return;
+    const offline = late ? this.deps.offlineAt?.(message.created) : undefined;
+    // Only what was sent while the bot could not hear: a clock off by an hour must not stop it answering live messages.
+    if (offline && this.deps.maxAgeMs !== undefined && lateMs > this.deps.maxAgeMs) {
+      await this.reply(run, { markdown: tooOldText(message.created, started) });
+      this.finish(run, 'too_old');
+      return;
+    }
+    if (late) run.lateNote = lateLine(message.created, started, offline);
     if (!command) {
       const said = name ? `I don't know ${inlineCode(shorten(name))}.` : 'Hello!';
       await this.reply(run, { markdown: `${said} Say \`help\` to see what I can do.` });
@@ -206,7 +230,8 @@ export class Dispatcher {
   private finish(run: Run, outcome: Outcome): void {
     const durationMs = Date.now() - run.started;
     // Only registered keywords reach the stats: their labels must stay a small, fixed set.
-    if (outcome !== 'denied' && this.byKeyword.has(run.command)) this.deps.onCommand?.(run.command, durationMs, outcome !== 'failed');
+    const ran = outcome !== 'denied' && outcome !== 'too_old';
+    if (ran && this.byKeyword.has(run.command)) this.deps.onCommand?.(run.command, durationMs, outcome !== 'failed');
     this.deps.storage.recordActivity({
       at: run.started,
       personEmail: run.sender.email,
@@ -235,7 +260,9 @@ export class Dispatcher {
   }
 
   private reply(run: Run, r: Reply): Promise<void> {
-    return this.send(run.room.id, run.threadId, r);
+    const note = run.lateNote;
+    run.lateNote = undefined; // one line per answer, however many replies it takes
+    return this.send(run.room.id, run.threadId, note ? { ...r, markdown: `${r.markdown}\n\n_${note}_` } : r);
   }
 
   /** Long markdown goes out in several messages (the card with the first); Webex would refuse it whole. */

@@ -1,5 +1,6 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomically } from '../util/atomic-write.js';
 import { errorText } from '../util/error-text.js';
 
 /** How saving the record is going: sent on the first failure, at most once a period while failing, and on recovery. */
@@ -103,15 +104,8 @@ export class SeenActivities {
   }
 
   private compact(file: string): void {
-    const tmp = `${file}.tmp`;
     this.persist(() => {
-      try {
-        writeFileSync(tmp, [...this.seen].map(([id, at]) => `${id}\t${at}\n`).join(''));
-        renameSync(tmp, file);
-      } catch (err) {
-        rmSync(tmp, { force: true }); // a half-written copy only takes space a full disk lacks
-        throw err;
-      }
+      writeAtomically(file, [...this.seen].map(([id, at]) => `${id}\t${at}\n`).join(''));
       this.linesInFile = this.seen.size;
     });
   }

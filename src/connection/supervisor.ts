@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { AbortedError, TimeoutError, bounded, sleep } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
+import { intake } from './intake.js';
 import { Pacer, hedged, waitingText, type RetryPolicy } from './recovery.js';
 import type { SeenActivities } from './seen-activities.js';
 import {
@@ -82,7 +83,7 @@ export interface SupervisorDeps {
   backoff?: RetryPolicy;
   onState?: (status: SupervisorStatus, detail: string) => void;
   /** Called from the supervisor's own loop, only while it is making progress. */
-  onProgress?: () => void;
+  onProgress?: (status: SupervisorStatus) => void;
   /** Called once per completed reconnect (stats and metrics). */
   onReconnect?: (r: { graceful: boolean; reason?: string; durationMs: number; deafMs: number }) => void;
   now?: () => number;
@@ -415,21 +416,8 @@ export class Supervisor {
   private receive(from: Tracked, activity: IncomingActivity): void {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.deps.onReceive?.(activity);
-    let first = true;
-    try {
-      first = this.deps.seen.firstSighting(activity.id);
-    } catch (err) {
-      // Answering twice beats never answering.
-      this.deps.log.error({ event: 'activity.record_failed', id: activity.id, err: errorText(err) });
-    }
-    if (!first) {
-      this.deps.log.debug({ event: 'activity.duplicate', id: activity.id, connection: from.conn.id });
-      return;
-    }
-    // A synchronous throw becomes a rejection, logged below like any other failure.
-    const handling = new Promise<void>((resolve) => resolve(this.deps.handle(activity))).catch((err: unknown) => {
-      this.deps.log.error({ event: 'activity.failed', id: activity.id, err: errorText(err) });
-    });
+    const handling = intake(this.deps, activity, from.conn.id);
+    if (!handling) return;
     from.inFlight.add(handling);
     void handling.finally(() => from.inFlight.delete(handling));
   }
@@ -491,7 +479,7 @@ export class Supervisor {
       if (this.onlineSince !== undefined) this.backoff.noteStable(now - this.onlineSince);
     }
     if (now <= this.deadline + this.t.watchdogGraceMs) {
-      this.deps.onProgress?.();
+      this.deps.onProgress?.(this.status());
     } else {
       this.deps.log.error({ event: 'watchdog.withheld', state: this.state, overdueMs: now - this.deadline });
     }

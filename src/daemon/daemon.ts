@@ -22,9 +22,12 @@ import { Metrics } from '../metrics/metrics.js';
 import { expose } from '../control/expose.js';
 import { statusDocument } from '../control/status.js';
 import { Database, type DatabaseOptions } from '../database/database.js';
-import { Cluster, type ClusterTimings } from '../cluster/cluster.js';
+import { Cluster, DEFAULT_CLUSTER_TIMINGS, type ClusterTimings } from '../cluster/cluster.js';
 import { fencedApi } from '../cluster/fence.js';
 import { HeardActivities } from '../heard/heard.js';
+import { CatchUp } from '../catchup/catchup.js';
+import { Gaps, rememberForMs } from '../catchup/gaps.js';
+import { HeardMark } from '../catchup/mark.js';
 import { AnnouncedConnection } from './announced-connection.js';
 import { SystemdAnnouncer } from './announcer.js';
 import { persistenceReporter, proxyErrorReporter, watchdogPinger, watchdogTickMs } from './reporters.js';
@@ -84,6 +87,9 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   const connection = new AnnouncedConnection(startedAt);
   const metrics = config.metricsListen ? new Metrics(() => connection.status()) : undefined;
   const stats = new DaemonStats(metrics);
+  const gaps = new Gaps({ mark: new HeardMark({ stateDir: config.stateDir, log: logger }), maxAgeMs: config.catchUpMaxAgeMs });
+  // A caught-up message may be as old as the max age: its id must be remembered that long, or a later round answers it again.
+  const rememberMs = (floorMs: number) => rememberForMs(config.catchUpMaxAgeMs, floorMs);
   const proxyErrors = proxyErrorReporter(logger);
   const restAgent = createProxyAgent(config.proxy, proxyErrors.options);
   const link = new SdkWebexLink({
@@ -101,7 +107,13 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     log: logger,
     requestTimeoutMs: tuning.requestTimeoutMs,
     prepareSdk: (sdk) => installRestProxy(sdk, restAgent),
-    observer: stats,
+    observer: {
+      restRetry: (status) => stats.restRetry(status),
+      device: (d) => {
+        stats.device(d);
+        if (!d.reused) gaps.registeredNewDevice();
+      },
+    },
     deviceStore: config.stateDir ? new DeviceStore(config.stateDir) : undefined,
   });
 
@@ -140,6 +152,8 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     access: config.access,
     storage,
     onCommand: (name, ms, ok) => stats.command(name, ms, ok),
+    maxAgeMs: config.catchUpMaxAgeMs || undefined,
+    offlineAt: (sentAt) => gaps.offlineAt(sentAt),
   });
   const answer = (activity: IncomingActivity) => {
     if (!connection.fromBot(activity)) stats.activity(activity.kind);
@@ -159,6 +173,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
           timings: {
             drainTimeoutMs: timings.drainTimeoutMs,
             graceMs: tuning.cluster?.database?.probeMaxMs ?? 5_000,
+            retentionMs: rememberMs(DEFAULT_CLUSTER_TIMINGS.retentionMs),
             ...tuning.cluster?.timings,
           },
           observer: metrics?.countClaims(),
@@ -173,25 +188,48 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
 
   const announcer = new SystemdAnnouncer({ notifier, log: logger, startedAt, stateDir: config.stateDir, proxyTrouble: proxyErrors.recent });
   const heard = new HeardActivities();
+  const seen = new SeenActivities({
+    ...DEFAULT_SEEN,
+    ttlMs: rememberMs(DEFAULT_SEEN.ttlMs),
+    stateDir: config.stateDir,
+    onPersistence: persistenceReporter(logger, config.stateDir, announcer),
+  });
+  const catchUp = new CatchUp({
+    gaps,
+    history: link,
+    seen,
+    handle,
+    log: logger,
+    bot: () => connection.bot(),
+    maxAgeMs: config.catchUpMaxAgeMs,
+    timings: { drainTimeoutMs: timings.drainTimeoutMs },
+  });
+  const pingWatchdog = watchdogPinger(notifier, stats, timings.tickMs, tuning.now);
   const supervisor = new Supervisor({
     link,
     log: logger,
-    seen: new SeenActivities({
-      ...DEFAULT_SEEN,
-      stateDir: config.stateDir,
-      onPersistence: persistenceReporter(logger, config.stateDir, announcer),
-    }),
-    onReceive: (activity) => heard.add(activity.id),
+    seen,
+    onReceive: (activity) => {
+      heard.add(activity.id);
+      gaps.delivered();
+    },
     handle,
-    drainAlso: () => cluster?.drain() ?? Promise.resolve(),
+    drainAlso: async () => void (await Promise.all([cluster?.drain(), catchUp.drain()])),
     timings,
     backoff: tuning.retry?.() ?? new Pacer(),
     onState: (status, detail) => {
       connection.update(status);
       announcer.stateChanged(status, detail);
+      catchUp.stateChanged(status);
     },
-    onProgress: watchdogPinger(notifier, stats, timings.tickMs, tuning.now),
-    onReconnect: (r) => stats.reconnected(r),
+    onProgress: (status) => {
+      pingWatchdog();
+      gaps.heard(status.lastHeardAt);
+    },
+    onReconnect: (r) => {
+      stats.reconnected(r);
+      catchUp.reconnected(r);
+    },
     now: tuning.now,
   });
 

@@ -110,6 +110,19 @@ const SENTENCES: Record<string, Sentence> = {
   'claim.dropped': (f) =>
     `Shared database away${because(f.reason)}: leaving message ${text(f.id)} to the preferred instance ${text(f.preferredInstance)} (${text(f.suppressed, '0')} more since the last line)`,
   'claim.pruned': (f) => `Pruned ${text(f.removed)} claim(s) past the retention`,
+  'catchup.start': (f) =>
+    `Catching up on what was sent while the bot could not hear, ${text(f.from, '?')} to ${text(f.to, '?')}${because(f.why)}`,
+  'catchup.done': (f) =>
+    `Caught up in ${ms(f.durationMs)}: ${text(f.spaces, '0')} space(s) scanned, ${text(f.found, '0')} message(s) found, ${text(f.answered, '0')} answered, ${text(f.alreadyAnswered, '0')} already answered, ${text(f.tooOld, '0')} too old, ${text(f.leftOver, '0')} space(s) left over the cap; ${text(f.requests, '0')} request(s)`,
+  'catchup.failed': (f) =>
+    `Catching up on ${text(f.from, '?')} to ${text(f.to, '?')} failed after ${ms(f.durationMs)}: ${text(f.err)}; next: ${text(f.next, 'none')}`,
+  'catchup.space_failed': (f) =>
+    `Catching up: listing a ${text(f.roomType, '?')} space failed (${text(f.err)}); its messages stay unanswered`,
+  'catchup.mark_unreadable': (f) =>
+    `The heard-through mark ${text(f.file)} is unreadable (${text(f.err)}): nothing missed before this start is caught up on`,
+  'catchup.mark_ahead': (f) => `The heard-through mark ${text(f.file)} is ${ms(f.aheadMs)} in the future (the clock went back?): using now`,
+  'catchup.mark_write_failed': (f) =>
+    `Cannot save the heard-through mark ${text(f.file)} (${text(f.err)}): after a restart the bot catches up from an older mark, or not at all`,
   'journal.degraded': (f) =>
     `The journal socket refused entries: ${text(f.fallback)} written to stdout instead, ${text(f.dropped)} dropped (${text(f.lastError)})`,
 };

@@ -7,7 +7,7 @@
  *   POST /_sim/identities                 {email, displayName?} -> {token, person}: a second identity (a bot) with its own token
  *   POST /_sim/rooms/direct               {personEmail}
  *   POST /_sim/rooms/group                {title, memberEmails}
- *   POST /_sim/messages                   {from, roomId, text, parentId?, mentionBot?, files?}
+ *   POST /_sim/messages                   {from, roomId, text, parentId?, mentionBot?, files?, at?}: with `at` (epoch ms), history
  *   POST /_sim/cards/submit               {from, cardMessageId, inputs}
  *   GET  /_sim/bot-messages               everything the bot sent
  *   GET  /_sim/bot-messages/wait?roomId=&parentId=&textIncludes=&timeoutMs=   long-poll for one
@@ -16,10 +16,11 @@
  *   GET  /_sim/faults                     current switches
  *   POST /_sim/faults/clear
  *   POST /_sim/faults/{name}              body {args: [...]} passed to sim.faults[name](...args)
+ *   POST /_sim/faults/redelivery          {args: ['none'|'queue']}: re-delivery, switched at run time
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readJson, sendJson } from './http-util.js';
-import type { Simulator, SimFaults } from './types.js';
+import type { NewSimMessage, Simulator, SimFaults } from './types.js';
 import type { SimMessage } from './state.js';
 
 export const CONTROL_PREFIX = '/_sim';
@@ -40,25 +41,20 @@ const FAULT_NAMES: Array<keyof SimFaults> = [
   'excessiveDeviceRegistrations',
   'replaceOnNewConnection',
   'deafDevice',
+  'redelivery',
 ];
 
 /**
  * What the POST routes read from their JSON bodies. Tests and tools write them; the simulator takes
  * their value types on trust and only checks that a required field is there.
  */
-interface ControlBody {
+interface ControlBody extends NewSimMessage {
   email: string;
   displayName?: string;
   type?: 'person' | 'bot';
   personEmail: string;
   title: string;
   memberEmails: string[];
-  from: string;
-  roomId: string;
-  text: string;
-  parentId?: string;
-  mentionBot?: boolean;
-  files?: string[];
   cardMessageId: string;
   inputs?: Record<string, unknown>;
   args?: unknown;
@@ -127,6 +123,7 @@ export class ControlApi {
           parentId: body.parentId,
           mentionBot: body.mentionBot,
           files: body.files,
+          at: body.at,
         });
       if (path === '/cards/submit')
         return sim.submitCard({ from: need('from'), cardMessageId: need('cardMessageId'), inputs: body.inputs ?? {} });

@@ -19,6 +19,13 @@ export interface RestFaultRule {
   remaining?: number;
 }
 
+/**
+ * What happens to an event a device's sockets did not take: 'none' (Webex as a bot must assume it:
+ * an event reaches only the sockets online when it is sent) or 'queue' (un-acked events are kept per
+ * device and sent again on its next socket).
+ */
+export type Redelivery = 'none' | 'queue';
+
 export type MalformedKind =
   | 'not-json' // garbage text: the SDK logs a parse warning and drops it
   | 'no-id' // valid event without envelope id: the SDK's ack rejects unhandled (process exits on Node 20)
@@ -27,7 +34,9 @@ export type MalformedKind =
   | 'binary'; // a binary frame
 
 export class FaultState {
-  /** Mercury: answer no pings and deliver no events; events queue up as un-acked. */
+  /** Mercury: what becomes of events no socket took; clear() returns to the simulator's start option. */
+  redelivery: Redelivery;
+  /** Mercury: answer no pings and deliver no events (under 'queue' they wait as un-acked). */
   silent = false;
   /** Mercury: stop reading every socket (TCP paused): pings and acks pile up unread. */
   notReading = false;
@@ -47,6 +56,10 @@ export class FaultState {
   readonly deafDevices = new Set<string>();
   readonly rest: RestFaultRule[] = [];
   private nextRuleId = 1;
+
+  constructor(private readonly startRedelivery: Redelivery) {
+    this.redelivery = startRedelivery;
+  }
 
   addRestRule(r: Omit<RestFaultRule, 'id'>): number {
     const id = this.nextRuleId++;
@@ -80,6 +93,7 @@ export class FaultState {
   }
 
   clear(): void {
+    this.redelivery = this.startRedelivery;
     this.silent = false;
     this.notReading = false;
     this.withholdBufferState = false;
@@ -94,6 +108,7 @@ export class FaultState {
 
   snapshot(): Record<string, unknown> {
     return {
+      redelivery: this.redelivery,
       silent: this.silent,
       notReading: this.notReading,
       withholdBufferState: this.withholdBufferState,

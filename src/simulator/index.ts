@@ -8,6 +8,7 @@
  *   await sim.waitForBotMessage((m) => m.roomId === room.id);
  *
  * Module map: state.ts (world model) · catalog.ts (u2c) · rest.ts (hydra, wdm, metrics) ·
+ * listing.ts (the rooms and messages a bot may list) · dto.ts (hydra shapes) ·
  * mercury.ts (websocket + delivery) · faults.ts (switches) · control.ts (/_sim/ HTTP API) · cli.ts ·
  * types.ts (the Simulator interface, shared by this file and control.ts).
  */
@@ -29,8 +30,8 @@ import type { SimFaults, Simulator, SimulatorOptions } from './types.js';
 export type { SimMessage, SimPerson, SimRoom } from './state.js';
 export type { SimConnection } from './mercury.js';
 export type { TrafficLine } from './log.js';
-export type { MalformedKind } from './faults.js';
-export type { SimDeviceInfo, SimFaults, Simulator, SimulatorOptions } from './types.js';
+export type { MalformedKind, Redelivery } from './faults.js';
+export type { NewSimMessage, SimDeviceInfo, SimFaults, Simulator, SimulatorOptions } from './types.js';
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const host = opts.host ?? '127.0.0.1';
@@ -38,7 +39,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   // Real bot tokens look like <random>_<cluster>_<orgId>; the SDK reads the org from the last part.
   const botToken = `${randomBytes(24).toString('hex')}_PF84_${orgId}`;
   const log = new TrafficLog(opts.logTraffic);
-  const faults = new FaultState();
+  const faults = new FaultState(opts.redelivery ?? 'none');
   let baseUrl = '';
   const state = new SimState(
     opts.botEmail ?? 'toodles@webex.bot',
@@ -124,11 +125,17 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       for (const d of hit) faults.deafDevices.add(d.uuid);
       return hit.length;
     },
+    redelivery: (mode) => {
+      if (mode !== 'none' && mode !== 'queue') throw new Error(`redelivery must be 'none' or 'queue' (got ${String(mode)})`);
+      faults.redelivery = mode;
+      mercury.redeliveryChanged();
+    },
     snapshot: () => faults.snapshot(),
     clear: () => {
       const wasNotReading = faults.notReading;
       faults.clear();
       if (wasNotReading) mercury.setReading(true);
+      mercury.redeliveryChanged();
       log.log('fault', { action: 'clear' });
     },
   };
@@ -174,6 +181,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         parentId: m.parentId,
         mentionedPeople: mention ? [state.bot.id] : undefined,
         files: m.files,
+        at: m.at,
       });
     },
     submitCard: (c) => ({ actionId: state.submitCard(c).id }),

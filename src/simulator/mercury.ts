@@ -10,9 +10,12 @@
  *      only to sockets past this point.
  *   4. Client pings {"id","type":"ping"}; server answers {"id":<same id>,"type":"pong"}.
  *   5. Server frames carry an id and a per-socket sequenceNumber; the client acks each id.
- * Delivery: an event stays un-acked per device until some socket acks it; un-acked events whose
- * sockets all died are delivered again on another live socket of the device, or on its next one
- * once that gets its buffer_state.
+ * Delivery: an event goes to every socket of each device that is online when it is sent, and stays
+ * un-acked per device until some socket acks it. What becomes of the rest is FaultState.redelivery:
+ * under 'none' nothing more (an event no socket took, or whose sockets all died un-acked, is gone);
+ * under 'queue' un-acked events whose sockets all died are delivered again on another live socket
+ * of the device, or on its next one once that gets its buffer_state, and events sent while the
+ * device had no socket (or was silenced) wait for it.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -49,6 +52,7 @@ interface ClientFrame {
 }
 
 interface Pending {
+  id: string;
   frame: Record<string, unknown>;
   /** Sockets this event was written to and that are still open. */
   sentOn: Set<string>;
@@ -117,10 +121,11 @@ export class MercuryServer {
       conn.closedAt = Date.now();
       conn.closeCode = code;
       // Events written to this socket but not acked go to another live socket of the device, or to
-      // its next one.
+      // its next one; or nowhere.
       const heldOnlyHere = [...(this.pending.get(deviceId)?.values() ?? [])].filter((p) => p.sentOn.delete(conn.id) && p.sentOn.size === 0);
       const other = this.openConns(deviceId).find((c) => c.ready);
-      if (other && !this.faults.silent) this.redeliver(other, heldOnlyHere);
+      if (this.faults.redelivery === 'none') this.forget(deviceId, heldOnlyHere);
+      else if (other && !this.faults.silent) this.redeliver(other, heldOnlyHere);
       this.log.log('ws-close', { conn: conn.id, code, reason: reason.toString() });
     });
     ws.on('error', (err) => this.log.log('ws-error', { conn: conn.id, error: String(err) }));
@@ -179,10 +184,9 @@ export class MercuryServer {
 
   /** Send un-acked events (of `events`, or all) that no open socket of this device is currently holding. */
   private redeliver(conn: Conn, events?: Pending[]): void {
-    if (this.faults.silent) return;
+    if (this.faults.silent || this.faults.redelivery === 'none') return;
     for (const p of events ?? this.pending.get(conn.deviceId)?.values() ?? []) {
-      const holders = [...p.sentOn].filter((id) => this.conns.get(id)?.open);
-      if (holders.length) continue;
+      if (this.held(p)) continue;
       p.sentOn.add(conn.id);
       this.send(conn, { ...p.frame, redelivered: true });
     }
@@ -202,18 +206,39 @@ export class MercuryServer {
     };
     for (const device of this.state.devices.values()) {
       if (device.deleted || this.faults.deafDevices.has(device.uuid)) continue;
-      let q = this.pending.get(device.uuid);
-      if (!q) this.pending.set(device.uuid, (q = new Map<string, Pending>()));
-      const p: Pending = { frame, sentOn: new Set() };
-      q.set(id, p);
-      if (this.faults.silent) continue; // stays pending; re-delivered on the next socket
-      for (const c of this.conns.values()) {
+      const p: Pending = { id, frame, sentOn: new Set() };
+      // Silenced: written nowhere (under 'queue' it waits for the next socket).
+      for (const c of this.faults.silent ? [] : this.conns.values()) {
         if (c.deviceId === device.uuid && c.open && c.ready && c.ws.readyState === c.ws.OPEN) {
           p.sentOn.add(c.id);
           this.send(c, frame);
         }
       }
+      if (p.sentOn.size === 0 && this.faults.redelivery === 'none') continue;
+      let q = this.pending.get(device.uuid);
+      if (!q) this.pending.set(device.uuid, (q = new Map<string, Pending>()));
+      q.set(id, p);
     }
+  }
+
+  private forget(deviceId: string, events: Pending[]): void {
+    for (const p of events) this.pending.get(deviceId)?.delete(p.id);
+  }
+
+  /** Called when FaultState.redelivery changes: under 'none', events no open socket holds are gone. */
+  redeliveryChanged(): void {
+    if (this.faults.redelivery !== 'none') return;
+    for (const [deviceId, q] of this.pending) {
+      this.forget(
+        deviceId,
+        [...q.values()].filter((p) => !this.held(p)),
+      );
+    }
+  }
+
+  /** Is an open socket holding this event (written to it, not yet acked)? */
+  private held(p: Pending): boolean {
+    return [...p.sentOn].some((id) => this.conns.get(id)?.open);
   }
 
   private send(conn: Conn, frame: Record<string, unknown>): void {

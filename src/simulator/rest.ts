@@ -4,11 +4,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostmap, serviceUrls } from './catalog.js';
+import { messageDto, roomDto } from './dto.js';
 import type { FaultState } from './faults.js';
 import { HttpError, hydraError, readJson, sendJson } from './http-util.js';
 import { hydraId, newUuid } from './ids.js';
+import { listMessages, listRooms, newestFirst, type Listing } from './listing.js';
 import { MERCURY_PATH } from './mercury.js';
-import type { SimAttachment, SimDevice, SimMessage, SimPerson, SimRoom, SimState } from './state.js';
+import type { SimAttachment, SimDevice, SimPerson, SimRoom, SimState } from './state.js';
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
@@ -140,6 +142,8 @@ export class RestApi {
       };
     }
     if (method === 'POST' && p === '/messages') return { auth: true, run: (b, _q, actor) => this.createMessage(b, actor) };
+    if (method === 'GET' && p === '/messages')
+      return { auth: true, run: (_b, q, actor) => this.listed('/messages', listMessages(state, actor, q)) };
     if (method === 'GET' && p === '/messages/direct') return { auth: true, run: (_b, q, actor) => this.directMessages(q, actor) };
     if ((m = /^\/messages\/([^/]+)$/.exec(p))) {
       const id = m[1]!;
@@ -148,7 +152,7 @@ export class RestApi {
         if (!msg || msg.deleted) throw new HttpError(404, 'The requested resource could not be found.');
         return msg;
       };
-      if (method === 'GET') return { auth: true, run: () => ({ status: 200, body: this.messageDto(find()) }) };
+      if (method === 'GET') return { auth: true, run: () => ({ status: 200, body: messageDto(find()) }) };
       if (method === 'DELETE')
         return {
           auth: true,
@@ -170,8 +174,9 @@ export class RestApi {
         },
       };
     }
-    if (method === 'GET' && p === '/rooms')
-      return { auth: true, run: () => ({ status: 200, body: { items: [...state.rooms.values()].map((r) => this.roomDto(r)) } }) };
+    // The SDK's rooms.list() asks for `rooms/`.
+    if (method === 'GET' && (p === '/rooms' || p === '/rooms/'))
+      return { auth: true, run: (_b, q, actor) => this.listed('/rooms', listRooms(state, actor, q)) };
     if (method === 'GET' && (m = /^\/rooms\/([^/]+)$/.exec(p))) {
       const id = m[1]!;
       return {
@@ -179,13 +184,19 @@ export class RestApi {
         run: () => {
           const r = state.roomById(id);
           if (!r) throw new HttpError(404, 'room not found');
-          return { status: 200, body: this.roomDto(r) };
+          return { status: 200, body: roomDto(r) };
         },
       };
     }
     if (method === 'GET' && p === '/memberships')
       return { auth: true, run: (_b, q) => ({ status: 200, body: { items: this.memberships(q) } }) };
     return undefined;
+  }
+
+  /** A list answer; `Link: <url>; rel="next"` when more remain (RFC 5988, as Webex pages). */
+  private listed(path: string, { items, next }: Listing): Reply {
+    const headers = next ? { link: `<${serviceUrls(this.ctx.baseUrl()).hydra}${path}?${next.toString()}>; rel="next"` } : undefined;
+    return { status: 200, body: { items }, headers };
   }
 
   private registerDevice(body: Record<string, unknown>): Reply {
@@ -242,10 +253,9 @@ export class RestApi {
     const room = this.directRoomWith(actor, email ? state.personByEmail(email) : state.personById(q.get('personId') ?? ''));
     if (!room) throw new HttpError(404, 'person not found');
     const parentId = q.get('parentId');
-    const items = [...state.messages.values()]
-      .filter((m) => m.roomId === room.id && !m.deleted && (!parentId || m.parentId === parentId))
-      .reverse()
-      .map((m) => this.messageDto(m));
+    const items = newestFirst(state, room)
+      .filter((m) => !m.deleted && (!parentId || m.parentId === parentId))
+      .map(messageDto);
     return { status: 200, body: { items } };
   }
 
@@ -274,7 +284,7 @@ export class RestApi {
       parentId: typeof b.parentId === 'string' ? b.parentId : undefined,
       attachments,
     });
-    return { status: 200, body: this.messageDto(msg) };
+    return { status: 200, body: messageDto(msg) };
   }
 
   /** Another identity posts: only into its 1:1 space with the bot (by roomId, toPersonEmail or toPersonId). */
@@ -298,12 +308,7 @@ export class RestApi {
       markdown,
       parentId: typeof b.parentId === 'string' ? b.parentId : undefined,
     });
-    return { status: 200, body: this.messageDto(msg) };
-  }
-
-  private messageDto(m: SimMessage): Record<string, unknown> {
-    const { uuid: _u, fromBot: _f, deleted: _d, ...dto } = m;
-    return dto;
+    return { status: 200, body: messageDto(msg) };
   }
 
   private personDto(p: SimPerson): Record<string, unknown> {
@@ -316,10 +321,6 @@ export class RestApi {
       type: p.type,
       created: '2024-01-01T00:00:00.000Z',
     };
-  }
-
-  private roomDto(r: SimRoom): Record<string, unknown> {
-    return { id: r.id, title: r.title, type: r.type, isLocked: false, created: '2024-01-01T00:00:00.000Z' };
   }
 
   private memberships(q: URLSearchParams): Record<string, unknown>[] {

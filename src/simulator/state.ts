@@ -22,6 +22,10 @@ export interface SimRoom {
   title: string;
   type: 'direct' | 'group';
   memberEmails: string[];
+  /** ISO time; moved back when history older than the room is written into it (a room is never younger than its messages). */
+  created: string;
+  /** ISO time of the newest message, the bot's too; absent until the first (Webex then reports `created`). */
+  lastActivity?: string;
 }
 
 export interface SimAttachment {
@@ -132,7 +136,7 @@ export class SimState extends EventEmitter<StateEvents> {
 
   private makeRoom(title: string, type: SimRoom['type'], memberEmails: string[]): SimRoom {
     const uuid = newUuid();
-    const r: SimRoom = { uuid, id: hydraId('ROOM', uuid), title, type, memberEmails };
+    const r: SimRoom = { uuid, id: hydraId('ROOM', uuid), title, type, memberEmails, created: new Date().toISOString() };
     this.rooms.set(uuid, r);
     return r;
   }
@@ -162,6 +166,8 @@ export class SimState extends EventEmitter<StateEvents> {
   /**
    * Store a message and publish its activity. Used both for people (control API) and for the bot
    * (POST /messages): the real cloud also sends the bot its own messages over Mercury.
+   * With `at` (epoch ms, not in the future) it is history: stored and listed with that time, never
+   * delivered, and not among what the bot sent.
    */
   addMessage(m: {
     author: SimPerson;
@@ -172,7 +178,10 @@ export class SimState extends EventEmitter<StateEvents> {
     attachments?: SimAttachment[];
     mentionedPeople?: string[];
     files?: string[];
+    at?: number;
   }): SimMessage {
+    if (m.at !== undefined && !(Number.isFinite(m.at) && m.at <= Date.now()))
+      throw new Error(`at must be a past time in epoch ms (got ${m.at})`);
     const uuid = newUuid();
     const msg: SimMessage = {
       uuid,
@@ -181,7 +190,7 @@ export class SimState extends EventEmitter<StateEvents> {
       roomType: m.room.type,
       personId: m.author.id,
       personEmail: m.author.email,
-      created: new Date().toISOString(),
+      created: new Date(m.at ?? Date.now()).toISOString(),
       fromBot: m.author === this.bot,
       ...(m.text !== undefined ? { text: m.text } : {}),
       ...(m.markdown !== undefined ? { markdown: m.markdown } : {}),
@@ -191,6 +200,8 @@ export class SimState extends EventEmitter<StateEvents> {
       ...(m.files?.length ? { files: m.files } : {}),
     };
     this.messages.set(uuid, msg);
+    this.noteActivity(m.room, msg.created);
+    if (m.at !== undefined) return msg;
     if (msg.fromBot) {
       this.botSent.push(msg);
       this.emit('botMessage', msg);
@@ -207,6 +218,11 @@ export class SimState extends EventEmitter<StateEvents> {
       }),
     );
     return msg;
+  }
+
+  private noteActivity(room: SimRoom, at: string): void {
+    if (Date.parse(at) < Date.parse(room.created)) room.created = at;
+    if (!room.lastActivity || Date.parse(at) > Date.parse(room.lastActivity)) room.lastActivity = at;
   }
 
   submitCard(c: { from: string; cardMessageId: string; inputs: Record<string, unknown> }): SimAttachmentAction {

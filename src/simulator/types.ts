@@ -1,5 +1,5 @@
 /** The simulator's public shape: what startSimulator returns and what the /_sim/ control API drives. */
-import type { MalformedKind } from './faults.js';
+import type { MalformedKind, Redelivery } from './faults.js';
 import type { LogSink, TrafficLine } from './log.js';
 import type { SimConnection } from './mercury.js';
 import type { SimMessage, SimPerson, SimRoom } from './state.js';
@@ -10,6 +10,8 @@ export interface SimulatorOptions {
   logTraffic?: LogSink;
   botDisplayName?: string;
   botEmail?: string;
+  /** 'none' (default): an event reaches only the sockets online when it is sent. 'queue': un-acked events wait for the device's next socket. */
+  redelivery?: Redelivery;
 }
 
 export interface SimDeviceInfo {
@@ -19,7 +21,7 @@ export interface SimDeviceInfo {
   registeredAt: number;
   deleted: boolean;
   refreshes: number;
-  /** Events delivered to this device and not yet acked. */
+  /** Events written to this device's sockets and not yet acked (under 'queue', also those waiting for its next socket). */
   pending: number;
 }
 
@@ -29,7 +31,7 @@ export interface SimFaults {
   killSockets: (deviceId?: string) => number;
   /** Close sockets with a code/reason (1000, 1011, 4000, 4001 [shutdown frame first], 4401, 4403...). */
   closeSockets: (code: number, reason?: string, opts?: { deviceId?: string; graceMs?: number }) => number;
-  /** Socket stays open; no pongs, no events (events queue, re-delivered on the next socket). */
+  /** Socket stays open; no pongs, no events (lost, or under redelivery 'queue' sent on the next socket). */
   silence: (on?: boolean) => void;
   /** Stop reading sockets at the TCP level (pings/acks never read). */
   stopReading: (on?: boolean) => void;
@@ -58,9 +60,29 @@ export interface SimFaults {
    * device) but delivers it no events, until the bot registers a new device. Returns devices hit.
    */
   deafDevice: (deviceId?: string) => number;
+  /** Switch re-delivery at run time (see SimulatorOptions.redelivery); clear() returns to the start option. */
+  redelivery: (mode: Redelivery) => void;
   /** Current switches, for logs and the control API. */
   snapshot: () => Record<string, unknown>;
   clear: () => void;
+}
+
+/** A message a person (or the bot, as history) posts through the simulator. */
+export interface NewSimMessage {
+  from: string;
+  roomId: string;
+  /** With `files` it may be empty, and then the message has none. */
+  text: string;
+  parentId?: string;
+  /** In a group space (default true): the text starts with the bot's name and `mentionedPeople` holds it. */
+  mentionBot?: boolean;
+  /** Content URLs of attached files. */
+  files?: string[];
+  /**
+   * Epoch ms, not in the future: history. The message was sent then (its `created` and the room's
+   * `lastActivity`), is listed over REST, and is never delivered nor among botMessages().
+   */
+  at?: number;
 }
 
 export interface Simulator {
@@ -77,8 +99,7 @@ export interface Simulator {
   addIdentity(p: { email: string; displayName?: string }): { token: string; person: SimPerson };
   directRoom(personEmail: string): SimRoom;
   groupRoom(title: string, memberEmails: string[]): SimRoom;
-  /** `files` attaches files (content URLs); with them `text` may be empty, and then the message has none. */
-  postMessage(m: { from: string; roomId: string; text: string; parentId?: string; mentionBot?: boolean; files?: string[] }): SimMessage;
+  postMessage(m: NewSimMessage): SimMessage;
   submitCard(c: { from: string; cardMessageId: string; inputs: Record<string, unknown> }): { actionId: string };
   botMessages(): SimMessage[];
   repliesTo(messageId: string): SimMessage[];

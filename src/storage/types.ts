@@ -1,6 +1,7 @@
 // What toodles keeps on disk, as the rest of the code sees it. Only this folder knows the database.
 
-export type Outcome = 'ok' | 'denied' | 'invalid' | 'failed';
+/** too_old: sent longer ago than the catch-up's max age, so not run (the sender was asked to send it again). */
+export type Outcome = 'ok' | 'denied' | 'invalid' | 'failed' | 'too_old';
 
 /** One command run or card submit, allowed or not. */
 export interface ActivityRecord {

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeAtomically } from '../util/atomic-write.js';
 
 /** What it takes to refresh a device registration instead of registering a new one. */
 export interface DeviceRecord {
@@ -32,9 +33,7 @@ export class DeviceStore {
   /** Written atomically (rename), so a kill mid-write leaves the old record or the new one. */
   save(record: DeviceRecord): void {
     mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeAtomically(this.file, JSON.stringify(record));
   }
 
   clear(): void {

@@ -2,10 +2,21 @@ import type { Logger } from 'pino';
 import type { DeviceStore } from './device-record.js';
 import { openMercuryConnection } from './mercury-connection.js';
 import { WebexRest, retryableSend, type RestObserver } from './rest.js';
-import type { CreateWebexSdkOptions, WebexSdk } from './sdk.js';
+import type { CreateWebexSdkOptions, HydraMessage, WebexSdk } from './sdk.js';
 import { SdkInstances, type DeviceObserver } from './sdk-instances.js';
 import { fetchPerson } from './sdk-internals.js';
-import type { BotIdentity, CardAction, IncomingMessage, LinkConnection, OutgoingMessage, Person, WebexLink } from './types.js';
+import type {
+  BotIdentity,
+  CardAction,
+  IncomingMessage,
+  LinkConnection,
+  MessagePage,
+  OutgoingMessage,
+  Person,
+  RoomSummary,
+  WebexHistory,
+  WebexLink,
+} from './types.js';
 
 export interface LinkOptions {
   sdk: Omit<CreateWebexSdkOptions, 'logLevel'>;
@@ -25,7 +36,7 @@ export interface LinkOptions {
  * one device registration) and hides the SDK's quirks: it never lets the SDK reconnect on its own,
  * turns raw activities into ids, and gives every REST call a timeout and a retry policy.
  */
-export class SdkWebexLink implements WebexLink {
+export class SdkWebexLink implements WebexLink, WebexHistory {
   private readonly rest: WebexRest;
   private readonly instances: SdkInstances;
   private sessions = 0;
@@ -70,17 +81,30 @@ export class SdkWebexLink implements WebexLink {
 
   async getMessage(id: string, signal?: AbortSignal): Promise<IncomingMessage> {
     const sdk = await this.instances.sdk(signal);
-    const m = await this.rest.call(`messages/${id}`, () => sdk.messages.get(id), { signal });
-    return {
-      id: m.id,
-      roomId: m.roomId,
-      roomType: m.roomType ?? 'direct',
-      personId: m.personId,
-      personEmail: m.personEmail,
-      text: m.text ?? '',
-      hasFiles: (m.files?.length ?? 0) > 0,
-      parentId: m.parentId,
+    return incomingMessage(await this.rest.call(`messages/${id}`, () => sdk.messages.get(id), { signal }));
+  }
+
+  async listRooms(max: number, signal?: AbortSignal): Promise<RoomSummary[]> {
+    const sdk = await this.instances.sdk(signal);
+    const page = await this.rest.call('rooms (list)', () => sdk.rooms.list({ sortBy: 'lastactivity', max }), { signal });
+    return page.items.map((r) => ({ id: r.id, type: r.type, lastActivity: epochMs(r.lastActivity ?? r.created, 0) }));
+  }
+
+  async listMessages(
+    q: { roomId: string; roomType: RoomSummary['type']; max: number; beforeMessage?: string },
+    signal?: AbortSignal,
+  ): Promise<MessagePage> {
+    const sdk = await this.instances.sdk(signal);
+    // Webex's rules for bots: in a group space only the messages that mention it, at most 100 a page.
+    const group = q.roomType === 'group';
+    const qs = {
+      roomId: q.roomId,
+      max: group ? Math.min(q.max, GROUP_LIST_MAX) : q.max,
+      ...(group ? { mentionedPeople: 'me' } : {}),
+      ...(q.beforeMessage ? { beforeMessage: q.beforeMessage } : {}),
     };
+    const page = await this.rest.call('messages (list)', () => sdk.messages.list(qs), { signal });
+    return { items: page.items.map(incomingMessage), more: page.hasNext() };
   }
 
   async getPerson(id: string, signal?: AbortSignal): Promise<Person> {
@@ -105,4 +129,28 @@ export class SdkWebexLink implements WebexLink {
     const sent = await this.rest.call('messages (send)', () => sdk.messages.create(message), { signal, retryable: retryableSend });
     return { id: sent.id };
   }
+}
+
+/** With mentionedPeople, Webex answers 400 to a larger max. */
+const GROUP_LIST_MAX = 100;
+
+function incomingMessage(m: HydraMessage): IncomingMessage {
+  return {
+    id: m.id,
+    roomId: m.roomId,
+    roomType: m.roomType ?? 'direct',
+    personId: m.personId,
+    personEmail: m.personEmail,
+    text: m.text ?? '',
+    hasFiles: (m.files?.length ?? 0) > 0,
+    parentId: m.parentId,
+    // Never missing from Webex; were it so, the message reads as just sent rather than as too old to run.
+    created: epochMs(m.created, Date.now()),
+  };
+}
+
+/** An ISO time from Webex in epoch ms; `fallback` when it is missing or unreadable. */
+function epochMs(iso: string | undefined, fallback: number): number {
+  const ms = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(ms) ? ms : fallback;
 }

@@ -131,8 +131,20 @@ export interface AttachmentActionCreatedEvent {
   };
 }
 
+/**
+ * A list call's answer (webex-core's Page): one page of items, and whether the `Link` header names a
+ * next one. Its next() follows that URL as it is, which for a bot's group listing drops
+ * `mentionedPeople` (403 from Webex): page with `beforeMessage` instead.
+ */
+export interface SdkPage<T> {
+  readonly items: T[];
+  hasNext(): boolean;
+}
+
 export interface WebexMessages extends SdkEvents {
   create(message: NewMessage): Promise<HydraMessage>;
+  /** GET {hydra}/messages?roomId=...: newest first (qs: max, beforeMessage, before, mentionedPeople). */
+  list(qs: Record<string, unknown>): Promise<SdkPage<HydraMessage>>;
   get(id: string | { id: string }): Promise<HydraMessage>;
   remove(id: string | { id: string }): Promise<unknown>;
   /**
@@ -162,6 +174,8 @@ export interface HydraRoom {
   id: string;
   title: string;
   type: 'direct' | 'group';
+  lastActivity?: string;
+  created?: string;
 }
 
 export interface HydraMembership {
@@ -180,7 +194,8 @@ export interface WebexSdk {
   attachmentActions: WebexAttachmentActions;
   /** id: a person id, or 'me'. */
   people: { get(id: string): Promise<HydraPerson> };
-  rooms: { get(id: string): Promise<HydraRoom>; list(opts?: Record<string, unknown>): Promise<{ items: HydraRoom[] }> };
+  /** list: GET {hydra}/rooms/ (qs: sortBy, max, type). */
+  rooms: { get(id: string): Promise<HydraRoom>; list(qs?: Record<string, unknown>): Promise<SdkPage<HydraRoom>> };
   memberships: { list(opts?: Record<string, unknown>): Promise<{ items: HydraMembership[] }> };
   /** Resolves once the SDK finished its own async init (storage, credentials). */
   readonly canAuthorize: boolean;

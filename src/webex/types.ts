@@ -25,6 +25,23 @@ export interface IncomingMessage {
   /** The message carries files (it may have no text at all). */
   hasFiles: boolean;
   parentId?: string;
+  /** When it was sent (epoch ms, Webex's clock). */
+  created: number;
+}
+
+/** One of the bot's spaces, as the catch-up lists them. */
+export interface RoomSummary {
+  id: string;
+  type: 'direct' | 'group';
+  /** When anything last happened in it (epoch ms). */
+  lastActivity: number;
+}
+
+/** One page of a space's messages, newest first. */
+export interface MessagePage {
+  items: IncomingMessage[];
+  /** Webex has older ones. */
+  more: boolean;
 }
 
 export interface Person {
@@ -78,6 +95,20 @@ export interface WebexApi {
   send(message: OutgoingMessage, signal?: AbortSignal): Promise<{ id: string }>;
   deleteMessage(id: string, signal?: AbortSignal): Promise<void>;
   getPerson(id: string, signal?: AbortSignal): Promise<Person>;
+}
+
+/** What a bot may read of its spaces' history (the catch-up after a gap). */
+export interface WebexHistory {
+  /** The bot's spaces, most recently active first: at most `max` (1-1000). */
+  listRooms(max: number, signal?: AbortSignal): Promise<RoomSummary[]>;
+  /**
+   * One page of a space's messages, newest first, only those older than `beforeMessage` when given.
+   * In a group space only the ones that mention the bot (Webex lets a bot list no others there).
+   */
+  listMessages(
+    query: { roomId: string; roomType: RoomSummary['type']; max: number; beforeMessage?: string },
+    signal?: AbortSignal,
+  ): Promise<MessagePage>;
 }
 
 export interface WebexLink extends WebexApi {

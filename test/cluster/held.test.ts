@@ -98,7 +98,7 @@ t.test('the fenced api checks the claim before speaking, never before reading', 
   const api: WebexApi = {
     getMessage: async (id) => (
       calls.push(`get ${id}`),
-      { id, roomId: 'r', roomType: 'direct', personId: 'p', personEmail: 'e', text: '', hasFiles: false }
+      { id, roomId: 'r', roomType: 'direct', personId: 'p', personEmail: 'e', text: '', hasFiles: false, created: 0 }
     ),
     getCardAction: async (id) => (calls.push(`card ${id}`), { id, messageId: 'm', roomId: 'r', personId: 'p', inputs: {} }),
     getPerson: async (id) => (calls.push(`person ${id}`), { id, email: 'e', displayName: 'd', isBot: false }),

@@ -301,6 +301,17 @@ t.test('loadConfig, unit by unit', async (t) => {
     t.equal(shown('y'.repeat(200)), JSON.stringify(`${'y'.repeat(80)}...`), 'long values are cut');
   });
 
+  t.test('the catch-up max age: an hour unless set, 0 turns catch-up off, anything else is a one-line error', async (t) => {
+    t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN }).catchUpMaxAgeMs, 3_600_000);
+    t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_CATCHUP_MAX_AGE_S: '0' }).catchUpMaxAgeMs, 0);
+    t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_CATCHUP_MAX_AGE_S: '900' }).catchUpMaxAgeMs, 900_000);
+    for (const bad of ['an hour', '-5', '1h']) {
+      const err = problem({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_CATCHUP_MAX_AGE_S: bad });
+      t.equal(err.setting, 'TOODLES_CATCHUP_MAX_AGE_S');
+      t.match(err.message, /must be a number of seconds >= 0/);
+    }
+  });
+
   t.test('access and command settings: lists, case, defaults', async (t) => {
     const none = loadConfig({ WEBEX_BOT_TOKEN: TOKEN });
     t.same(none.access, { emails: [], domains: [], rooms: [] });

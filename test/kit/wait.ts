@@ -6,7 +6,8 @@ import { sleep as unrefSleep } from '../../src/util/bounded.js';
  * test whose only pending work is a pause would otherwise end in the middle of it.
  */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  const hold = setTimeout(() => undefined, ms);
+  // Past the pause itself: a hold due at the same moment may fire first and leave nothing holding the process.
+  const hold = setTimeout(() => undefined, ms + 1);
   try {
     await unrefSleep(ms, signal);
   } finally {

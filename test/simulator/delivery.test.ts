@@ -8,7 +8,8 @@ t.test('delivery semantics', async (t) => {
   t.teardown(() => sim.stop());
   t.afterEach(() => sim.faults.clear());
 
-  t.test('un-acked events are re-delivered on the next socket of the same device', async (t) => {
+  t.test("redelivery 'queue': un-acked events are re-delivered on the next socket of the same device", async (t) => {
+    sim.faults.redelivery('queue');
     const bot = await startBot(sim);
     t.teardown(() => bot.close());
     const room = sim.directRoom('alice@example.com');
@@ -26,6 +27,40 @@ t.test('delivery semantics', async (t) => {
       'frame marked redelivered',
     );
     await eventually('acked now', () => sim.devices().find((d) => d.id === device.id)?.pending === 0);
+  });
+
+  t.test("redelivery 'none' (the default): an un-acked event whose socket died is gone", async (t) => {
+    const bot = await startBot(sim);
+    t.teardown(() => bot.close());
+    t.equal(sim.faults.snapshot().redelivery, 'none');
+    const room = sim.directRoom('alice@example.com');
+    sim.faults.stopReading();
+    const msg = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'once' });
+    await eventually('first delivery', () => bot.created.some((e) => e.data.id === msg.id));
+    const device = sim.devices().at(-1);
+    t.equal(device?.pending, 1, 'pending while its socket is open');
+    sim.faults.killSockets();
+    sim.faults.stopReading(false);
+    await eventually('forgotten', () => sim.devices().find((d) => d.id === device?.id)?.pending === 0);
+    await eventually('online again', () => bot.events.filter((e) => e === 'online').length === 2);
+    const next = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'next' });
+    await eventually('the next message, on the next socket', () => bot.created.some((e) => e.data.id === next.id));
+    t.equal(bot.created.filter((e) => e.data.id === msg.id).length, 1, 'delivered once only');
+  });
+
+  t.test('the redelivery switch through the control API; clear() returns to the start option', async (t) => {
+    const post = async (args: unknown[]) =>
+      (await fetch(`${sim.controlUrl}/faults/redelivery`, { method: 'POST', body: JSON.stringify({ args }) })).status;
+    t.equal(await post(['queue']), 200);
+    t.equal(sim.faults.snapshot().redelivery, 'queue');
+    t.equal(await post(['sometimes']), 400, 'none or queue only');
+    sim.faults.clear();
+    t.equal(sim.faults.snapshot().redelivery, 'none');
+    const queueing = await startSimulator({ redelivery: 'queue' });
+    t.teardown(() => queueing.stop());
+    queueing.faults.redelivery('none');
+    queueing.faults.clear();
+    t.equal(queueing.faults.snapshot().redelivery, 'queue');
   });
 
   t.test('multipleConnections=true: every socket of the device gets every event (second mercury session)', async (t) => {
@@ -73,6 +108,29 @@ t.test('delivery semantics', async (t) => {
     await eventually('event after garbage', () => bot.created.some((e) => e.data.id === msg.id));
     t.equal(bot.events.filter((e) => e.startsWith('offline')).length, 0, 'SDK survived: no reconnect');
   });
+
+  for (const redelivery of ['none', 'queue'] as const) {
+    const reaches = redelivery === 'queue' ? 'reaches' : 'never reaches';
+    t.test(`redelivery '${redelivery}': a message sent while the socket is down ${reaches} the next socket`, async (t) => {
+      const own = await startSimulator({ redelivery });
+      t.teardown(() => own.stop());
+      const bot = await startBot(own);
+      t.teardown(() => bot.close());
+      const room = own.directRoom('ivy@example.com');
+      own.faults.refuseUpgrades();
+      own.faults.killSockets();
+      await eventually('a refused reconnect', () => own.traffic().some((l) => l.kind === 'ws-refused'));
+      const gap = own.postMessage({ from: 'ivy@example.com', roomId: room.id, text: 'in the gap' });
+      own.faults.refuseUpgrades(false);
+      await eventually('online again', () => bot.events.filter((e) => e === 'online').length === 2);
+      // Frames on one socket arrive in order: once this one is in, a re-delivered one would be too.
+      const after = own.postMessage({ from: 'ivy@example.com', roomId: room.id, text: 'after' });
+      await eventually('the message after the gap', () => bot.created.some((e) => e.data.id === after.id));
+      await eventually('the gap message, under queue', () => redelivery === 'none' || bot.created.some((e) => e.data.id === gap.id));
+      t.equal(bot.created.filter((e) => e.data.id === gap.id).length, redelivery === 'queue' ? 1 : 0);
+      await eventually('nothing left pending', () => own.devices().every((d) => d.pending === 0));
+    });
+  }
 
   /** Register a device over REST like the SDK does, for a raw websocket client. */
   const rawDevice = async (): Promise<{ webSocketUrl: string; url: string }> => {

@@ -8,23 +8,34 @@ t.test('liveness faults', async (t) => {
   t.teardown(() => sim.stop());
   t.afterEach(() => sim.faults.clear());
 
-  t.test('silence: no pongs -> "Pong not received", reconnect; queued events re-delivered', async (t) => {
-    const bot = await startBot(sim);
-    t.teardown(() => bot.close());
-    const room = sim.directRoom('alice@example.com');
-    sim.faults.silence();
-    const msg = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'during silence' });
-    await eventually('pong timeout', () => bot.events.includes('offline.transient:1000'), 3000);
-    t.notOk(
-      bot.created.some((e) => e.data.id === msg.id),
-      'nothing delivered while silent',
+  for (const redelivery of ['queue', 'none'] as const) {
+    const fate = redelivery === 'queue' ? 'delivered on the next socket' : 'gone';
+    t.test(
+      `silence: no pongs -> "Pong not received", reconnect; redelivery '${redelivery}': what was sent meanwhile is ${fate}`,
+      async (t) => {
+        sim.faults.redelivery(redelivery);
+        const bot = await startBot(sim);
+        t.teardown(() => bot.close());
+        const room = sim.directRoom('alice@example.com');
+        sim.faults.silence();
+        const msg = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'during silence' });
+        await eventually('pong timeout', () => bot.events.includes('offline.transient:1000'), 3000);
+        t.notOk(
+          bot.created.some((e) => e.data.id === msg.id),
+          'nothing delivered while silent',
+        );
+        sim.faults.silence(false);
+        // The SDK's next socket is accepted (under 'queue' the queued event arrives on it first).
+        // Generous: the SDK's own reconnect backoff, on a machine that may be loaded (CI runs stress-ng beside it).
+        await eventually('online again', () => bot.events.filter((e) => e === 'online').length === 2, 15_000);
+        const after = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'after silence' });
+        await eventually('the event after silence', () => bot.created.some((e) => e.data.id === after.id));
+        await eventually('the silenced one, under queue', () => redelivery === 'none' || bot.created.some((e) => e.data.id === msg.id));
+        t.equal(bot.created.filter((e) => e.data.id === msg.id).length, redelivery === 'queue' ? 1 : 0);
+        t.ok(bot.webex.internal.mercury.connected);
+      },
     );
-    sim.faults.silence(false);
-    // The SDK's next socket is accepted; the queued event arrives on it.
-    // Generous: the SDK's own reconnect backoff, on a machine that may be loaded (CI runs stress-ng beside it).
-    await eventually('event after silence', () => bot.created.some((e) => e.data.id === msg.id), 15_000);
-    t.ok(bot.webex.internal.mercury.connected);
-  });
+  }
 
   t.test('stop reading: pings unread -> pong timeout; the next socket hangs until reads resume', async (t) => {
     const bot = await startBot(sim);
