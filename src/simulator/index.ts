@@ -83,10 +83,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
   });
 
+  const setSilent = (on: boolean) => {
+    faults.silent = on;
+    if (!on) mercury.silenceLifted();
+  };
   const simFaults: SimFaults = {
     killSockets: (deviceId) => mercury.kill(deviceId),
     closeSockets: (code, reason = '', o = {}) => mercury.close(code, reason, o),
-    silence: (on = true) => void (faults.silent = on),
+    silence: (on = true) => setSilent(on),
     stopReading: (on = true) => {
       faults.notReading = on;
       mercury.setReading(!on);
@@ -103,15 +107,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     },
     withholdBufferState: (on = true) => void (faults.withholdBufferState = on),
     zombie: (on = true) => {
-      faults.silent = on;
       faults.hangUpgrades = on;
+      setSilent(on);
     },
     blackhole: (on = true) => {
       // Open sockets go quiet both ways; new connections are swallowed (those already held stay so).
       faults.blackhole = on;
-      faults.silent = on;
       faults.notReading = on;
       mercury.setReading(!on);
+      setSilent(on);
     },
     failRest: (o) =>
       faults.addRestRule({ path: o.path, status: o.status, method: o.method, retryAfterSec: o.retryAfterSec, remaining: o.count }),

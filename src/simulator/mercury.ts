@@ -225,6 +225,11 @@ export class MercuryServer {
     for (const p of events) this.pending.get(deviceId)?.delete(p.id);
   }
 
+  /** The server speaks again: under 'queue', what waited goes to the sockets that came up meanwhile (they got none on authorizing). */
+  silenceLifted(): void {
+    for (const c of this.conns.values()) if (c.open && c.ready) this.redeliver(c);
+  }
+
   /** Called when FaultState.redelivery changes: under 'none', events no open socket holds are gone. */
   redeliveryChanged(): void {
     if (this.faults.redelivery !== 'none') return;

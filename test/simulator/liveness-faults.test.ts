@@ -37,6 +37,23 @@ t.test('liveness faults', async (t) => {
     );
   }
 
+  t.test("silence under 'queue': a socket that came up while the server was silent gets what waited once it speaks again", async (t) => {
+    sim.faults.redelivery('queue');
+    const bot = await startBot(sim);
+    t.teardown(() => bot.close());
+    const room = sim.directRoom('alice@example.com');
+    sim.faults.silence();
+    const msg = sim.postMessage({ from: 'alice@example.com', roomId: room.id, text: 'during silence' });
+    await eventually('online again while still silent', () => bot.events.filter((e) => e === 'online').length === 2, 15_000);
+    t.notOk(
+      bot.created.some((e) => e.data.id === msg.id),
+      'nothing delivered while silent',
+    );
+    sim.faults.silence(false);
+    await eventually('the queued event on the socket that came up meanwhile', () => bot.created.some((e) => e.data.id === msg.id));
+    t.equal(bot.created.filter((e) => e.data.id === msg.id).length, 1, 'delivered once');
+  });
+
   t.test('stop reading: pings unread -> pong timeout; the next socket hangs until reads resume', async (t) => {
     const bot = await startBot(sim);
     t.teardown(() => bot.close());
