@@ -52,6 +52,7 @@ t.test('liveness faults', async (t) => {
     sim.faults.silence(false);
     await eventually('the queued event on the socket that came up meanwhile', () => bot.created.some((e) => e.data.id === msg.id));
     t.equal(bot.created.filter((e) => e.data.id === msg.id).length, 1, 'delivered once');
+    t.equal(bot.events.filter((e) => e === 'online').length, 2, 'on that socket, not on one more reconnect later');
   });
 
   t.test('stop reading: pings unread -> pong timeout; the next socket hangs until reads resume', async (t) => {
