@@ -241,13 +241,15 @@ export class Cluster {
 
   private async drainTakeovers(): Promise<void> {
     this.stop();
-    await this.round;
-    const pending = [...this.takeovers];
-    if (pending.length === 0) return;
-    await bounded('cluster drain', Promise.all(pending), { timeoutMs: this.t.drainTimeoutMs }).catch(() => {
+    // The round first: a sweep under way may still take claims over. One bound for both.
+    const drained = async () => {
+      await this.round;
+      await Promise.all([...this.takeovers]);
+    };
+    await bounded('cluster drain', drained(), { timeoutMs: this.t.drainTimeoutMs }).catch(() => {
       this.deps.log.warn({
         event: 'drain.timeout',
-        what: 'taken-over claims',
+        what: this.takeovers.size ? 'taken-over claims' : 'the cluster round',
         durationMs: this.t.drainTimeoutMs,
         abandoned: this.takeovers.size,
       });
