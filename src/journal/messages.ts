@@ -105,6 +105,7 @@ const SENTENCES: Record<string, Sentence> = {
   'claim.lost': (f) => `Message ${text(f.id)} already claimed by another instance`,
   'claim.taken_over': (f) => `Took over message ${text(f.id)} from ${text(f.previousOwner)}, whose claim expired unanswered`,
   'claim.fenced': (f) => `Withheld the reply to message ${text(f.id)}: ${text(f.reason)}`,
+  'claim.held': (f) => `Message ${text(f.id)} held ${ms(f.heldMs)} for the shared database; this instance is now ${text(f.state, '?')}`,
   'claim.alone': (f) =>
     `Shared database away${because(f.reason)}: answering alone as the preferred instance (${text(f.suppressed, '0')} more since the last line)`,
   'claim.dropped': (f) =>
