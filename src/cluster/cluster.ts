@@ -4,20 +4,25 @@
  * round (schema, sweeper, heartbeat, retention). States:
  *
  *   preparing ── schema migrated ──> claiming
- *   claiming ── database down ──> away ── database up ──> grace ── graceMs ──> claiming
+ *   claiming ── database down ──> waiting ── awayAfterMs ──> away ── database up ──> grace ── graceMs ──> claiming
+ *                                 waiting ── database up ──> grace
  *   any ── stop() ──> stopping ── close() done ──> stopped
  *
- * claiming: claim every activity; the winner answers. away / preparing: the preferred instance
- * answers alone (its ids are settled as done claims once the database is back), the others drop.
- * grace: the database just came back; the preferred instance may not have noticed yet (its probe is
- * paced), so the others keep dropping for one probe interval, and nobody sweeps.
+ * claiming: claim every activity; the winner answers. waiting: the database has only just gone (a
+ * restart is back within seconds), and a peer may have won, just before the cut, the very claim that
+ * failed here: the preferred instance holds each message (at most awayAfterMs) and claims it once the
+ * database is back, the others drop. away / preparing: the preferred instance answers alone (its ids
+ * are settled as done claims once the database is back), the others drop. grace: the database just
+ * came back; the preferred instance may not have noticed yet (its probe is paced), so the others keep
+ * dropping for one probe interval, and nobody sweeps.
  */
+import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database, DatabaseStatus } from '../database/database.js';
 import { migrate } from '../database/migrate.js';
-import { bounded, sleep } from '../util/bounded.js';
+import { bounded, sleep, waitForEvent } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import type { IncomingActivity } from '../webex/types.js';
 import { ClaimsTable } from './claims.js';
@@ -29,7 +34,7 @@ import type { ClusterSettings } from './settings.js';
 import { Throttled } from './throttle.js';
 import { staggerMs } from './stagger.js';
 
-export type ClusterState = 'preparing' | 'claiming' | 'away' | 'grace' | 'stopping' | 'stopped';
+export type ClusterState = 'preparing' | 'claiming' | 'waiting' | 'away' | 'grace' | 'stopping' | 'stopped';
 export type ClaimResult = 'won' | 'lost' | 'taken_over' | 'alone' | 'dropped' | 'fenced';
 
 export interface ClusterTimings {
@@ -49,6 +54,12 @@ export interface ClusterTimings {
   pruneEveryMs: number;
   /** After the database comes back: at least the database's longest probe interval. */
   graceMs: number;
+  /**
+   * How long the database must have been away before the preferred instance answers alone; until
+   * then it holds each message for the database to decide. Longer than the probe takes to find a
+   * restarted server back, or a restart would be answered alone.
+   */
+  awayAfterMs: number;
   /** On stop, how long taken-over handlers get to finish. */
   drainTimeoutMs: number;
   /**
@@ -74,6 +85,9 @@ export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = {
   retentionMs: 30 * 60_000,
   pruneEveryMs: 60_000,
   graceMs: 5_000,
+  // The probe finds a server back within 3.5 s at its third try (after 0.5, 1 and 2 s); 1.5 s more
+  // for that try on a loaded machine. The first messages of a longer outage are answered this late.
+  awayAfterMs: 5_000,
   drainTimeoutMs: 10_000,
   logEveryMs: 10_000,
   staggerStepMs: 5,
@@ -120,7 +134,10 @@ const MAX_UNSETTLED = 10_000;
 export class Cluster {
   readonly owner: string;
   private state: ClusterState = 'preparing';
-  private graceUntil = 0;
+  /** When a timed state (waiting, grace) ends. */
+  private endsAt = Infinity;
+  /** Emits 'state' at every change: held messages look again. */
+  private readonly changes = new EventEmitter().setMaxListeners(0);
   private peers: string[] = [];
   private readonly counts: Record<ClaimResult, number> = { won: 0, lost: 0, taken_over: 0, alone: 0, dropped: 0, fenced: 0 };
   private readonly unsettled = new Set<string>();
@@ -184,26 +201,28 @@ export class Cluster {
   /** The claim gate: the supervisor's handler for every activity once it passed local de-duplication. */
   async handle(activity: IncomingActivity): Promise<void> {
     if (this.state === 'preparing') await this.databaseAtStart();
-    const mode = this.mode();
-    if (mode !== 'claim') return this.without(activity, mode, this.state);
-    const waitMs = staggerMs(activity.id, this.deps.settings.instance, this.peers, this.t.staggerStepMs);
-    if (waitMs > 0) await sleep(waitMs);
-    const sentAt = this.monotonic();
-    let won: boolean;
-    try {
-      won = await this.claims.claim(activity, this.t.leaseMs);
-    } catch (err) {
-      return this.without(activity, this.preferred ? 'alone' : 'drop', errorText(err));
+    // However often the database flaps meanwhile, a message waits for it at most this long.
+    const holdUntil = this.now() + this.t.awayAfterMs;
+    for (;;) {
+      const mode = this.mode(holdUntil);
+      if (mode === 'hold') {
+        await this.hold(activity, holdUntil);
+        continue;
+      }
+      if (mode !== 'claim') return this.without(activity, mode, this.state);
+      const waitMs = staggerMs(activity.id, this.deps.settings.instance, this.peers, this.t.staggerStepMs);
+      if (waitMs > 0) await sleep(waitMs);
+      const sentAt = this.monotonic();
+      let won: boolean;
+      try {
+        won = await this.claims.claim(activity, this.t.leaseMs);
+      } catch (err) {
+        // The database just went away (this very claim may have noticed it): held like the next ones.
+        if (this.mode(holdUntil) === 'hold') continue;
+        return this.without(activity, this.preferred ? 'alone' : 'drop', errorText(err));
+      }
+      return this.claimed(activity, won, sentAt);
     }
-    const latencyMs = this.monotonic() - sentAt;
-    if (!won) {
-      this.count('lost', latencyMs);
-      this.deps.log.debug({ event: 'claim.lost', id: activity.id, latencyMs });
-      return;
-    }
-    this.count('won', latencyMs);
-    this.deps.log.debug({ event: 'claim.won', id: activity.id, latencyMs });
-    await this.handleHeld(activity, sentAt);
   }
 
   status(): ClusterStatus {
@@ -222,7 +241,7 @@ export class Cluster {
   /** Stops sweeping and heartbeats at once; claims in hand keep being renewed until close(). */
   stop(): void {
     if (this.lifetime.signal.aborted) return;
-    this.state = 'stopping';
+    this.enter('stopping');
     this.lifetime.abort();
   }
 
@@ -241,13 +260,15 @@ export class Cluster {
 
   private async drainTakeovers(): Promise<void> {
     this.stop();
-    await this.round;
-    const pending = [...this.takeovers];
-    if (pending.length === 0) return;
-    await bounded('cluster drain', Promise.all(pending), { timeoutMs: this.t.drainTimeoutMs }).catch(() => {
+    // The round first: a sweep under way may still take claims over. One bound for both.
+    const drained = async () => {
+      await this.round;
+      await Promise.all([...this.takeovers]);
+    };
+    await bounded('cluster drain', drained(), { timeoutMs: this.t.drainTimeoutMs }).catch(() => {
       this.deps.log.warn({
         event: 'drain.timeout',
-        what: 'taken-over claims',
+        what: this.takeovers.size ? 'taken-over claims' : 'the cluster round',
         durationMs: this.t.drainTimeoutMs,
         abandoned: this.takeovers.size,
       });
@@ -260,7 +281,7 @@ export class Cluster {
     for (const held of this.held) held.release();
     await this.settle();
     await this.instances.leave().catch(() => undefined);
-    this.state = 'stopped';
+    this.enter('stopped');
   }
 
   /** Just started: waits for the first schema check, and then for the database, until prepareWaitMs after start. */
@@ -270,18 +291,43 @@ export class Cluster {
     while (this.state === 'preparing' && !this.deps.db.isUp && this.now() < deadline) await sleep(START_POLL_MS);
   }
 
-  private mode(): 'claim' | 'alone' | 'drop' {
+  /** What to do with a message now; one held until `holdUntil` is answered alone after it. */
+  private mode(holdUntil: number): 'claim' | 'hold' | 'alone' | 'drop' {
     const state = this.currentState();
     if (state === 'claiming' || state === 'stopping' || (state === 'grace' && this.preferred)) return 'claim';
     // Our own migration failed but the database answers: a peer's schema may well be there, try it.
     if (state === 'preparing' && this.deps.db.isUp) return 'claim';
-    if (state === 'grace') return 'drop';
-    return this.preferred ? 'alone' : 'drop';
+    if (state === 'grace' || !this.preferred) return 'drop';
+    return state === 'waiting' && this.now() < holdUntil ? 'hold' : 'alone';
   }
 
   private currentState(): ClusterState {
-    if (this.state === 'grace' && this.now() >= this.graceUntil) this.state = 'claiming';
+    // Only waiting and grace end by themselves.
+    if (this.now() >= this.endsAt) this.enter(this.state === 'waiting' ? 'away' : 'claiming');
     return this.state;
+  }
+
+  /** Waits for the next state change (the database back, or away for too long), at most until `holdUntil`. */
+  private async hold(activity: IncomingActivity, holdUntil: number): Promise<void> {
+    const since = this.now();
+    const timeoutMs = Math.max(0, Math.min(this.endsAt, holdUntil) - since);
+    await waitForEvent(this.changes, 'state', { timeoutMs, signal: this.lifetime.signal, what: 'the database back' }).catch(
+      () => undefined,
+    );
+    this.deps.log.debug({ event: 'claim.held', id: activity.id, heldMs: this.now() - since, state: this.currentState() });
+  }
+
+  /** The claim's outcome: lost, or won and handled. */
+  private async claimed(activity: IncomingActivity, won: boolean, sentAt: number): Promise<void> {
+    const latencyMs = this.monotonic() - sentAt;
+    if (!won) {
+      this.count('lost', latencyMs);
+      this.deps.log.debug({ event: 'claim.lost', id: activity.id, latencyMs });
+      return;
+    }
+    this.count('won', latencyMs);
+    this.deps.log.debug({ event: 'claim.won', id: activity.id, latencyMs });
+    await this.handleHeld(activity, sentAt);
   }
 
   /** The database cannot decide: the preferred instance answers alone, the others stay silent. */
@@ -355,16 +401,16 @@ export class Cluster {
 
   private healthChanged(health: 'up' | 'down'): void {
     if (this.state === 'stopping' || this.state === 'stopped' || this.state === 'preparing') return;
-    this.enter(health === 'down' ? 'away' : 'grace');
+    this.enter(health === 'down' ? 'waiting' : 'grace');
   }
 
-  private enter(state: 'claiming' | 'away' | 'grace'): void {
+  private enter(state: ClusterState): void {
     this.state = state;
-    if (state !== 'grace') return;
-    // Back after an outage (or a start without the database): the preferred instance may still be
-    // answering alone until its own probe notices, so the others wait before claiming.
-    this.graceUntil = this.now() + this.t.graceMs;
-    void this.settle(); // before the others' grace ends, so none of them sweeps what we answered
+    this.endsAt = this.now() + (state === 'waiting' ? this.t.awayAfterMs : state === 'grace' ? this.t.graceMs : Infinity);
+    this.changes.emit('state', state);
+    // Back after an outage (or a start without the database): what this instance answered alone is
+    // settled before the others' grace ends, so none of them sweeps it.
+    if (state === 'grace') void this.settle();
   }
 
   /** The background round, one at a time: never two sweeps of this instance overlapping. */

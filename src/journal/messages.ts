@@ -30,7 +30,7 @@ const SENTENCES: Record<string, Sentence> = {
   'connection.disconnect_error': (f) => `Disconnecting connection ${text(f.connection)} reported: ${text(f.err)}`,
   'drain.start': (f) => `Draining ${text(f.inFlight)} in-flight handler(s) of the old connection`,
   'drain.done': (f) => `Drained in ${ms(f.durationMs)}`,
-  'drain.timeout': (f) => `Drain gave up after ${ms(f.durationMs)} with ${text(f.abandoned)} handler(s) unfinished`,
+  'drain.timeout': (f) => `Drain gave up after ${ms(f.durationMs)} with ${text(f.abandoned)} handler(s) unfinished${because(f.what)}`,
   'watchdog.withheld': (f) => `Watchdog withheld: state ${text(f.state)} overran its deadline by ${secs(f.overdueMs)}`,
   'supervisor.stop_requested': (f) => `Stop requested${because(f.reason)}`,
   'webex.identity': (f) => `Signed in to Webex as ${text(f.displayName)}`,
@@ -105,6 +105,7 @@ const SENTENCES: Record<string, Sentence> = {
   'claim.lost': (f) => `Message ${text(f.id)} already claimed by another instance`,
   'claim.taken_over': (f) => `Took over message ${text(f.id)} from ${text(f.previousOwner)}, whose claim expired unanswered`,
   'claim.fenced': (f) => `Withheld the reply to message ${text(f.id)}: ${text(f.reason)}`,
+  'claim.held': (f) => `Message ${text(f.id)} held ${ms(f.heldMs)} for the shared database; this instance is now ${text(f.state, '?')}`,
   'claim.alone': (f) =>
     `Shared database away${because(f.reason)}: answering alone as the preferred instance (${text(f.suppressed, '0')} more since the last line)`,
   'claim.dropped': (f) =>

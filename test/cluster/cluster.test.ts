@@ -1,6 +1,10 @@
 import t from 'tap';
+import { Cluster } from '../../src/cluster/cluster.js';
 import type { StatusDocument } from '../../src/control/status.js';
+import { Database } from '../../src/database/database.js';
+import { captureLog } from '../kit/log-capture.js';
 import { startPostgres } from '../kit/postgres.js';
+import { startRelay } from '../kit/tcp-relay.js';
 import { ALICE } from '../kit/recovery.js';
 import { allAnswered, answerCounts, stallingOnA, startCluster } from '../kit/cluster.js';
 import { cli, metric, metricsBase, runtimeDir } from '../kit/observe.js';
@@ -174,3 +178,34 @@ t.test(
     t.match(rows, [{ owner: /^b\//, done: true, takeovers: 1 }]);
   },
 );
+
+t.test('stopped while its round waits on a stalled database: the drain ends at its own bound', async (t) => {
+  const relay = await startRelay(pgServer.port);
+  t.teardown(() => relay.close());
+  const { logger, lines } = captureLog();
+  const url = pgServer.url(await pgServer.createDatabase()).replace(`:${pgServer.port}/`, `:${relay.port}/`);
+  const db = new Database({ url, log: logger, applicationName: 'drain-test' });
+  const cluster = new Cluster({
+    db,
+    settings: { databaseUrl: url, instance: 'a', preferredInstance: 'a' },
+    version: 'test',
+    log: logger,
+    handle: async () => undefined,
+    canTakeOver: () => true,
+    timings: { drainTimeoutMs: 200 },
+  });
+  relay.stall();
+  cluster.start(); // its first step, the schema migration, waits up to 30 s
+  await cluster.drain();
+  t.match(
+    lines.find((l) => l.event === 'drain.timeout'),
+    { what: 'the cluster round', abandoned: 0 },
+  );
+  t.notOk(
+    lines.some((l) => /^database\.migrat/.test(String(l.event))),
+    'the migration was still waiting when the drain gave up',
+  );
+  relay.resume();
+  await cluster.close();
+  await db.close();
+});

@@ -141,6 +141,34 @@ t.test('database frozen: the claim is given up in time, same rule, and claims re
   t.equal(open[0]?.n, 0, 'no claim from the freeze left open for a sweeper');
 });
 
+t.test('the database gone just as a peer won the claim: the preferred instance holds it, then loses it; one answer', async (t) => {
+  const relay = await startRelay(pgServer.port);
+  t.teardown(() => relay.close());
+  const c = await startCluster({
+    pg: pgServer,
+    names: ['a', 'b'],
+    preferred: 'a',
+    url: (name, url) => (name === 'a' ? url.replace(`:${pgServer.port}/`, `:${relay.port}/`) : url),
+    timings: { awayAfterMs: 60_000 }, // the hold ends when the database is back, not by the clock
+  });
+  t.teardown(() => c.stop());
+  await peered(c, ['a', 'b']);
+  const [a, b] = [c.member('a'), c.member('b')];
+  const mark = a.logs.length;
+  relay.stall(); // a's claim hangs until its query bound, and the database is down for a
+  const room = c.sim.directRoom(ALICE);
+  const asked = c.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' });
+  await b.waitForLog('claim.won', (l) => l.id === asked.id, 15_000);
+  await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 15_000);
+  await a.waitForLog('database.down', (l) => a.logs.indexOf(l) >= mark, 15_000);
+  relay.resume();
+  const held = await a.waitForLog('claim.held', (l) => l.id === asked.id, 15_000);
+  t.comment(`a held it ${String(held.heldMs)} ms, until the database was back`);
+  await a.waitForLog('claim.lost', (l) => l.id === asked.id, 15_000);
+  t.equal(count(a.logs, 'claim.alone', mark), 0, 'a never answered alone');
+  t.equal(c.sim.repliesTo(asked.id).length, 1, "b's answer is the only one");
+});
+
 t.test('fencing: a claim taken over while its owner was stalled is not answered by the owner afterwards', async (t) => {
   const relay = await startRelay(pgServer.port);
   t.teardown(() => relay.close());

@@ -6,6 +6,7 @@
  * must be answered exactly once. The kill and the freeze strike an instance in the middle of
  * handling a message it claimed (its first REST call held by the simulator), which another instance
  * must answer for within 30 s, and which the frozen one, thawed, must not answer a second time.
+ * Then the database restarted in the middle of a dense stream to two instances: no answer twice.
  * Last, two instances started at once on an empty database: one schema, no error in either log.
  */
 import t, { type Test } from 'tap';
@@ -15,7 +16,7 @@ import { daemonCluster, type DaemonCluster } from '../kit/daemon-cluster.js';
 import { PingTraffic, type Asked } from '../kit/ping-traffic.js';
 import { startPostgres } from '../kit/postgres.js';
 import { ensureBuilt } from '../kit/spawn-daemon.js';
-import { sleep } from '../kit/wait.js';
+import { eventually, sleep } from '../kit/wait.js';
 
 ensureBuilt();
 t.setTimeout(480_000);
@@ -77,12 +78,15 @@ async function claimedAndStuck(s: Setup, member: string, holdMs: number): Promis
   return asked;
 }
 
-/** Waits for the last answers (and for any late second ones), then checks every message got exactly one. */
-async function everyOneAnsweredOnce(t: Test, s: Setup, what: string): Promise<void> {
+/**
+ * Waits for the last answers, then until no second one can come (`quiet`; by default a pause in which
+ * one would have come), then checks every message got exactly one.
+ */
+async function everyOneAnsweredOnce(t: Test, s: Setup, what: string, quiet = () => sleep(3_000)): Promise<void> {
   const { traffic } = s;
   traffic.stop();
   await traffic.allAnswered(45_000);
-  await sleep(3_000); // a second answer would have come by now
+  await quiet();
   const n = traffic.tally();
   if (n.more || n.never) explain(t, s);
   t.comment(`${what}: ${n.sent} sent, ${n.once} answered once, ${n.more} more than once (up to ${n.mostAnswers}), ${n.never} never`);
@@ -165,6 +169,44 @@ t.test('an instance cut off from Webex', async (t) => {
   s.sim.faults.clear();
   await sleep(5_000);
   await everyOneAnsweredOnce(t, s, 'cut off from Webex');
+});
+
+/** Every message has a claim, all of them done: no sweeper takes one over, no instance answers one again. */
+async function claimsSettled(t: Test, s: Setup): Promise<void> {
+  const client = new pg.Client({ connectionString: s.databaseUrl });
+  await client.connect();
+  t.teardown(() => client.end());
+  const ids = s.traffic.asked.map((q) => q.id);
+  await eventually(
+    'every claim done',
+    async () => {
+      const sql = 'SELECT count(*)::int AS n FROM claims WHERE activity_id = ANY($1) AND done_at IS NOT NULL';
+      return (await client.query<{ n: number }>(sql, [ids])).rows[0]?.n === ids.length;
+    },
+    45_000,
+  );
+}
+
+t.test('the database restarted mid-stream (fast shutdown and start, as pg_ctl restart): every message answered once', async (t) => {
+  const s = await setup(t, ['a', 'b']);
+  let restarted: Promise<number> | undefined;
+  for (let i = 0; i < 200; i += 1) {
+    // Dense, and going on through the restart: its edges fall between claims made on either side.
+    if (i === 100) {
+      const began = Date.now();
+      restarted = pgServer.restart().then(() => Date.now() - began);
+    }
+    s.traffic.send();
+    await sleep(10);
+  }
+  t.comment(`the restart took ${await restarted} ms`);
+  await everyOneAnsweredOnce(t, s, 'database restarted', () => claimsSettled(t, s));
+  const logged = (event: string) => s.cluster.members.flatMap((m) => s.cluster.logs(m.name)).filter((l) => l.event === event).length;
+  const answers = s.traffic.answers();
+  const slowest = Math.max(...s.traffic.asked.map((q) => Math.min(...(answers.get(q.id) ?? [])) - q.at));
+  t.comment(
+    `held for the database ${logged('claim.held')} time(s), taken over ${logged('claim.taken_over')}; slowest answer ${slowest} ms`,
+  );
 });
 
 t.test('two instances started at once on an empty database: one schema, no error', async (t) => {

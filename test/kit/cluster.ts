@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import type { Command } from '../../src/bot/command.js';
+import type { ClusterTimings } from '../../src/cluster/cluster.js';
 import type { DaemonTuning } from '../../src/daemon/daemon.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { FAST, startHarness, type Harness } from './daemon-harness.js';
@@ -22,6 +23,7 @@ export const CLUSTER_FAST: NonNullable<DaemonTuning['cluster']> = {
     logEveryMs: 1_000,
     pruneEveryMs: 1_000,
     prepareWaitMs: 2_000,
+    awayAfterMs: 1_000,
   },
   database: { queryTimeoutMs: 2_000, probeMinMs: 100, probeMaxMs: 400 },
 };
@@ -46,6 +48,8 @@ export async function startCluster(opts: {
   commands?: (name: string) => Command[];
   env?: (name: string) => Record<string, string>;
   url?: (name: string, url: string) => string;
+  /** Over CLUSTER_FAST's. */
+  timings?: Partial<ClusterTimings>;
 }): Promise<TestCluster> {
   const sim = await startSimulator({ port: 0 });
   const database = await opts.pg.createDatabase();
@@ -63,7 +67,7 @@ export async function startCluster(opts: {
         TOODLES_PREFERRED_INSTANCE: opts.preferred,
         ...opts.env?.(name),
       },
-      tuning: { ...FAST, extraCommands: commands, cluster: CLUSTER_FAST },
+      tuning: { ...FAST, extraCommands: commands, cluster: { ...CLUSTER_FAST, timings: { ...CLUSTER_FAST.timings, ...opts.timings } } },
     });
     members.set(name, h);
     return h;
