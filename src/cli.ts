@@ -10,7 +10,9 @@ const USAGE = `usage: toodles <command>
   activity [--since 7d] [--person EMAIL] [--command NAME] [--json | --csv]
                          the audit trail: every command run and card submit
   status [--json]        what the running daemon is doing (from its control socket); exit 3 when none answers
-  canary                 prove a message from a second identity reaches the bot and is answered; exit 0 or 2`;
+  canary                 prove a message from a second identity reaches the bot and is answered; exit 0 or 2
+  reload                 the running daemon reads its settings file again (what systemctl reload runs); exit 0, 78 refused
+  config check [FILE]    would the daemon take this settings file (default /etc/toodles/toodles.env)? exit 0 or 78`;
 
 async function run(): Promise<number> {
   let config;
@@ -30,6 +32,8 @@ async function run(): Promise<number> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => daemon.stop(signal));
   }
+  // A reload, as for most daemons (Node's default would end the process); its outcome is in the log.
+  process.on('SIGHUP', () => void daemon.reload('SIGHUP'));
   return daemon.done;
 }
 
@@ -60,6 +64,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./control/status-cli.js')).runStatus(rest);
     case 'canary':
       return (await import('./canary/cli.js')).runCanaryCli(rest);
+    case 'reload':
+      return (await import('./settings/reload-cli.js')).runReload(rest);
+    case 'config':
+      return (await import('./settings/check-cli.js')).runConfig(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -7,6 +7,7 @@ import type { AccessSettings } from './bot/access.js';
 import type { CommandSettings } from './commands/index.js';
 import type { ClusterSettings } from './cluster/settings.js';
 import { parseListenAddress, type ListenAddress } from './metrics/listen.js';
+import { DEFAULT_CANARY_THRESHOLDS, type CanaryThresholds } from './canary/heal.js';
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
 
@@ -34,6 +35,10 @@ export interface Config {
   runtimeDir?: string;
   /** Set when several instances share PostgreSQL (the database-url credential or TOODLES_DATABASE_URL). */
   cluster?: ClusterSettings;
+  /** When the canary's failures in a row make the daemon heal itself. */
+  canary: CanaryThresholds;
+  /** The settings file a reload reads again (TOODLES_ENV_FILE: the unit's EnvironmentFile=); none, a reload keeps the environment. */
+  envFile?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -57,6 +62,9 @@ export const MAX_SETTING_LENGTH = 4096;
 const SHOWN_LENGTH = 80;
 /** The variables loadConfig reads besides TOODLES_*, checked for length before anything else looks at it. */
 const SETTINGS = ['WEBEX_BOT_TOKEN', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+
+/** A variable toodles reads its settings from. */
+export const isSetting = (name: string): boolean => name.startsWith('TOODLES_') || SETTINGS.includes(name);
 
 function checkLengths(env: Env): void {
   for (const name of [...SETTINGS, ...Object.keys(env).filter((n) => n.startsWith('TOODLES_'))]) {
@@ -248,6 +256,26 @@ function commandSettings(env: Env): CommandSettings {
   };
 }
 
+/** A whole number >= 0 of canary failures in a row; 0 turns the step off. */
+function failures(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number of failures in a row, 0 for never (got ${shown(raw)})`);
+  return Number(raw);
+}
+
+function canaryThresholds(env: Env): CanaryThresholds {
+  const rebuildAfter = failures(env, 'TOODLES_CANARY_REBUILD_AFTER', DEFAULT_CANARY_THRESHOLDS.rebuildAfter);
+  const restartAfter = failures(env, 'TOODLES_CANARY_RESTART_AFTER', DEFAULT_CANARY_THRESHOLDS.restartAfter);
+  if (rebuildAfter > 0 && restartAfter > 0 && restartAfter <= rebuildAfter) {
+    throw new ConfigError(
+      'TOODLES_CANARY_RESTART_AFTER',
+      `must be more than TOODLES_CANARY_REBUILD_AFTER (${rebuildAfter}), or 0 for never`,
+    );
+  }
+  return { rebuildAfter, restartAfter };
+}
+
 function days(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -272,6 +300,12 @@ function metricsListen(env: Env): ListenAddress | undefined {
 
 /** Reads and validates the whole configuration up front, so a bad value fails at start, not at 3 a.m. */
 export function loadConfig(env: Env = process.env): Config {
+  const settings = loadSettings(env);
+  return { ...settings, token: readToken(env) };
+}
+
+/** Every setting but the token, which is no setting of the file (`toodles config check` checks a file with this). */
+export function loadSettings(env: Env): Omit<Config, 'token'> {
   checkLengths(env);
   const reconnectIntervalMs = seconds(env, 'TOODLES_RECONNECT_INTERVAL_S', 600, 0.1);
   // Unset, the drain is 10 s or half the interval, whichever is shorter; set, it must fit.
@@ -282,7 +316,6 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('TOODLES_DRAIN_TIMEOUT_S', 'must be shorter than TOODLES_RECONNECT_INTERVAL_S');
   }
   return {
-    token: readToken(env),
     u2cUrl: httpUrl(env, 'TOODLES_WEBEX_U2C_URL', 'https://u2c.wbx2.com/u2c/api/v1'),
     hydraUrl: httpUrl(env, 'TOODLES_WEBEX_HYDRA_URL', 'https://webexapis.com/v1'),
     reconnectIntervalMs,
@@ -298,6 +331,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsListen: metricsListen(env),
     runtimeDir: runtimeDir(env),
     cluster: clusterSettings(env),
+    canary: canaryThresholds(env),
+    envFile: optionalDir(env, 'TOODLES_ENV_FILE'),
   };
 }
 

@@ -50,7 +50,8 @@ export function createLog(opts: LogOptions): DaemonLog {
   const stdout = journal ? undefined : pino.destination({ dest: 1, sync: true });
   stdout?.on('error', () => undefined); // journald gone: the files, if any, still get every line
   const sink = journal ? new JournalSink({ sender: journal }) : undefined;
-  const streams: pino.StreamEntry[] = [{ level: opts.level, stream: sink ?? stdout! }];
+  // Every stream takes every level: the logger's own level, which a reload may change, decides alone.
+  const streams: pino.StreamEntry[] = [{ level: 'trace', stream: sink ?? stdout! }];
   const roll = opts.roll ?? ROLL;
   const prune = () => opts.dir && pruneRolledFiles(opts.dir, 'toodles', roll.count);
   prune();
@@ -78,7 +79,7 @@ export function createLog(opts: LogOptions): DaemonLog {
     destinations,
   );
   if (files) {
-    destinations.add({ level: opts.level, stream: files });
+    destinations.add({ level: 'trace', stream: files });
     // A full or broken log disk costs the files, never the bot: an unhandled 'error' would end the process.
     files.once('error', (err: Error) => {
       const entry = destinations.streams.find((s) => s.stream === files) as { id?: number } | undefined;

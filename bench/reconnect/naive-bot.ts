@@ -41,13 +41,13 @@ runBotChild(async ({ args, meter, logger, stop }) => {
       now: Date.now,
       connection: status,
       storage,
-      settings: { adminEmails: [] },
+      settings: () => ({ adminEmails: [] }),
       log: logger,
     }),
     bot: () => bot,
     log: logger,
     handlerTimeoutMs: 30_000,
-    access: OPEN_ACCESS,
+    access: () => OPEN_ACCESS,
     storage,
   });
   const open = async (): Promise<LinkConnection> => {

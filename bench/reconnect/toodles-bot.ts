@@ -33,6 +33,7 @@ runBotChild(async ({ args, meter, logger, stop }) => {
         status: () => undefined,
         watchdog: () => undefined,
         stopping: () => undefined,
+        reloading: () => undefined,
         watchdogIntervalMs: 0,
       },
     });

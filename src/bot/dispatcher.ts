@@ -21,7 +21,8 @@ export interface DispatcherDeps {
   log: Logger;
   /** A handler still running after this long is abandoned and the user told so. */
   handlerTimeoutMs: number;
-  access: AccessSettings;
+  /** Read for each run: a reload may change them. */
+  access: () => AccessSettings;
   storage: Storage;
   /** Each command run, for stats and metrics. */
   onCommand?: (name: string, durationMs: number, ok: boolean) => void;
@@ -150,7 +151,7 @@ export class Dispatcher {
 
   /** Access rules, then the command's own room limit; a refusal is answered (bots are ignored) and recorded. */
   private async admitted(run: Run, command: Command | undefined): Promise<boolean> {
-    const decision = decideAccess(this.deps.access, run.sender, run.room);
+    const decision = decideAccess(this.deps.access(), run.sender, run.room);
     const limitedElsewhere = decision === 'allowed' && command?.rooms && !command.rooms.includes(run.room.id) ? command : undefined;
     if (decision === 'allowed' && !limitedElsewhere) return true;
     this.deps.log.warn({

@@ -2,8 +2,9 @@
  * One canary run: as a second identity, say `ping` to the bot in their 1:1 space and wait (bounded)
  * for its answer in that thread, and for the local daemon to confirm that its own sockets delivered
  * the ping (with several instances a peer may answer for a deaf one). The result goes to the daemon
- * over the control socket, which counts failures in a row; on the second the canary asks it to
- * rebuild its Webex link from scratch, on the third (and after) to exit so that systemd restarts it.
+ * over the control socket, which counts failures in a row and answers what to ask for (by default, on
+ * the second: rebuild its Webex link from scratch; on the third and after: exit so that systemd
+ * restarts it; TOODLES_CANARY_REBUILD_AFTER, _RESTART_AFTER, which a reload may change).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -11,9 +12,6 @@ import { controlRequest } from '../control/client.js';
 import type { CanaryStage, HealAction } from '../stats/stats.js';
 import { errorText } from '../util/error-text.js';
 import type { Hydra, HydraMessage } from './hydra.js';
-
-export const REBUILD_AFTER = 2;
-export const RESTART_AFTER = 3;
 
 export interface CanaryDeps {
   hydra: Hydra;
@@ -37,6 +35,7 @@ export async function runCanary(d: CanaryDeps): Promise<CanaryResult> {
   if (result.ok) d.log.info({ event: 'canary.ok', roundTripMs: result.roundTripMs });
   if (result.stage === 'daemon') return result; // nobody to tell, nobody to heal
   let failures: number;
+  let action: HealAction | undefined;
   try {
     const answer = await controlRequest(d.socketPath, 'POST', '/canary', {
       ok: result.ok,
@@ -44,13 +43,13 @@ export async function runCanary(d: CanaryDeps): Promise<CanaryResult> {
       roundTripMs: result.roundTripMs,
     });
     failures = Number(answer.body.consecutiveFailures ?? 0);
+    const heal = answer.body.heal;
+    action = heal === 'rebuild' || heal === 'restart' ? heal : undefined;
   } catch (err) {
     d.log.error({ event: 'canary.report_failed', err: errorText(err) });
     return result;
   }
-  if (result.ok) return result;
-  const action: HealAction | undefined = failures >= RESTART_AFTER ? 'restart' : failures >= REBUILD_AFTER ? 'rebuild' : undefined;
-  if (!action) return result;
+  if (result.ok || !action) return result;
   const reason = `canary failed ${failures} times in a row (last at ${result.stage})`;
   d.log.warn({ event: 'canary.heal', action, consecutiveFailures: failures });
   try {

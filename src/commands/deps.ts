@@ -19,6 +19,7 @@ export interface CommandDeps {
   now(): number;
   connection(): SupervisorStatus;
   storage: Storage;
-  settings: CommandSettings;
+  /** Read when used: a reload may change them. */
+  settings(): CommandSettings;
   log: Logger;
 }

@@ -10,6 +10,8 @@ import type { DaemonStats, HealAction } from '../stats/stats.js';
 import { errorText } from '../util/error-text.js';
 import { CONTROL_SOCKET, startControlServer } from './server.js';
 import type { StatusDocument } from './status.js';
+import { healFor, type CanaryThresholds } from '../canary/heal.js';
+import type { ReloadOutcome } from '../settings/reload.js';
 
 export interface ExposeDeps {
   config: Pick<Config, 'runtimeDir' | 'metricsListen'>;
@@ -21,6 +23,9 @@ export interface ExposeDeps {
   status: () => StatusDocument;
   heard: (activityId: string) => boolean;
   heal: Record<HealAction, (reason: string) => void>;
+  /** Read at each canary report: a reload may change them. */
+  canaryThresholds: () => CanaryThresholds;
+  reload: () => Promise<ReloadOutcome>;
 }
 
 export interface Exposed {
@@ -43,7 +48,11 @@ export async function expose(d: ExposeDeps): Promise<Exposed> {
         {
           status: d.status,
           heard: d.heard,
-          canary: (report) => d.stats.canary(report),
+          canary: (report) => {
+            const consecutiveFailures = d.stats.canary(report);
+            return { consecutiveFailures, heal: report.ok ? undefined : healFor(consecutiveFailures, d.canaryThresholds()) };
+          },
+          reload: d.reload,
           rebuild: healer('rebuild'),
           restart: healer('restart'),
         },

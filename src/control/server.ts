@@ -4,7 +4,8 @@
  *
  *   GET  /status          the status document (src/control/status.ts)
  *   GET  /heard?id=ID     {id, heard}: did this instance's own sockets deliver that activity lately
- *   POST /canary          {ok, stage?, roundTripMs?} -> {consecutiveFailures}
+ *   POST /canary          {ok, stage?, roundTripMs?} -> {consecutiveFailures, heal?}: heal is what to ask for next, if anything
+ *   POST /reload          read the settings file again: 200 {ok, changed, restartNeeded, ignored}, or 422 {ok: false, error}
  *   POST /heal/rebuild    {reason} rebuild the Webex link from scratch (new SDK instance, new device)
  *   POST /heal/restart    {reason} stop and exit with a status that makes systemd restart the daemon
  */
@@ -13,7 +14,8 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { bounded } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
-import { CANARY_STAGES, type CanaryStage } from '../stats/stats.js';
+import { CANARY_STAGES, type CanaryStage, type HealAction } from '../stats/stats.js';
+import type { ReloadOutcome } from '../settings/reload.js';
 
 export const CONTROL_SOCKET = 'control.sock';
 const MAX_BODY = 4096;
@@ -21,9 +23,10 @@ const MAX_BODY = 4096;
 export interface ControlHandlers {
   status(): unknown;
   heard(activityId: string): boolean;
-  canary(report: { ok: boolean; stage?: CanaryStage; roundTripMs?: number }): number;
+  canary(report: { ok: boolean; stage?: CanaryStage; roundTripMs?: number }): { consecutiveFailures: number; heal?: HealAction };
   rebuild(reason: string): void;
   restart(reason: string): void;
+  reload(): Promise<ReloadOutcome>;
 }
 
 export interface ControlServer {
@@ -84,7 +87,7 @@ async function route(req: IncomingMessage, h: ControlHandlers): Promise<[number,
             : undefined;
       if (body.stage !== undefined && !stage) throw new BadRequest(`"stage" must be one of ${CANARY_STAGES.join(', ')}`);
       const roundTripMs = typeof body.roundTripMs === 'number' ? body.roundTripMs : undefined;
-      return [200, { consecutiveFailures: h.canary({ ok: body.ok, stage, roundTripMs }) }];
+      return [200, h.canary({ ok: body.ok, stage, roundTripMs })];
     }
     case 'POST /heal/rebuild':
       h.rebuild(reasonOf(await readBody(req)));
@@ -92,6 +95,10 @@ async function route(req: IncomingMessage, h: ControlHandlers): Promise<[number,
     case 'POST /heal/restart':
       h.restart(reasonOf(await readBody(req)));
       return [202, { accepted: 'restart' }];
+    case 'POST /reload': {
+      const outcome = await h.reload();
+      return [outcome.ok ? 200 : 422, outcome];
+    }
     default:
       return [404, { error: `no route ${key}` }];
   }

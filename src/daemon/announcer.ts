@@ -31,6 +31,18 @@ export class SystemdAnnouncer {
     }
   }
 
+  /**
+   * A reload begins (RELOADING=1) and ends (READY=1). Only once started: before, READY=1 would tell
+   * systemd the start is over while the bot is not yet connected.
+   */
+  reloading(): void {
+    if (this.everOnline) this.d.notifier.reloading();
+  }
+
+  reloaded(): void {
+    if (this.everOnline) this.d.notifier.ready();
+  }
+
   /** The de-duplication record cannot be saved (the error), or can again (undefined). */
   saveFailing(err: string | undefined): void {
     if (err === this.saveFailure) return;

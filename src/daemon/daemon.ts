@@ -33,6 +33,8 @@ import { SystemdAnnouncer } from './announcer.js';
 import { persistenceReporter, proxyErrorReporter, watchdogPinger, watchdogTickMs } from './reporters.js';
 import { createOwnLog } from './own-log.js';
 import { Shutdown } from './shutdown.js';
+import { LiveSettings } from '../settings/live.js';
+import { Reloader, type ReloadOutcome, type ReloadTrigger } from '../settings/reload.js';
 
 /** Knobs tests turn to make minutes into milliseconds; production uses the defaults. */
 export interface DaemonTuning {
@@ -51,11 +53,15 @@ export interface DaemonTuning {
   logger?: Logger;
   /** Leases, sweeps and database waits in milliseconds instead of seconds (cluster tests). */
   cluster?: { timings?: Partial<ClusterTimings>; database?: Pick<DatabaseOptions, 'queryTimeoutMs' | 'probeMinMs' | 'probeMaxMs'> };
+  /** The environment the config was loaded from (default process.env): a reload reads the settings file over it. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface RunningDaemon {
   status(): SupervisorStatus;
   stop(reason: string): void;
+  /** Reads the settings file again and applies what can change live (see src/settings/reload.ts). */
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome>;
   /** Resolves with the process exit code once the daemon has shut down. */
   done: Promise<number>;
 }
@@ -68,6 +74,7 @@ export interface RunningDaemon {
 export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningDaemon {
   const ownLog = createOwnLog(config, tuning.logger);
   const { logger } = ownLog;
+  const live = new LiveSettings(config, (level) => (logger.level = level));
   const notifier = tuning.notifier ?? systemdNotifier();
   const version = packageVersion();
   const startedAt = Date.now();
@@ -140,7 +147,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     now: Date.now,
     connection: () => connection.status(),
     storage,
-    settings: config.commands,
+    settings: () => live.commands,
     log: logger,
   };
   const dispatcher = new Dispatcher({
@@ -149,7 +156,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     bot: () => connection.bot(),
     log: logger,
     handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
-    access: config.access,
+    access: () => live.access,
     storage,
     onCommand: (name, ms, ok) => stats.command(name, ms, ok),
     maxAgeMs: config.catchUpMaxAgeMs || undefined,
@@ -187,6 +194,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     : answer;
 
   const announcer = new SystemdAnnouncer({ notifier, log: logger, startedAt, stateDir: config.stateDir, proxyTrouble: proxyErrors.recent });
+  const reloader = new Reloader({ env: tuning.env ?? process.env, envFile: config.envFile, live, log: logger, announce: announcer });
   const heard = new HeardActivities();
   const seen = new SeenActivities({
     ...DEFAULT_SEEN,
@@ -257,10 +265,13 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       rebuild: (reason) => supervisor.rebuildLink(reason),
       restart: (reason) => shutdown.restart(reason),
     },
+    canaryThresholds: () => live.canary,
+    reload: () => reloader.reload('control'),
   });
   return {
     status: () => supervisor.status(),
     stop: (reason) => shutdown.stop(reason),
+    reload: (trigger) => reloader.reload(trigger),
     done: shutdown.runToExit(exposed),
   };
 }

@@ -10,6 +10,7 @@ const ms = (v: unknown) => (typeof v === 'number' ? `${v} ms` : '? ms');
 const secs = (v: unknown) => (typeof v === 'number' ? `${Math.round(v / 1000)} s` : '? s');
 const text = (v: unknown, fallback = '') => (v === undefined || v === null ? fallback : typeof v === 'string' ? v : JSON.stringify(v));
 const because = (v: unknown) => (v === undefined ? '' : ` (${text(v)})`);
+const list = (v: unknown) => (Array.isArray(v) ? v.map((i) => text(i)).join(', ') : '');
 
 const SENTENCES: Record<string, Sentence> = {
   'daemon.start': (f) =>
@@ -124,6 +125,10 @@ const SENTENCES: Record<string, Sentence> = {
   'catchup.mark_ahead': (f) => `The heard-through mark ${text(f.file)} is ${ms(f.aheadMs)} in the future (the clock went back?): using now`,
   'catchup.mark_write_failed': (f) =>
     `Cannot save the heard-through mark ${text(f.file)} (${text(f.err)}): after a restart the bot catches up from an older mark, or not at all`,
+  'config.reload': (f) =>
+    `Settings reloaded${f.trigger === 'SIGHUP' ? ' (SIGHUP)' : ''}: ${list(f.changed) ? `${list(f.changed)} now in force` : 'no live setting changed'}${list(f.ignored) ? `; ignored as systemd ignores them: ${list(f.ignored)}` : ''}`,
+  'config.reload_failed': (f) => `Reload refused, the running settings are kept: ${text(f.err)}`,
+  'config.restart_needed': (f) => `${list(f.settings) || 'Some settings'} changed: takes effect at the next restart`,
   'journal.degraded': (f) =>
     `The journal socket refused entries: ${text(f.fallback)} written to stdout instead, ${text(f.dropped)} dropped (${text(f.lastError)})`,
 };

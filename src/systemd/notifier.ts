@@ -6,6 +6,8 @@ export interface Notifier {
   status(text: string): void;
   watchdog(): void;
   stopping(): void;
+  /** RELOADING=1: a reload has begun; READY=1 (ready()) ends it, whatever its outcome. */
+  reloading(): void;
   /** How often systemd wants WATCHDOG=1, in ms (half of WatchdogSec); 0 when it does not. */
   readonly watchdogIntervalMs: number;
 }
@@ -20,6 +22,8 @@ export function systemdNotifier(env: NodeJS.ProcessEnv = process.env): Notifier 
     status: (text) => sdNotify.sendStatus(text.replace(/\s+/g, ' ')),
     watchdog: () => sdNotify.watchdog(),
     stopping: () => sdNotify.stopping(process.pid),
+    // sd_notify(3): MONOTONIC_USEC (CLOCK_MONOTONIC, which hrtime reads) lets systemd tell this reload from an earlier one.
+    reloading: () => sdNotify.sendState(`RELOADING=1\nMONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`),
     watchdogIntervalMs: intervalMs,
   };
 }

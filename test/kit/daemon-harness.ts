@@ -39,14 +39,15 @@ export async function startHarness(
   opts: { env?: Record<string, string>; tuning?: DaemonTuning; sim?: Simulator; readyTimeoutMs?: number } = {},
 ): Promise<Harness> {
   const sim = opts.sim ?? (await startSimulator({ port: 0 }));
-  const config = loadConfig({
+  const env = {
     WEBEX_BOT_TOKEN: sim.botToken,
     TOODLES_WEBEX_U2C_URL: sim.u2cUrl,
     TOODLES_WEBEX_HYDRA_URL: sim.hydraUrl,
     TOODLES_RECONNECT_INTERVAL_S: '600',
     TOODLES_DRAIN_TIMEOUT_S: '2',
     ...opts.env,
-  });
+  };
+  const config = loadConfig(env);
   const { logger, lines: logs, waitFor: waitForLog } = captureLog();
   const notices: string[] = [];
   const notifier: Notifier = {
@@ -54,10 +55,12 @@ export async function startHarness(
     status: (text) => notices.push(`STATUS=${text}`),
     watchdog: () => notices.push('WATCHDOG=1'),
     stopping: () => notices.push('STOPPING=1'),
+    reloading: () => notices.push('RELOADING=1'),
     watchdogIntervalMs: 0,
   };
   const base = opts.tuning ?? FAST;
-  const daemon = startDaemon(config, { ...base, notifier, logger });
+  // The environment too: a reload reads the settings file (TOODLES_ENV_FILE) over it.
+  const daemon = startDaemon(config, { ...base, notifier, logger, env });
   await waitForLog('daemon.ready', undefined, opts.readyTimeoutMs);
   return {
     sim,

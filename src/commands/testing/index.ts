@@ -51,7 +51,7 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
     if (entry.endedEarlyAt !== undefined || entry.endsAt <= at)
       return (await ctx.reply({ markdown: `#${number} is already over.` }), 'invalid' as const);
     const email = ctx.sender.email.toLowerCase();
-    if (email !== entry.createdByEmail.toLowerCase() && !settings.adminEmails.includes(email)) {
+    if (email !== entry.createdByEmail.toLowerCase() && !settings().adminEmails.includes(email)) {
       await ctx.reply({ markdown: `Only ${markdownText(entry.createdByName)}, who registered #${number}, or an admin can end it.` });
       return 'denied' as const;
     }
@@ -62,7 +62,9 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
   return {
     keyword: 'testing',
     description: 'the approved-testing register: record who tests what until when, list and check it',
-    ...(settings.testingRooms ? { rooms: settings.testingRooms } : {}),
+    get rooms() {
+      return settings().testingRooms;
+    },
     async run(ctx) {
       const [sub = '', ...rest] = ctx.args.split(/\s+/);
       const arg = rest.join(' ').trim();
@@ -89,9 +91,10 @@ export function testing(deps: Pick<CommandDeps, 'storage' | 'settings' | 'now' |
         if ('invalid' in parsed) return parsed;
         const entry = await storage.addTestingEntry(parsed.entry);
         const reply = confirmation(entry, now());
-        if (settings.testingRoom) {
+        const announceIn = settings().testingRoom;
+        if (announceIn) {
           await ctx
-            .post(settings.testingRoom, {
+            .post(announceIn, {
               ...reply,
               markdown: `New approved testing, registered by ${markdownText(entry.createdByName)}:\n\n${reply.markdown}`,
             })
