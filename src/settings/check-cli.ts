@@ -42,24 +42,38 @@ export function runConfig(args: string[], io: CheckOutput = STDIO): number {
     else io.err(say(undefined, `cannot read it (${readProblem(err)})`));
     return EXIT_CONFIG;
   }
-  for (const { line, why } of parsed.ignored) io.err(say(line, `warning: ignored: ${why}`));
+  const { notes, settings } = checked(parsed, dirname(file));
+  for (const n of notes) io.err(say(n.line, n.bad ? n.text : `warning: ${n.text}`));
+  const bad = notes.filter((n) => n.bad).length;
+  if (!settings) {
+    io.err(say(undefined, `${bad} bad setting${bad === 1 ? '' : 's'}: the daemon would not start with this file`));
+    return EXIT_CONFIG;
+  }
+  io.out(say(undefined, `ok: ${summary(parsed, settings)}`));
+  return 0;
+}
 
-  const problems: Array<{ line?: number; text: string }> = [];
-  const env: Record<string, string | undefined> = { CREDENTIALS_DIRECTORY: dirname(file), ...parsed.values };
+interface Note {
+  line?: number;
+  text: string;
+  /** A bad setting; otherwise a line systemd ignores. */
+  bad: boolean;
+}
+
+/** What is wrong with the file, in the file's order; the settings when nothing is. */
+function checked(file: EnvFile, credentialsDir: string): { notes: Note[]; settings?: Omit<Config, 'token'> } {
+  const notes: Note[] = file.ignored.map(({ line, why }) => ({ line, text: `ignored: ${why}`, bad: false }));
+  // The unit's credentials sit beside the file (install.sh's layout): the database URL is checked when this user may read it.
+  const env: Record<string, string | undefined> = { CREDENTIALS_DIRECTORY: credentialsDir, ...file.values };
   for (const [name, why] of Object.entries(NOT_IN_THE_FILE)) {
     if (!env[name]?.trim()) continue;
-    problems.push({ line: parsed.lineOf[name], text: `${name}: set here; ${why}` });
+    notes.push({ line: file.lineOf[name], text: `${name}: set here; ${why}`, bad: true });
     delete env[name];
   }
   const settings = loadNamingEveryProblem(env, loadSettings);
-  if ('problems' in settings) problems.push(...settings.problems.map((p) => ({ line: parsed.lineOf[p.setting], text: p.message })));
-  if (problems.length || !('loaded' in settings)) {
-    for (const p of problems) io.err(say(p.line, p.text));
-    io.err(say(undefined, `${problems.length} bad setting${problems.length === 1 ? '' : 's'}: the daemon would not start with this file`));
-    return EXIT_CONFIG;
-  }
-  io.out(say(undefined, `ok: ${summary(parsed, settings.loaded)}`));
-  return 0;
+  if ('problems' in settings) notes.push(...settings.problems.map((p) => ({ line: file.lineOf[p.setting], text: p.message, bad: true })));
+  notes.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  return { notes, settings: 'loaded' in settings && !notes.some((n) => n.bad) ? settings.loaded : undefined };
 }
 
 function summary(file: EnvFile, s: Omit<Config, 'token'>): string {

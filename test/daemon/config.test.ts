@@ -312,6 +312,33 @@ t.test('loadConfig, unit by unit', async (t) => {
     }
   });
 
+  t.test('the canary thresholds: rebuild after 2, restart after 3 unless set; 0 for never; restart after rebuild', async (t) => {
+    t.same(loadConfig({ WEBEX_BOT_TOKEN: TOKEN }).canary, { rebuildAfter: 2, restartAfter: 3 });
+    t.same(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_CANARY_REBUILD_AFTER: '0', TOODLES_CANARY_RESTART_AFTER: '1' }).canary, {
+      rebuildAfter: 0,
+      restartAfter: 1,
+    });
+    t.same(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_CANARY_REBUILD_AFTER: '5', TOODLES_CANARY_RESTART_AFTER: '0' }).canary, {
+      rebuildAfter: 5,
+      restartAfter: 0,
+    });
+    for (const [setting, value, why] of [
+      ['TOODLES_CANARY_REBUILD_AFTER', 'two', /whole number of failures in a row, 0 for never \(got "two"\)/],
+      ['TOODLES_CANARY_RESTART_AFTER', '-1', /whole number/],
+      ['TOODLES_CANARY_RESTART_AFTER', '2', /must be more than TOODLES_CANARY_REBUILD_AFTER \(2\), or 0 for never/],
+    ] as const) {
+      const err = problem({ WEBEX_BOT_TOKEN: TOKEN, [setting]: value });
+      t.equal(err.setting, setting);
+      t.match(err.message, why);
+    }
+  });
+
+  t.test('TOODLES_ENV_FILE, the file a reload reads: an absolute path or none', async (t) => {
+    t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN }).envFile, undefined);
+    t.equal(loadConfig({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_ENV_FILE: '/etc/toodles/toodles.env' }).envFile, '/etc/toodles/toodles.env');
+    t.equal(problem({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_ENV_FILE: 'toodles.env' }).setting, 'TOODLES_ENV_FILE');
+  });
+
   t.test('access and command settings: lists, case, defaults', async (t) => {
     const none = loadConfig({ WEBEX_BOT_TOKEN: TOKEN });
     t.same(none.access, { emails: [], domains: [], rooms: [] });
