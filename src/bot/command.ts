@@ -67,6 +67,10 @@ export interface Command {
   aliases?: readonly string[];
   /** One line, shown by `help`. */
   description: string;
+  /** What `help <keyword>` answers beyond the description: usage, examples (markdown). */
+  help?: string;
+  /** Only the people in TOODLES_ADMIN_EMAILS may run it (or use its cards); anyone else is refused. */
+  adminOnly?: boolean;
   /** When set, the command works only in these spaces (room ids). */
   rooms?: readonly string[];
   /** Resolves with the outcome for the audit trail when it is not plain 'ok' (a refused `remove`). */

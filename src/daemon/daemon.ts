@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import type { Command } from '../bot/command.js';
 import { isOpen } from '../bot/access.js';
-import { allCommands } from '../commands/index.js';
+import { commandRegistry } from '../commands/index.js';
+import { installModules } from '../modules/index.js';
 import { openStorage, schedulePruning } from '../storage/index.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from '../connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities } from '../connection/seen-activities.js';
@@ -150,13 +151,19 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     settings: () => live.commands,
     log: logger,
   };
+  const commands = commandRegistry(commandDeps, tuning.extraCommands);
+  // Nothing is answered before they are in place: the supervisor starts once they are (below).
+  const modulesLoaded = config.modules.dir
+    ? installModules(commands, config.modules.dir, { storage, log: logger, settings: config.modules.settings })
+    : undefined;
   const dispatcher = new Dispatcher({
     api: config.cluster ? fencedApi(link) : link,
-    commands: allCommands(commandDeps, tuning.extraCommands),
+    commands,
     bot: () => connection.bot(),
     log: logger,
     handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
     access: () => live.access,
+    adminEmails: () => live.commands.adminEmails,
     storage,
     onCommand: (name, ms, ok) => stats.command(name, ms, ok),
     maxAgeMs: config.catchUpMaxAgeMs || undefined,
@@ -272,7 +279,10 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     status: () => supervisor.status(),
     stop: (reason) => shutdown.stop(reason),
     reload: (trigger) => reloader.reload(trigger),
-    done: shutdown.runToExit(exposed),
+    done: (async () => {
+      await modulesLoaded;
+      return shutdown.runToExit(exposed);
+    })(),
   };
 }
 
