@@ -4,7 +4,7 @@ import { Dispatcher } from '../bot/dispatcher.js';
 import type { Command } from '../bot/command.js';
 import { isOpen } from '../bot/access.js';
 import { commandRegistry } from '../commands/index.js';
-import { installModules } from '../modules/index.js';
+import { installModules, stageModules } from '../modules/index.js';
 import { openStorage, schedulePruning } from '../storage/index.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from '../connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities } from '../connection/seen-activities.js';
@@ -201,7 +201,17 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     : answer;
 
   const announcer = new SystemdAnnouncer({ notifier, log: logger, startedAt, stateDir: config.stateDir, proxyTrouble: proxyErrors.recent });
-  const reloader = new Reloader({ env: tuning.env ?? process.env, envFile: config.envFile, live, log: logger, announce: announcer });
+  const modulesDir = config.modules.dir;
+  const reloader = new Reloader({
+    env: tuning.env ?? process.env,
+    envFile: config.envFile,
+    live,
+    log: logger,
+    announce: announcer,
+    modules: modulesDir
+      ? { dir: modulesDir, stage: (settings) => stageModules(commands, modulesDir, { storage, log: logger, settings }) }
+      : undefined,
+  });
   const heard = new HeardActivities();
   const seen = new SeenActivities({
     ...DEFAULT_SEEN,

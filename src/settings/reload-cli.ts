@@ -39,6 +39,7 @@ export async function runReload(args: string[], env: Record<string, string | und
 
 function reloadSummary(o: Extract<ReloadOutcome, { ok: true }>): string {
   const parts = [o.changed.length ? `${o.changed.join(', ')} now in force` : 'no live setting changed'];
+  if (o.moduleCommands) parts.push(`commands from modules: ${o.moduleCommands.join(', ') || 'none'}`);
   if (o.restartNeeded.length)
     parts.push(`${o.restartNeeded.join(', ')} take${o.restartNeeded.length === 1 ? 's' : ''} effect at the next restart`);
   if (o.ignored.length) parts.push(`${o.ignored.length} line(s) ignored as systemd ignores them (toodles config check shows which)`);

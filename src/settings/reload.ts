@@ -2,11 +2,14 @@
  * `systemctl reload toodles` (and SIGHUP): toodles.env read again and the live settings replaced in
  * the running daemon, the Webex connection untouched. systemd reads EnvironmentFile= only at start, so
  * the daemon reads the file itself, as systemd would (env-file.ts), over the environment systemd gave
- * it less what the file said then. A bad file changes nothing and fails the reload with the reason.
+ * it less what the file said then; the command modules are loaded again too. A bad file or module
+ * changes nothing (all or nothing) and fails the reload with the reason.
  */
 import type { Logger } from 'pino';
 import { isOpen } from '../bot/access.js';
 import { isSetting, loadConfig, type Config } from '../config.js';
+import { MODULE_SETTING_PREFIX } from '../modules/api.js';
+import type { StagedModules } from '../modules/index.js';
 import { errorText } from '../util/error-text.js';
 import { EnvFileError, readEnvFile, type EnvFile } from './env-file.js';
 import { LIVE_SETTINGS, type LiveSettings } from './live.js';
@@ -25,6 +28,8 @@ export type ReloadOutcome =
       restartNeeded: string[];
       /** Lines of the file systemd ignores too (see env-file.ts). */
       ignored: string[];
+      /** The commands the modules now answer to (with a commands dir). */
+      moduleCommands?: string[];
     }
   | { ok: false; error: string };
 
@@ -40,6 +45,8 @@ export interface ReloaderDeps {
   log: Logger;
   /** systemd's reload protocol: RELOADING=1 before, READY=1 after, whatever the outcome. */
   announce: { reloading(): void; reloaded(): void };
+  /** With a commands dir: its modules loaded again with these TOODLES_MODULE_* settings, installed only if all are good. */
+  modules?: { dir: string; stage(settings: Config['modules']['settings']): Promise<StagedModules> };
 }
 
 export class Reloader {
@@ -56,7 +63,7 @@ export class Reloader {
   /** One at a time: a reload asked for meanwhile runs after, reading the file afresh. */
   reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     const next = this.queue.then(() => this.once(trigger));
-    this.queue = next;
+    this.queue = next.catch(() => undefined);
     return next;
   }
 
@@ -64,7 +71,7 @@ export class Reloader {
     const started = Date.now();
     this.d.announce.reloading();
     try {
-      const outcome = this.apply();
+      const outcome = await this.apply();
       const durationMs = Date.now() - started;
       if (!outcome.ok) {
         this.d.log.warn({ event: 'config.reload_failed', trigger, file: this.d.envFile, err: outcome.error, durationMs });
@@ -85,7 +92,7 @@ export class Reloader {
     }
   }
 
-  private apply(): ReloadOutcome {
+  private async apply(): Promise<ReloadOutcome> {
     let next: { env: Env; config: Config; file?: EnvFile };
     try {
       next = this.load();
@@ -93,14 +100,26 @@ export class Reloader {
       if (err instanceof SettingsError || err instanceof EnvFileError) return { ok: false, error: err.message };
       return { ok: false, error: `cannot read ${this.d.envFile} (${errorText(err)})` };
     }
-    const changed = changedSettings(this.current, next.env).filter((n) => LIVE_SETTINGS.includes(n));
-    const restartNeeded = changedSettings(this.d.env, next.env).filter((n) => !LIVE_SETTINGS.includes(n) && !NOT_THE_DAEMONS.has(n));
+    const modules = await this.d.modules?.stage(next.config.modules.settings);
+    const bad = modules?.loaded.problems ?? [];
+    if (bad.length)
+      return { ok: false, error: `command modules in ${this.d.modules?.dir}: ${bad.map((p) => `${p.file}: ${p.why}`).join('; ')}` };
+
+    const changed = changedSettings(this.current, next.env).filter(isLive);
+    const restartNeeded = changedSettings(this.d.env, next.env).filter((n) => !isLive(n) && !NOT_THE_DAEMONS.has(n));
     this.d.live.replace(next.config);
+    modules?.install();
     this.current = next.env;
     if (changed.some((n) => n.startsWith('TOODLES_ALLOWED_')) && isOpen(next.config.access)) {
       this.d.log.warn({ event: 'access.open', hint: 'the reload left no access rule' });
     }
-    return { ok: true, changed, restartNeeded, ignored: next.file?.ignored.map((i) => `line ${i.line}: ${i.why}`) ?? [] };
+    return {
+      ok: true,
+      changed,
+      restartNeeded,
+      ignored: next.file?.ignored.map((i) => `line ${i.line}: ${i.why}`) ?? [],
+      ...(modules ? { moduleCommands: modules.loaded.commands.map((c) => c.keyword) } : {}),
+    };
   }
 
   /** The settings as the next start would see them; throws what is wrong with them, every bad setting named. */
@@ -114,6 +133,9 @@ export class Reloader {
 }
 
 class SettingsError extends Error {}
+
+/** A module's own settings reach it through the modules, loaded again at each reload. */
+const isLive = (name: string) => LIVE_SETTINGS.includes(name) || name.startsWith(MODULE_SETTING_PREFIX);
 
 /** The file as systemd reads it for EnvironmentFile=-...: a missing one is an empty one. */
 function readSettingsFile(path: string): EnvFile | undefined {

@@ -4,7 +4,7 @@
  * never a secret's value.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../kit/observe.js';
@@ -70,7 +70,7 @@ t.test('a bad file: exit 78, every bad setting on a line of its own with its lin
     `toodles config check: ${file}:5: WEBEX_BOT_TOKEN: set here; the token belongs only in /etc/toodles/webex-bot-token (install.sh --token-file FILE)`,
     `toodles config check: ${file}:6: warning: ignored: systemd does not take "export": write TOODLES_ADMIN_EMAILS=... without it`,
     `toodles config check: ${file}:8: TOODLES_CANARY_RESTART_AFTER: must be more than TOODLES_CANARY_REBUILD_AFTER (2), or 0 for never`,
-    `toodles config check: ${file}: 5 bad settings: the daemon would not start with this file`,
+    `toodles config check: ${file}: 5 problems: fix them before a restart or a reload`,
   ]);
   t.notMatch(r.stderr, TOKEN.slice(0, 20), 'the token is never printed');
   t.notMatch(r.stderr, PASSWORD, 'nor a password');
@@ -117,4 +117,35 @@ t.test('the default file is /etc/toodles/toodles.env; anything but check [FILE] 
     t.equal(bad.code, 64, args.join(' '));
     t.match(bad.stderr, /^usage: toodles config check \[FILE\]/);
   }
+});
+
+t.test('the commands dir: each bad module named with its file; good ones listed in the ok line', async (t) => {
+  const dir = settingsDir(t);
+  const file = join(dir, 'toodles.env');
+  const commandsDir = join(dir, 'commands.d');
+  mkdirSync(commandsDir);
+  writeFileSync(
+    join(commandsDir, 'hello.mjs'),
+    "export const apiVersion = 1;\nexport default { keyword: 'hello', description: 'greets', async run(ctx) { await ctx.reply({ markdown: 'hi' }); } };\n",
+  );
+  writeFileSync(file, `TOODLES_LOG_LEVEL=info\nTOODLES_COMMANDS_DIR=${commandsDir}\n`);
+  const good = await check(file);
+  t.equal(good.code, 0, good.stderr);
+  t.match(good.stdout, /; commands from modules: hello\n$/);
+
+  writeFileSync(
+    join(commandsDir, 'mine.mjs'),
+    "export const apiVersion = 1;\nexport default { keyword: 'ping', description: 'mine', async run() {} };\n",
+  );
+  writeFileSync(
+    join(commandsDir, 'old.mjs'),
+    "export const apiVersion = 0;\nexport default { keyword: 'old', description: 'old', async run() {} };\n",
+  );
+  const bad = await check(file);
+  t.equal(bad.code, 78);
+  t.same(bad.stderr.trimEnd().split('\n'), [
+    `toodles config check: ${file}:2: TOODLES_COMMANDS_DIR: ${commandsDir}/mine.mjs: claims \`ping\`, already taken by a built-in command`,
+    `toodles config check: ${file}:2: TOODLES_COMMANDS_DIR: ${commandsDir}/old.mjs: is written for command API version 0; this toodles speaks version 1`,
+    `toodles config check: ${file}: 2 problems: fix them before a restart or a reload`,
+  ]);
 });

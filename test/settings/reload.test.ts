@@ -5,7 +5,7 @@
  * kept, and systemd told RELOADING=1 then READY=1 either way.
  */
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHarness } from '../kit/daemon-harness.js';
 import { ask, text } from '../kit/commands.js';
@@ -127,4 +127,62 @@ t.test('systemctl reload, in process: settings in force on the same connection; 
     const canary = await controlRequest(join(dir, 'control.sock'), 'POST', '/canary', { ok: false, stage: 'no_reply' });
     t.same(canary.body, { consecutiveFailures: 1, heal: 'restart' }, 'the daemon tells the canary to restart after 1 failure now');
   });
+});
+
+t.test('a reload loads the command modules again: all good, they replace the old ones; one bad, nothing changes', async (t) => {
+  const dir = runtimeDir(t);
+  const envFile = join(dir, 'toodles.env');
+  const commandsDir = join(dir, 'commands.d');
+  mkdirSync(commandsDir);
+  const hello = (version: string) =>
+    writeFileSync(
+      join(commandsDir, 'hello.mjs'),
+      `export const apiVersion = 1;
+export default { keyword: 'hello', description: 'greets', async run(ctx) { await ctx.reply({ markdown: '${version} ' + ctx.setting('TOODLES_MODULE_GREETING') }); } };
+`,
+    );
+  hello('v1');
+  writeFileSync(envFile, 'TOODLES_MODULE_GREETING=hi\n');
+  const h = await startHarness({
+    env: { TOODLES_ENV_FILE: envFile, TOODLES_RUNTIME_DIR: dir, TOODLES_COMMANDS_DIR: commandsDir, TOODLES_MODULE_GREETING: 'hi' },
+  });
+  t.teardown(() => h.stop());
+  const room = h.sim.directRoom('alice@example.com').id;
+  const reload = () => cli(['reload'], { TOODLES_RUNTIME_DIR: dir });
+  t.equal(text(await ask(h.sim, 'alice@example.com', room, 'hello')), 'v1 hi');
+  const socketsBefore = h.sim.connections().map((c) => `${c.id} ${c.open}`);
+
+  hello('v2');
+  writeFileSync(
+    join(commandsDir, 'bye.mjs'),
+    "export const apiVersion = 1;\nexport default { keyword: 'bye', description: 'parts', async run(ctx) { await ctx.reply({ markdown: 'bye' }); } };\n",
+  );
+  writeFileSync(envFile, 'TOODLES_MODULE_GREETING=hey\n');
+  const r = await reload();
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, 'toodles reload: reloaded: TOODLES_MODULE_GREETING now in force; commands from modules: bye, hello\n');
+  t.equal(text(await ask(h.sim, 'alice@example.com', room, 'hello')), 'v2 hey', 'the changed module, with the changed setting');
+  t.equal(text(await ask(h.sim, 'alice@example.com', room, 'bye')), 'bye', 'the new module');
+  t.same(
+    h.sim.connections().map((c) => `${c.id} ${c.open}`),
+    socketsBefore,
+    'the same socket throughout',
+  );
+
+  writeFileSync(
+    join(commandsDir, 'broken.mjs'),
+    "export const apiVersion = 1;\nexport default { keyword: 'broken', description: 'x', run( };\n",
+  );
+  rmSync(join(commandsDir, 'bye.mjs'));
+  writeFileSync(envFile, 'TOODLES_MODULE_GREETING=yo\n');
+  const bad = await reload();
+  t.equal(bad.code, 78);
+  t.match(
+    bad.stderr,
+    new RegExp(
+      `^toodles reload: refused, the running settings are kept: command modules in ${commandsDir}: broken\\.mjs: has a syntax error at line 2`,
+    ),
+  );
+  t.equal(text(await ask(h.sim, 'alice@example.com', room, 'hello')), 'v2 hey', 'the running modules and settings are kept');
+  t.equal(text(await ask(h.sim, 'alice@example.com', room, 'bye')), 'bye', 'a removed module too: nothing changed');
 });
