@@ -47,8 +47,8 @@ export default {
     required: ['name', 'url'],
     card,
     async submit(ctx) {
-      const link = checked(ctx, ctx.inputs);
-      if ('invalid' in link) return link;
+      const { link, invalid } = checked(ctx, ctx.inputs);
+      if (!link) return { invalid };
       const replaced = await save(ctx, link);
       return { recordedAs: link.name, reply: { markdown: saved(ctx, link, replaced) } };
     },
@@ -71,8 +71,8 @@ async function show(ctx, name) {
 }
 
 async function add(ctx, input) {
-  const link = checked(ctx, input);
-  if ('invalid' in link) return (await ctx.reply({ markdown: link.invalid }), 'invalid');
+  const { link, invalid } = checked(ctx, input);
+  if (!link) return (await ctx.reply({ markdown: invalid }), 'invalid');
   const replaced = await save(ctx, link);
   await ctx.reply({ markdown: saved(ctx, link, replaced) });
 }
@@ -86,7 +86,7 @@ async function remove(ctx, name) {
   await ctx.reply({ markdown: `Removed ${ctx.escape.inlineCode(name)}.` });
 }
 
-/** A link to keep, or why not: a one-word name that is not a subcommand, and a web address. */
+/** `{ link }` to keep, or `{ invalid: why not }`: a one-word name that is not a subcommand, and a web address. */
 function checked(ctx, { name = '', url = '', description = '' }) {
   const shown = ctx.escape.inlineCode(name);
   if (!NAME.test(name)) return { invalid: `${shown} cannot be a link's name: one word of letters, digits, '.', '_' or '-', at most 40.` };
@@ -98,13 +98,14 @@ function checked(ctx, { name = '', url = '', description = '' }) {
     return { invalid: `${ctx.escape.inlineCode(url || '(none)')} is not a web address (https://...).` };
   }
   if (href.protocol !== 'https:' && href.protocol !== 'http:') return { invalid: 'Only http and https links can be kept.' };
-  return {
+  const link = {
     name,
     url: href.href,
     description: description.trim().slice(0, 200),
     addedBy: ctx.sender.email,
     addedAt: new Date().toISOString(),
   };
+  return { link };
 }
 
 /** Stores the link under its name in lower case; resolves true when it replaced one. */

@@ -18,7 +18,7 @@ export default {
   async run(ctx) {
     const name = ctx.args.trim() || ctx.sender.displayName;
     // The command's own store: JSON values, kept across restarts (and shared by instances with a database).
-    const count = ((await ctx.store.get('greetings')) ?? 0) + 1;
+    const count = Number((await ctx.store.get('greetings')) ?? 0) + 1;
     await ctx.store.set('greetings', count);
     // What people typed goes out only through ctx.escape: shown as typed, never a mention or a link.
     await ctx.reply({ markdown: 'Hello, ' + ctx.escape.markdownText(name) + '! (greeting number ' + count + ')' });
@@ -47,8 +47,7 @@ export default {
   async run(ctx) {
     if (ctx.args.trim() === 'list') {
       const reports = await ctx.store.list('report/');
-      const lines = reports.map(({ value }) => '- #' + value.number + ' ' + ctx.escape.markdownText(value.summary) + ' (' + ctx.escape.markdownText(value.by) + ')');
-      return ctx.reply({ markdown: lines.join('\\n') || 'Nothing recorded yet.' });
+      return ctx.reply({ markdown: reports.map(({ value }) => line(ctx, value)).join('\\n') || 'Nothing recorded yet.' });
     }
     await ctx.reply({ markdown: 'Fill in this form (in a Webex app that shows cards).', card: card() });
   },
@@ -60,7 +59,7 @@ export default {
     async submit(ctx) {
       const { summary, details = '' } = ctx.inputs;
       if (summary.trim().length < 3) return { invalid: 'Say a little more in the summary.' };
-      const number = ((await ctx.store.get('count')) ?? 0) + 1;
+      const number = Number((await ctx.store.get('count')) ?? 0) + 1;
       await ctx.store.set('count', number);
       await ctx.store.set('report/' + String(number).padStart(6, '0'), { number, summary, details, by: ctx.sender.email });
       // The form is then deleted; a second submit of it is answered "already recorded as #n".
@@ -68,6 +67,10 @@ export default {
     },
   },
 };
+
+function line(ctx, report) {
+  return '- #' + report.number + ' ' + ctx.escape.markdownText(report.summary) + ' (' + ctx.escape.markdownText(report.by) + ')';
+}
 `;
 }
 
