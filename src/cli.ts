@@ -12,7 +12,9 @@ const USAGE = `usage: toodles <command>
   status [--json]        what the running daemon is doing (from its control socket); exit 3 when none answers
   canary                 prove a message from a second identity reaches the bot and is answered; exit 0 or 2
   reload                 the running daemon reads its settings file again (what systemctl reload runs); exit 0, 78 refused
-  config check [FILE]    would the daemon take this settings file (default /etc/toodles/toodles.env)? exit 0 or 78`;
+  config check [FILE]    would the daemon take this settings file (default /etc/toodles/toodles.env)? exit 0 or 78
+  new-command NAME [--form]
+                         write a starter command module and its test into $TOODLES_COMMANDS_DIR (else here)`;
 
 async function run(): Promise<number> {
   let config;
@@ -68,6 +70,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./settings/reload-cli.js')).runReload(rest);
     case 'config':
       return (await import('./settings/check-cli.js')).runConfig(rest);
+    case 'new-command':
+      return (await import('./modules/new-command.js')).runNewCommand(
+        rest,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
     case undefined:
     case 'help':
     case '--help':

@@ -84,7 +84,8 @@ function formProblem(f: unknown): string | undefined {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isWord = (v: unknown): v is string => typeof v === 'string' && WORD.test(v);
+/** A keyword or alias a command may have. */
+export const isWord = (v: unknown): v is string => typeof v === 'string' && WORD.test(v);
 const isTextList = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /** A value as a problem quotes it: short, and never a whole object. */
