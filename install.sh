@@ -191,7 +191,7 @@ install_unit_from() {   # $1 = release dir, $2 = unit (default: the service)
   local tmp="$dest.tmp.$$"
   [ -f "$src" ] || die "$src is missing"
   if [ "$NODE" != /usr/bin/node ]; then
-    sed "s#^ExecStart=/usr/bin/node #ExecStart=$NODE #" "$src" > "$tmp"
+    sed -E "s#^(ExecStart|ExecReload)=/usr/bin/node #\1=$NODE #" "$src" > "$tmp"
   else
     cat "$src" > "$tmp"
   fi
@@ -372,13 +372,25 @@ install_config() {
   # The service may pass through (to commands.d), never list or read what else is here.
   install -d -m 0710 -o root -g "$SVC_USER" "$CONF_DIR"
   install -d -m 0755 -o root -g root "$CONF_DIR/commands.d"
+  # Settings can hold a proxy password: root's, and the service's to read (it reads them again at a reload).
   if [ -e "$ENV_FILE" ]; then
-    chown root:root "$ENV_FILE"; chmod 0600 "$ENV_FILE"   # settings can hold a proxy password
-    say "keeping $ENV_FILE (root:root 0600)"
+    chown root:"$SVC_USER" "$ENV_FILE"; chmod 0640 "$ENV_FILE"
+    say "keeping $ENV_FILE (root:$SVC_USER 0640)"
   else
-    install -m 0600 -o root -g root "$1/systemd/toodles.env.example" "$ENV_FILE"
-    say "created $ENV_FILE from the template (edit it, then: systemctl restart toodles)"
+    install -m 0640 -o root -g "$SVC_USER" "$1/systemd/toodles.env.example" "$ENV_FILE"
+    say "created $ENV_FILE from the template (edit it, then: toodles config check && systemctl reload toodles)"
   fi
+}
+
+# The new release checks the settings and the command modules before anything is switched, as the
+# service user (a module's own code runs as it loads), with the commands dir the unit gives the daemon.
+check_settings() {   # $1 = release dir
+  local as=()
+  if command -v setpriv >/dev/null && getent passwd "$SVC_USER" >/dev/null; then
+    as=(setpriv "--reuid=$SVC_USER" "--regid=$(id -g "$SVC_USER")" --clear-groups --)
+  fi
+  "${as[@]}" env -i "PATH=$PATH" "TOODLES_COMMANDS_DIR=$CONF_DIR/commands.d" "$NODE" "$1/dist/src/cli.js" config check "$ENV_FILE" \
+    || die "$(basename "$1") would not take $ENV_FILE or the modules in $CONF_DIR/commands.d (above); nothing was switched"
 }
 
 # /usr/local/bin/toodles: the operator's `toodles monitor` and friends, always the current release
@@ -550,6 +562,7 @@ do_install() {
   build_release                          # everything up to here leaves the running release alone
   install_config "$RELEASES/$REL_NAME"
   install_token
+  check_settings "$RELEASES/$REL_NAME"
   MODE=switching
   activate "$REL_NAME"
   install_command
