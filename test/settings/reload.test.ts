@@ -11,6 +11,10 @@ import { startHarness } from '../kit/daemon-harness.js';
 import { ask, text } from '../kit/commands.js';
 import { cli, runtimeDir } from '../kit/observe.js';
 import { controlRequest } from '../../src/control/client.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { startNotifyListener } from '../kit/notify-listener.js';
+import { spawnDaemon } from '../kit/spawn-daemon.js';
+import { eventually } from '../kit/wait.js';
 
 const REFUSAL = "Sorry, I can't help you with that.";
 
@@ -186,3 +190,50 @@ export default { keyword: 'hello', description: 'greets', async run(ctx) { await
   t.equal(text(await ask(h.sim, 'alice@example.com', room, 'hello')), 'v2 hey', 'the running modules and settings are kept');
   t.equal(text(await ask(h.sim, 'alice@example.com', room, 'bye')), 'bye', 'a removed module too: nothing changed');
 });
+
+t.test(
+  'the daemon as a process: SIGHUP reloads (it used to end the process); systemd hears RELOADING=1, MONOTONIC_USEC, READY=1',
+  async (t) => {
+    const dir = runtimeDir(t);
+    const envFile = join(dir, 'toodles.env');
+    writeFileSync(envFile, 'TOODLES_ALLOWED_EMAILS=alice@example.com\n');
+    const sim = await startSimulator({ port: 0 });
+    t.teardown(() => sim.stop());
+    const notify = await startNotifyListener();
+    t.teardown(() => notify.close());
+    const daemon = spawnDaemon({
+      WEBEX_BOT_TOKEN: sim.botToken,
+      TOODLES_WEBEX_U2C_URL: sim.u2cUrl,
+      TOODLES_WEBEX_HYDRA_URL: sim.hydraUrl,
+      TOODLES_ALLOWED_EMAILS: 'alice@example.com',
+      TOODLES_ENV_FILE: envFile,
+      NOTIFY_SOCKET: notify.path,
+    });
+    t.teardown(() => daemon.kill());
+    await daemon.waitForLog('daemon.ready');
+    await notify.waitFor(/^READY=1$/);
+    const bob = sim.directRoom('bob@example.com').id;
+    t.equal(text(await ask(sim, 'bob@example.com', bob, 'ping')), REFUSAL);
+
+    writeFileSync(envFile, 'TOODLES_ALLOWED_EMAILS=alice@example.com,bob@example.com\n');
+    const readyBefore = notify.lines().filter((l) => l === 'READY=1').length;
+    daemon.child.kill('SIGHUP');
+    t.match(await daemon.waitForLog('config.reload'), { trigger: 'SIGHUP', changed: ['TOODLES_ALLOWED_EMAILS'] });
+    t.match(text(await ask(sim, 'bob@example.com', bob, 'ping')), /^pong/, 'in force after SIGHUP');
+    await eventually('READY=1 after the reload', () => notify.lines().filter((l) => l === 'READY=1').length > readyBefore);
+    const lines = notify.lines();
+    const reloading = lines.lastIndexOf('RELOADING=1');
+    t.ok(reloading > 0, 'RELOADING=1 sent');
+    t.match(lines[reloading + 1], /^MONOTONIC_USEC=\d+$/, 'with the monotonic clock, as sd_notify(3) asks');
+    t.equal(lines.slice(reloading).filter((l) => l === 'READY=1').length, 1, 'then READY=1');
+
+    writeFileSync(envFile, 'TOODLES_ALLOWED_EMAILS=bob\n');
+    daemon.child.kill('SIGHUP');
+    t.match(await daemon.waitForLog('config.reload_failed'), {
+      trigger: 'SIGHUP',
+      err: /TOODLES_ALLOWED_EMAILS: "bob" is not an e-mail address/,
+    });
+    t.match(text(await ask(sim, 'bob@example.com', bob, 'ping')), /^pong/, 'a bad file: the running settings stay');
+    t.equal((await daemon.signal('SIGTERM')).code, 0, 'still the same process, stopping cleanly');
+  },
+);
