@@ -459,9 +459,13 @@ async function main(): Promise<void> {
     t.match(r.stdout, /^700 root directory$/m, 'the lock is a root-only directory in /run');
 
     const hardening = await sh(
-      'stat -c %a /etc/toodles/toodles.env; systemctl show -p LimitCORE --value toodles; ls -a /opt/toodles/current/',
+      'stat -c "%a %U:%G" /etc/toodles/toodles.env; systemctl show -p LimitCORE --value toodles; ls -a /opt/toodles/current/',
     );
-    t.match(hardening.stdout, /^600$/m, 'toodles.env (written 0644 by the operator) was made 0600');
+    t.match(
+      hardening.stdout,
+      /^640 root:toodles$/m,
+      'toodles.env (written 0644 by the operator) was made 0640, for the service to read at a reload',
+    );
     t.match(hardening.stdout, /^0$/m, 'LimitCORE=0: no core dumps');
     t.notMatch(hardening.stdout, /\.npmrc/, 'no .npmrc in the installed release');
     t.equal(await installed(), before, 'links, release list and main process unchanged');
@@ -744,6 +748,74 @@ async function main(): Promise<void> {
     t.equal((await sh(`systemctl start ${UNIT}`, { timeoutMs: 120_000 })).code, 0, 'started again');
     await answersPing(t);
   });
+
+  await t.test(
+    'systemctl reload: a changed allow list answers a person refused before, same process and device; a bad file fails the reload and the old settings hold',
+    async (t) => {
+      const bob = s.directRoom('bob@example.com');
+      const askAs = async (email: string, roomId: string) => {
+        const msg = s.postMessage({ from: email, roomId, text: 'ping' });
+        const reply = await s.waitForBotMessage((m) => m.parentId === msg.id, 15_000);
+        return reply.markdown ?? reply.text ?? '';
+      };
+      const original = (await sh('cat /etc/toodles/toodles.env')).stdout;
+      const settings = (lines: string[]) => sh('cat > /etc/toodles/toodles.env', { input: `${original}${lines.join('\n')}\n` });
+      const before = await show('MainPID,NRestarts');
+      const devicesBefore = s.devices().map((d) => `${d.id} ${d.deleted}`);
+      const since = nowS();
+
+      await settings(['TOODLES_ALLOWED_EMAILS=alice@example.com']);
+      let r = await sh(`systemctl reload ${UNIT}`, { timeoutMs: 120_000 });
+      t.equal(r.code, 0, `systemctl reload exits 0 ${r.stderr}`);
+      t.equal(await askAs('bob@example.com', bob.id), "Sorry, I can't help you with that.", 'bob is refused by the reloaded allow list');
+
+      await settings(['TOODLES_ALLOWED_EMAILS=alice@example.com,bob@example.com', 'TOODLES_ACTIVITY_DAYS=30']);
+      r = await sh(`systemctl reload ${UNIT}`, { timeoutMs: 120_000 });
+      t.equal(r.code, 0, 'systemctl reload exits 0');
+      figure(`systemctl reload (ExecReload= asking the daemon, RELOADING=1 .. READY=1): ${fmt(r.seconds)}s`);
+      t.match(await askAs('bob@example.com', bob.id), /pong/i, 'bob is answered after it');
+      const after = await show('MainPID,NRestarts,ActiveState,SubState');
+      t.same(after, { ...before, ActiveState: 'active', SubState: 'running' }, 'the same process, never restarted, active (running)');
+      t.same(
+        s.devices().map((d) => `${d.id} ${d.deleted}`),
+        devicesBefore,
+        'the same device, no new one',
+      );
+      const j = await journal(since);
+      t.match(j, /Settings reloaded: TOODLES_ALLOWED_EMAILS now in force$/m);
+      t.match(j, /TOODLES_ACTIVITY_DAYS changed: takes effect at the next restart$/m, 'the restart-only setting named once');
+      t.match(j, /toodles reload: reloaded: TOODLES_ALLOWED_EMAILS now in force; TOODLES_ACTIVITY_DAYS takes effect at the next restart$/m);
+      const reconnects = j.split('\n').filter((l) => / Reconnecting \(/.test(l) && !l.includes('(scheduled)'));
+      t.same(reconnects, [], 'no reconnect but the scheduled ones (every 5 s here)');
+      t.notMatch(j, /Webex device registered/, 'no device registered');
+
+      await settings(['TOODLES_ALLOWED_EMAILS=alice@example.com,bob']);
+      const check = await sh(`${toodles} config check`);
+      t.equal(check.code, 78, 'toodles config check finds it first');
+      t.match(
+        check.stderr,
+        /^toodles config check: \/etc\/toodles\/toodles\.env:\d+: TOODLES_ALLOWED_EMAILS: "bob" is not an e-mail address$/m,
+      );
+      const failedSince = nowS();
+      r = await sh(`systemctl reload ${UNIT}`, { timeoutMs: 120_000 });
+      t.not(r.code, 0, 'systemctl reload fails');
+      t.match(
+        await journal(failedSince),
+        /toodles reload: refused, the running settings are kept: TOODLES_ALLOWED_EMAILS: "bob" is not an e-mail address$/m,
+        'the reason, one line, in the journal',
+      );
+      t.same(
+        await show('MainPID,ActiveState,SubState'),
+        { MainPID: before.MainPID, ActiveState: 'active', SubState: 'running' },
+        'still running',
+      );
+      t.match(await askAs('bob@example.com', bob.id), /pong/i, 'the old settings hold: bob still answered');
+
+      await sh('cat > /etc/toodles/toodles.env', { input: original });
+      t.equal((await sh(`${toodles} config check`)).code, 0, 'config check: ok again');
+      t.equal((await sh(`systemctl reload ${UNIT}`, { timeoutMs: 120_000 })).code, 0, 'back to the settings before');
+    },
+  );
 
   await t.test('install.sh --canary-token-file installs the canary timer; a run passes and shows in toodles status', async (t) => {
     const before = await sh('ls /etc/systemd/system | grep -c canary; ls /etc/toodles');
