@@ -208,9 +208,14 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     live,
     log: logger,
     announce: announcer,
-    modules: modulesDir
-      ? { dir: modulesDir, stage: (settings) => stageModules(commands, modulesDir, { storage, log: logger, settings }) }
-      : undefined,
+    modules:
+      modulesDir && modulesLoaded
+        ? {
+            dir: modulesDir,
+            stage: (settings) => stageModules(commands, modulesDir, { storage, log: logger, settings }),
+            loadedAtStart: modulesLoaded,
+          }
+        : undefined,
   });
   const heard = new HeardActivities();
   const seen = new SeenActivities({

@@ -46,18 +46,24 @@ export interface ReloaderDeps {
   /** systemd's reload protocol: RELOADING=1 before, READY=1 after, whatever the outcome. */
   announce: { reloading(): void; reloaded(): void };
   /** With a commands dir: its modules loaded again with these TOODLES_MODULE_* settings, installed only if all are good. */
-  modules?: { dir: string; stage(settings: Config['modules']['settings']): Promise<StagedModules> };
+  modules?: {
+    dir: string;
+    stage(settings: Config['modules']['settings']): Promise<StagedModules>;
+    /** The start's own loading, which a reload waits for: it would put the start's modules back over the reload's. */
+    loadedAtStart: Promise<unknown>;
+  };
 }
 
 export class Reloader {
   /** The environment without the file's lines, which a reload puts back as the file says now. */
   private readonly base: Env;
   private current: Env;
-  private queue: Promise<unknown> = Promise.resolve();
+  private queue: Promise<unknown>;
 
   constructor(private readonly d: ReloaderDeps) {
     this.base = withoutFile(d.env, d.envFile);
     this.current = d.env;
+    this.queue = d.modules?.loadedAtStart.catch(() => undefined) ?? Promise.resolve();
   }
 
   /** One at a time: a reload asked for meanwhile runs after, reading the file afresh. */

@@ -784,7 +784,11 @@ async function main(): Promise<void> {
       const j = await journal(since);
       t.match(j, /Settings reloaded: TOODLES_ALLOWED_EMAILS now in force$/m);
       t.match(j, /TOODLES_ACTIVITY_DAYS changed: takes effect at the next restart$/m, 'the restart-only setting named once');
-      t.match(j, /toodles reload: reloaded: TOODLES_ALLOWED_EMAILS now in force; TOODLES_ACTIVITY_DAYS takes effect at the next restart$/m);
+      t.match(
+        j,
+        /toodles reload: reloaded: TOODLES_ALLOWED_EMAILS now in force; commands from modules: none; TOODLES_ACTIVITY_DAYS takes effect at the next restart$/m,
+        "ExecReload's own line",
+      );
       const reconnects = j.split('\n').filter((l) => / Reconnecting \(/.test(l) && !l.includes('(scheduled)'));
       t.same(reconnects, [], 'no reconnect but the scheduled ones (every 5 s here)');
       t.notMatch(j, /Webex device registered/, 'no device registered');
