@@ -274,6 +274,56 @@ t.test('the journal source: journalctl -o json streamed, systemctl for the unit 
   t.match(r.stdout, /^UNKNOWN: cannot run journalctl: /);
 });
 
+t.test('the journal piped in by /usr/local/bin/toodles (root reads it, the monitor runs unprivileged)', async (t) => {
+  // systemd/toodles-command asks for the window, runs journalctl and systemctl itself and pipes what
+  // they print into `toodles monitor --journal-stdin`; no PATH here: nothing is run but the monitor.
+  ensureBuilt();
+  const run = (input: string, ...args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'monitor', ...args], { input, encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
+  let r = run('', '--journal-window', '--unit', 'bot', '--since', '2026-11-30T10:00:00.750Z');
+  t.equal(r.stdout, `bot ${Date.parse('2026-11-30T10:00:00Z') / 1000}\n`, 'the window: unit and whole seconds, for journalctl --since @S');
+  t.equal(r.status, 0);
+  for (const args of [['--log-dir', '/var/log/toodles'], ['--help']]) {
+    r = run('', '--journal-window', ...args);
+    t.same([r.status, r.stdout], [0, ''], `${args[0]}: no journal to read (the wrapper runs it as it is)`);
+  }
+  r = run('', '--journal-window', '--unit', 'bot; rm -rf /');
+  t.equal(r.status, 64, 'a unit name that is not one is refused');
+
+  const now = Date.now();
+  const startS = Math.floor(now / 1000) - 120; // the process started before the window
+  const windowS = Math.floor(now / 1000) - 60;
+  const bot = (at: number, f: Record<string, string>) => entry(at, { _PID: '50', SYSLOG_IDENTIFIER: 'toodles', ...f });
+  const stream = (state: string, status?: number) =>
+    [
+      `Since=@${windowS}`,
+      state,
+      bot(startS * 1000 + 300, { EVENT: 'daemon.start', VERSION: '0.1.0', RECONNECT_INTERVAL_MS: '600000' }),
+      bot(windowS * 1000 + 5_000, { EVENT: 'reconnect.start', REASON: 'scheduled' }),
+      bot(windowS * 1000 + 5_020, { EVENT: 'reconnect.done', DURATION_MS: '20', DEAF_MS: '0', REASON: 'scheduled' }),
+      '{"__REALTIME_TIMESTAMP": "cut in ha',
+      ...(status === undefined ? [] : [`JournalStatus=${status}`]),
+    ].join('\n') + '\n';
+  const active = `ActiveState=active\nMainPID=50\nExecMainStartTimestamp=@${startS}`;
+  r = run(stream(active, 0), '--journal-stdin', '--unit', 'bot', '--since', '1m');
+  t.equal(r.status, 0, r.stdout + r.stderr);
+  const from = new Date(windowS * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  t.match(r.stdout, `toodles monitor: journal of unit bot, since ${from} UTC (1m)\n`, 'the window the stream says');
+  t.match(r.stdout, /^Process: pid 50, toodles 0\.1\.0, up /m, 'the running process, from its start before the window');
+  t.match(r.stdout, /^Totals: 1 reconnects /m, 'the window entries');
+  t.match(r.stdout, /^1 unreadable lines skipped$/m);
+
+  r = run(stream('ActiveState=failed\nMainPID=0'), '--journal-stdin', '--unit', 'bot');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: the journal ended early (no JournalStatus=)\n'], 'a stream cut short is no verdict');
+  r = run(stream('ActiveState=failed\nMainPID=0', 1), '--journal-stdin', '--unit', 'bot');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: journalctl failed (exit 1)\n']);
+  r = run(stream('ActiveState=failed\nMainPID=0', 0), '--journal-stdin', '--unit', 'bot');
+  t.equal(r.status, 2, 'the unit state comes from the stream too');
+  t.match(r.stdout, /^CRITICAL: the unit is not active \(failed\)/m);
+  r = run(bot(now, { EVENT: 'daemon.ready' }) + '\nJournalStatus=0\n', '--journal-stdin');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: no window start before the entries (Since=@SECONDS)\n']);
+});
+
 t.test(
   'not root and in neither journal group: one line, exit 3',
   { skip: process.getuid?.() !== 0 && 'needs root to run as nobody' },
