@@ -533,7 +533,8 @@ departure_from() {
 # system read-only but for $1 (a staging directory the build user owns, or "" for none), no network
 # (root's npm ci fetched everything), no home, the service's credentials, state, logs and socket out of
 # reach, no privilege to gain, and whatever it leaves running killed with it. Its output comes through a
-# pipe, never root's terminal; its exit status is the command's.
+# pipe, never root's terminal; its exit status is the command's. A step still running after 20 min (a
+# from-scratch native build takes ~2 min here) is killed: a hung install script must not hang install.sh.
 in_build_sandbox() {
   local writable=$1 v; shift
   local run=(systemd-run --quiet --wait --pipe --collect --service-type=exec "--unit=$BUILD_UNIT"
@@ -542,7 +543,7 @@ in_build_sandbox() {
     -p PrivateIPC=yes -p NoNewPrivileges=yes -p CapabilityBoundingSet= -p RestrictSUIDSGID=yes -p RemoveIPC=yes
     -p ProtectProc=invisible -p ProtectKernelTunables=yes -p ProtectKernelModules=yes -p ProtectKernelLogs=yes
     -p ProtectControlGroups=yes -p ProtectClock=yes -p ProtectHostname=yes -p RestrictNamespaces=yes
-    -p LockPersonality=yes -p RestrictRealtime=yes -p KeyringMode=private -p KillSignal=SIGKILL
+    -p LockPersonality=yes -p RestrictRealtime=yes -p KeyringMode=private -p KillSignal=SIGKILL -p RuntimeMaxSec=1200
     -p "InaccessiblePaths=-$CONF_DIR -/var/lib/toodles -/var/log/toodles -/run/toodles -/run/credentials -$LOCK_DIR"
     -E "PATH=$(dirname "$NODE"):$(dirname "$NPM"):/usr/local/bin:/usr/bin:/bin" -E HOME=/tmp -E LC_ALL=C
     -E npm_config_cache=/tmp/npm-cache -E npm_config_update_notifier=false)
