@@ -15,13 +15,15 @@ import {
   type UnitState,
 } from './sources.js';
 
-export const USAGE = `usage: toodles monitor [--unit NAME | --log-dir DIR] [--since 24h|90m|7d|TIMESTAMP] [--max-deaf SECONDS] [--json]`;
+export const USAGE = `usage: toodles monitor [--unit NAME | --log-dir DIR] [--since 24h|90m|7d|TIMESTAMP] [--as-of TIMESTAMP] [--max-deaf SECONDS] [--json]`;
 
 interface Options {
   unit: string;
   logDir?: string;
   since: number;
   sinceText: string;
+  /** The moment the logs are judged at: now, or an incident's time when logs copied off a VM are reviewed later. */
+  asOf: number;
   json: boolean;
   thresholds: Thresholds;
   /**
@@ -49,6 +51,7 @@ export function parseArgs(argv: string[], now: number): Options {
     unit: 'toodles',
     since: 0,
     sinceText: '24h',
+    asOf: now,
     json: false,
     thresholds: { ...DEFAULT_THRESHOLDS },
     journalWindow: false,
@@ -74,6 +77,12 @@ export function parseArgs(argv: string[], now: number): Options {
       case '--since':
         o.sinceText = value();
         break;
+      case '--as-of': {
+        const v = value();
+        o.asOf = Date.parse(v);
+        if (Number.isNaN(o.asOf)) throw new UsageError(`--as-of: "${v}" is not a timestamp`);
+        break;
+      }
       case '--max-deaf': {
         const v = value();
         const s = Number(v);
@@ -97,7 +106,7 @@ export function parseArgs(argv: string[], now: number): Options {
         throw new UsageError(`unknown argument "${arg}"`);
     }
   }
-  o.since = parseSince(o.sinceText, now);
+  o.since = parseSince(o.sinceText, o.asOf);
   return o;
 }
 
@@ -173,7 +182,7 @@ export async function runMonitor(argv: string[], now = Date.now()): Promise<numb
   }
   done();
   analyzer.skipped = progress.skipped;
-  const report = analyzer.report(now, read.unit);
+  const report = analyzer.report(o.asOf, read.unit);
   const since = new Date(read.since).toISOString().slice(0, 19).replace('T', ' ');
   process.stdout.write(o.json ? renderJson(report) : renderText(report, o.thresholds, `${source}, since ${since} UTC (${o.sinceText})`));
   return EXIT_CODE[report.verdict];

@@ -13,12 +13,18 @@ import { pruneRolledFiles } from '../../src/log/retention.js';
 import { sleep } from '../kit/wait.js';
 
 /** Recorded rolling-log lines (a real daemon against the simulator), moved in time so the last is `lagMs` ago. */
+/**
+ * The moment recorded logs are moved to end near, and judged at (--as-of): a monitor started late on a
+ * loaded machine must not see a healthy log go quiet.
+ */
+const AS_OF = Date.now();
+
 function recorded(name: string, lagMs = 1_000): string[] {
   const lines = readFileSync(new URL(`recorded/${name}`, import.meta.url), 'utf8')
     .trim()
     .split('\n');
   const last = Date.parse((JSON.parse(lines.at(-1)!) as { time: string }).time);
-  const shift = Date.now() - lagMs - last;
+  const shift = AS_OF - lagMs - last;
   return lines.map((l) => l.replace(/"time":"([^"]+)"/, (_, at: string) => `"time":"${new Date(Date.parse(at) + shift).toISOString()}"`));
 }
 
@@ -35,7 +41,8 @@ function logDir(files: Record<string, string[]>): string {
 
 function monitor(...args: string[]) {
   ensureBuilt();
-  const r = spawnSync(process.execPath, [CLI, 'monitor', ...args], { encoding: 'utf8' });
+  const judged = args.includes('--log-dir') && !args.some((a) => a.startsWith('--as-of')) ? ['--as-of', new Date(AS_OF).toISOString()] : [];
+  const r = spawnSync(process.execPath, [CLI, 'monitor', ...judged, ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -53,6 +60,17 @@ t.test('healthy: OK, exit 0, healthy scheduled reconnects summarised in one line
   t.equal(reconnects.length, 8);
   t.match(reconnects[0], { reason: 'scheduled', graceful: true, outcome: 'done', deafMs: 0, at: /^\d{4}-.*Z$/ });
   t.match(j.totals, { reconnects: 8, graceful: 8, deafMs: 0, restarts: 0, skippedLines: 0 });
+});
+
+t.test('--as-of judges logs copied off a VM at the time of the incident', async (t) => {
+  const twoDaysAgo = AS_OF - 2 * 86_400_000;
+  const dir = logDir({ 'toodles.1.log': recorded('healthy.log', AS_OF - twoDaysAgo + 1_000) });
+  const then = monitor('--as-of', new Date(twoDaysAgo).toISOString(), '--since', '1h', '--log-dir', dir);
+  t.equal(then.code, 0, then.out + then.err);
+  t.match(then.out, /^OK: every reconnect completed quickly, never deaf$/m);
+  const bad = monitor('--as-of', 'yesterday-ish', '--log-dir', dir);
+  t.equal(bad.code, 64);
+  t.match(bad.err, /--as-of: "yesterday-ish" is not a timestamp/);
 });
 
 t.test('a long deaf period: WARNING naming it, exit 1; the cycle is in the table as not graceful', async (t) => {
