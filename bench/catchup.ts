@@ -6,7 +6,7 @@
  *
  *   npm run bench:catchup [-- --quick] [--only kill,silent,graceful,spaces,missed,first]
  *
- * About 5 minutes; --quick (about 2) keeps the bot down 5 s instead of 30, the silent outage at 15 s
+ * About 4 minutes; --quick (about 2) keeps the bot down 5 s instead of 30, the silent outage at 15 s
  * instead of 60 and makes 20 graceful reconnects instead of 200. A benchmark, not a test: exits 0
  * unless the run itself broke (test/bench/catchup.test.ts runs it quick).
  */

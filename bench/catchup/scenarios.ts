@@ -61,6 +61,11 @@ function tally(bot: BenchBot, messages: SimMessage[]): Tally {
   };
 }
 
+/** The figure most scenarios turn on: each of `all` messages answered once, no more, no less. */
+function answeredOnce(figure: string, all: number, on: Tally, off: Tally) {
+  return judged(figure, ofAll(all, all), ofAll(on.once, all), on.once === all, ofAll(off.once, all));
+}
+
 /** Waits until every message is answered (catch-up on) or the baseline's time is up, then for any second answer. */
 async function answersIn(bot: BenchBot, expected: SimMessage[]): Promise<void> {
   await until(() => expected.every((m) => bot.answers(m).length > 0), bot.catchUp ? ANSWER_WAIT_MS : BASELINE_WAIT_MS);
@@ -135,7 +140,7 @@ export async function killAndRestart(o: CatchUpBenchOptions): Promise<ScenarioRe
   return {
     title: `kill -9, ${o.downMs / 1000} s down, then a restart (a spawned daemon): meanwhile 20 messages in 1:1 spaces, 10 mentions and 5 messages without one in group spaces`,
     rows: [
-      judged('answered exactly once', '30 of 30', ofAll(on.answered.once, 30), on.answered.once === 30, ofAll(off.answered.once, 30)),
+      answeredOnce('answered exactly once', 30, on.answered, off.answered),
       judged('answered twice or more', '0', String(on.answered.more), on.answered.more === 0, String(off.answered.more)),
       judged(
         'unmentioned answered',
@@ -183,7 +188,7 @@ export async function silentOutage(o: CatchUpBenchOptions): Promise<ScenarioResu
   return {
     title: `a ${o.outageMs / 1000} s silent outage (sockets open, events dropped, new sockets hang): meanwhile 20 messages in 1:1 spaces and 10 group mentions`,
     rows: [
-      judged('answered exactly once', '30 of 30', ofAll(on.answered.once, 30), on.answered.once === 30, ofAll(off.answered.once, 30)),
+      answeredOnce('answered exactly once', 30, on.answered, off.answered),
       judged(
         'last answer after the bot is back',
         '<= 3.0 s',
@@ -271,13 +276,7 @@ export async function manySpaces(): Promise<ScenarioResult> {
     title: `a bot in ${idleSpaces + 5} spaces, 5 of them active in a 10-minute gap (a restart whose mark is 10 minutes old)`,
     rows: [
       judged('requests for the round', '<= 10', String(on.requests), on.requests <= 10, String(off.requests)),
-      judged(
-        'messages in the 5 active spaces answered once',
-        '10 of 10',
-        ofAll(on.active.once, 10),
-        on.active.once === 10,
-        ofAll(off.active.once, 10),
-      ),
+      answeredOnce('messages in the 5 active spaces answered once', 10, on.active, off.active),
       judged(
         'messages in idle spaces answered',
         ofAll(0, idleSpaces),
@@ -310,20 +309,8 @@ export async function manyMissed(): Promise<ScenarioResult> {
   return {
     title: '150 missed messages in one 1:1 space and 120 missed mentions in one group space (a kill -9, then a restart)',
     rows: [
-      judged(
-        '1:1 space: answered exactly once',
-        '150 of 150',
-        ofAll(on.direct.once, 150),
-        on.direct.once === 150,
-        ofAll(off.direct.once, 150),
-      ),
-      judged(
-        'group space: answered exactly once',
-        '120 of 120',
-        ofAll(on.mentions.once, 120),
-        on.mentions.once === 120,
-        ofAll(off.mentions.once, 120),
-      ),
+      answeredOnce('1:1 space: answered exactly once', 150, on.direct, off.direct),
+      answeredOnce('group space: answered exactly once', 120, on.mentions, off.mentions),
       judged('answered twice or more', '0', String(on.all.more), on.all.more === 0, String(off.all.more)),
       shown('listing requests', String(on.listings), String(off.listings)),
       shown('last answer after READY', secs(on.all.last - on.readyAt), secs(off.all.last - off.readyAt)),

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { renderStatus, statusDocument } from '../../src/control/status.js';
+import { renderStatus, statusDocument, type StatusFacts } from '../../src/control/status.js';
 import { DaemonStats } from '../../src/stats/stats.js';
 
 t.test('the status screen, with every line filled in', async (t) => {
@@ -119,19 +119,16 @@ t.test('with a shared database: instance, peers, claims and the database, on fou
 
 t.test('the last catch-up: none yet, off, failed, or cut short by the caps', async (t) => {
   const now = Date.parse('2026-11-30T12:00:00Z');
-  const screen = (catchUp: Parameters<typeof statusDocument>[0]['catchUp']) =>
-    renderStatus(
-      statusDocument({
-        version: '1',
-        startedAt: now,
-        now,
-        connection: { state: 'online', since: now, reconnects: 0 },
-        stats: new DaemonStats(undefined, () => now).snapshot(),
-        proxy: 'x',
-        catchUp,
-      }),
-      now,
-    );
+  const facts = (catchUp: StatusFacts['catchUp']): StatusFacts => ({
+    version: '1',
+    startedAt: now,
+    now,
+    connection: { state: 'online', since: now, reconnects: 0 },
+    stats: new DaemonStats(undefined, () => now).snapshot(),
+    proxy: 'x',
+    catchUp,
+  });
+  const screen = (catchUp: StatusFacts['catchUp']) => renderStatus(statusDocument(facts(catchUp)), now);
   t.match(screen({ off: false }), /^last catch-up +none yet$/m);
   t.match(screen({ off: true }), /^last catch-up +off \(TOODLES_CATCHUP_MAX_AGE_S=0\)$/m);
   const round = { causes: ['reconnect' as const], from: now - 12_300, to: now - 10_000, startedAt: now - 10_000 };
@@ -155,15 +152,7 @@ t.test('the last catch-up: none yet, off, failed, or cut short by the caps', asy
     },
   });
   t.match(capped, /^caught up +500 found: 500 answered, 0 already answered, 0 too old; 7 spaces left over, 1 could not be listed$/m);
-  const json = statusDocument({
-    version: '1',
-    startedAt: now,
-    now,
-    connection: { state: 'online', since: now, reconnects: 0 },
-    stats: new DaemonStats(undefined, () => now).snapshot(),
-    proxy: 'x',
-    catchUp: { off: false, last: { ...round, outcome: 'done', durationMs: 5 } },
-  });
+  const json = statusDocument(facts({ off: false, last: { ...round, outcome: 'done', durationMs: 5 } }));
   t.match(
     json.catchUp.last,
     { from: '2026-11-30T11:59:47.700Z', to: '2026-11-30T11:59:50.000Z', startedAt: '2026-11-30T11:59:50.000Z' },
