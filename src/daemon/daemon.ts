@@ -203,6 +203,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     bot: () => connection.bot(),
     maxAgeMs: config.catchUpMaxAgeMs,
     timings: { drainTimeoutMs: timings.drainTimeoutMs },
+    onRound: (round) => metrics?.catchUpRound(round),
   });
   const pingWatchdog = watchdogPinger(notifier, stats, timings.tickMs, tuning.now);
   const supervisor = new Supervisor({
@@ -250,6 +251,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
         connection: supervisor.status(),
         stats: stats.snapshot(),
         proxy: describeProxy(config.proxy),
+        catchUp: { off: config.catchUpMaxAgeMs === 0, last: catchUp.last() },
         cluster: cluster?.status(),
       }),
     heard: (id) => heard.has(id),

@@ -60,6 +60,51 @@ t.test('healthy: OK, exit 0, healthy scheduled reconnects summarised in one line
   t.equal(reconnects.length, 8);
   t.match(reconnects[0], { reason: 'scheduled', graceful: true, outcome: 'done', deafMs: 0, at: /^\d{4}-.*Z$/ });
   t.match(j.totals, { reconnects: 8, graceful: 8, deafMs: 0, restarts: 0, skippedLines: 0 });
+  t.match(r.out, /^Catch-up:\n {2}none$/m, 'no gap, no catch-up');
+});
+
+t.test('a restart and an outage caught up on: OK; the rounds, the longest gap and the late answers counted', async (t) => {
+  // Recorded: stopped, 35 s of messages to the bot (two 1:1 spaces, a mention and a message without one in a group space), started
+  // again; then a socket killed while upgrades were refused, a message meanwhile.
+  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('caught-up.log') }));
+  t.equal(r.code, 0, r.out);
+  t.match(
+    r.out,
+    /^Catch-up:\n {2}2 rounds \(0 failed\): 5 messages found, 4 answered, 1 already answered, 0 too old; 0 spaces left over, 0 not listed$/m,
+  );
+  t.match(r.out, /^ {2}longest gap 3\d\.\d s, \S+ \S+ \.\. \S+ \S+ \(restart, new device\)$/m, 'the restart, not the outage');
+  t.match(r.out, /^ {2}3 answered late \(over 30 s after they were sent; the latest 3\d\.\d s\)$/m);
+  t.match(r.out, /^OK: /m);
+  const j = JSON.parse(monitor('--json', '--log-dir', logDir({ 'toodles.1.log': recorded('caught-up.log') })).out) as {
+    catchUp: Record<string, unknown>;
+  };
+  t.match(j.catchUp, {
+    rounds: 2,
+    failedRounds: 0,
+    found: 5,
+    answered: 4,
+    alreadyAnswered: 1,
+    tooOld: 0,
+    leftOver: 0,
+    lateAnswers: 3,
+    longestGap: { from: /Z$/, to: /Z$/, why: 'restart, new device' },
+  });
+});
+
+t.test('messages left unanswered after a gap (too old to run, spaces over the cap): WARNING naming both, exit 1', async (t) => {
+  // Recorded: started with a mark 3 h old; one message 2 h old, 56 spaces with a message in the last 5 minutes (the cap is 50).
+  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('left-unanswered.log') }));
+  t.equal(r.code, 1, r.out);
+  t.match(
+    r.out,
+    /^ {2}1 rounds \(0 failed\): 51 messages found, 50 answered, 0 already answered, 1 too old; 6 spaces left over, 0 not listed$/m,
+  );
+  t.match(r.out, /^ {2}longest gap 3h 1s, /m);
+  t.match(r.out, /^WARNING: .*1 message\(s\) sent during the gap from \S+ \S+ were too old to run/m);
+  t.match(
+    r.out,
+    /^WARNING: .*6 space\(s\) active during the gap from \S+ \S+ were left over the catch-up caps: their messages unanswered/m,
+  );
 });
 
 t.test('--as-of judges logs copied off a VM at the time of the incident', async (t) => {
@@ -440,4 +485,38 @@ t.test('a cluster instance: a long database outage and a withheld reply are warn
   const fenced = run({ at: t0 + 50_000, event: 'claim.fenced', fields: { id: 'm' } });
   t.equal(fenced.verdict, 'WARNING');
   t.match(fenced.reasons, [/^a reply withheld at 2026-11-30 10:00:50: this instance had lost its claim/]);
+});
+
+t.test('catch-up rounds: one given up or a space not listed is a warning; a round retried is not', async (t) => {
+  const t0 = Date.parse('2026-11-30T10:00:00Z');
+  const gap = { from: '2026-11-30T09:58:00.000Z', to: '2026-11-30T10:00:05.000Z', why: 'reconnect' };
+  const run = (...records: Array<{ event: string; fields: Record<string, unknown> }>) => {
+    const a = new Analyzer();
+    a.add({ at: t0, pid: 7, event: 'daemon.start', fields: { reconnectIntervalMs: 600_000 } });
+    a.add({ at: t0 + 1_000, pid: 7, event: 'daemon.ready', fields: {} });
+    records.forEach((r, i) => a.add({ at: t0 + 10_000 + i, pid: 7, ...r }));
+    return a.report(t0 + 60_000, { state: 'active', mainPid: 7, since: t0 });
+  };
+  const retried = run(
+    { event: 'catchup.failed', fields: { ...gap, err: 'rooms: 503', next: 'a retry in 30000 ms' } },
+    { event: 'catchup.done', fields: { ...gap, found: 2, answered: 2, alreadyAnswered: 0, tooOld: 0, leftOver: 0, failedSpaces: 0 } },
+  );
+  t.equal(retried.verdict, 'OK');
+  t.match(retried.catchUp, { rounds: 1, failedRounds: 1, answered: 2, longestGap: { from: Date.parse(gap.from), why: 'reconnect' } });
+  const givenUp = run({ event: 'catchup.failed', fields: { ...gap, err: 'rooms: 503', next: 'none: given up' } });
+  t.equal(givenUp.verdict, 'WARNING');
+  t.match(givenUp.reasons, [/^catching up on the gap from 2026-11-30 09:58:00 was given up: what was sent then is unanswered$/]);
+  const unlisted = run({ event: 'catchup.done', fields: { ...gap, found: 0, failedSpaces: 2 } });
+  t.match(unlisted.reasons, [
+    /^2 space\(s\) active during the gap from 2026-11-30 09:58:00 could not be listed: their messages unanswered$/,
+  ]);
+  const late = run(
+    { event: 'command.received', fields: { command: 'ping', lateMs: 45_000 } },
+    { event: 'command.received', fields: { command: 'ping' } },
+  );
+  t.match(late.catchUp, { rounds: 0, lateAnswers: 1, latestAnswerMs: 45_000 });
+  t.match(
+    renderText(late, DEFAULT_THRESHOLDS, 'files'),
+    /^Catch-up:\n {2}0 rounds \(0 failed\): .*\n {2}1 answered late \(over 30 s after they were sent; the latest 45\.0 s\)$/m,
+  );
 });
