@@ -4,7 +4,6 @@ import { Dispatcher } from '../bot/dispatcher.js';
 import type { Command } from '../bot/command.js';
 import { isOpen } from '../bot/access.js';
 import { commandRegistry } from '../commands/index.js';
-import { installModules } from '../modules/index.js';
 import { openStorage, schedulePruning } from '../storage/index.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from '../connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities } from '../connection/seen-activities.js';
@@ -145,9 +144,13 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     log: logger,
   };
   const commands = commandRegistry(commandDeps, tuning.extraCommands);
-  // Nothing is answered before they are in place: the supervisor starts once they are (below).
-  const modulesLoaded = config.modules.dir
-    ? installModules(commands, config.modules.dir, { storage, log: logger, settings: config.modules.settings })
+  // The command modules, loaded (their code with them) only when a directory is set. Nothing is
+  // answered before they are in place: the supervisor starts once they are (below).
+  const { dir: modulesDir, settings: moduleSettings } = config.modules;
+  const modulesLoaded = modulesDir
+    ? import('../modules/index.js').then(({ installModules }) =>
+        installModules(commands, modulesDir, { storage, log: logger, settings: moduleSettings }),
+      )
     : undefined;
   const dispatcher = new Dispatcher({
     api: config.cluster ? fencedApi(link) : link,
