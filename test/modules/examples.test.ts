@@ -163,6 +163,9 @@ t.test('the roster shipped beside the module is read when no roster is set, and 
   t.teardown(() => storage.close());
   const { commands, problems } = await loadCommandModules(EXAMPLES, { reserved: new Set(), storage, log: logger, settings: {} });
   t.same(problems, []);
-  const replies = await repliesTo(commands.find((c) => c.keyword === 'rotation'), '3');
+  const replies = await repliesTo(
+    commands.find((c) => c.keyword === 'rotation'),
+    '3',
+  );
   t.match(replies[0], /^On-call rotation \(times in Europe\/London\):\n- .*: \*\*(Alice|Bob|Carol) Example\*\*/);
 });
