@@ -13,12 +13,18 @@ import { pruneRolledFiles } from '../../src/log/retention.js';
 import { sleep } from '../kit/wait.js';
 
 /** Recorded rolling-log lines (a real daemon against the simulator), moved in time so the last is `lagMs` ago. */
+/**
+ * The moment recorded logs are moved to end near, and judged at (--as-of): a monitor started late on a
+ * loaded machine must not see a healthy log go quiet.
+ */
+const AS_OF = Date.now();
+
 function recorded(name: string, lagMs = 1_000): string[] {
   const lines = readFileSync(new URL(`recorded/${name}`, import.meta.url), 'utf8')
     .trim()
     .split('\n');
   const last = Date.parse((JSON.parse(lines.at(-1)!) as { time: string }).time);
-  const shift = Date.now() - lagMs - last;
+  const shift = AS_OF - lagMs - last;
   return lines.map((l) => l.replace(/"time":"([^"]+)"/, (_, at: string) => `"time":"${new Date(Date.parse(at) + shift).toISOString()}"`));
 }
 
@@ -35,7 +41,8 @@ function logDir(files: Record<string, string[]>): string {
 
 function monitor(...args: string[]) {
   ensureBuilt();
-  const r = spawnSync(process.execPath, [CLI, 'monitor', ...args], { encoding: 'utf8' });
+  const judged = args.includes('--log-dir') && !args.some((a) => a.startsWith('--as-of')) ? ['--as-of', new Date(AS_OF).toISOString()] : [];
+  const r = spawnSync(process.execPath, [CLI, 'monitor', ...judged, ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -53,6 +60,17 @@ t.test('healthy: OK, exit 0, healthy scheduled reconnects summarised in one line
   t.equal(reconnects.length, 8);
   t.match(reconnects[0], { reason: 'scheduled', graceful: true, outcome: 'done', deafMs: 0, at: /^\d{4}-.*Z$/ });
   t.match(j.totals, { reconnects: 8, graceful: 8, deafMs: 0, restarts: 0, skippedLines: 0 });
+});
+
+t.test('--as-of judges logs copied off a VM at the time of the incident', async (t) => {
+  const twoDaysAgo = AS_OF - 2 * 86_400_000;
+  const dir = logDir({ 'toodles.1.log': recorded('healthy.log', AS_OF - twoDaysAgo + 1_000) });
+  const then = monitor('--as-of', new Date(twoDaysAgo).toISOString(), '--since', '1h', '--log-dir', dir);
+  t.equal(then.code, 0, then.out + then.err);
+  t.match(then.out, /^OK: every reconnect completed quickly, never deaf$/m);
+  const bad = monitor('--as-of', 'yesterday-ish', '--log-dir', dir);
+  t.equal(bad.code, 64);
+  t.match(bad.err, /--as-of: "yesterday-ish" is not a timestamp/);
 });
 
 t.test('a long deaf period: WARNING naming it, exit 1; the cycle is in the table as not graceful', async (t) => {
@@ -272,6 +290,56 @@ t.test('the journal source: journalctl -o json streamed, systemctl for the unit 
   r = run({ PATH: '/nonexistent' });
   t.equal(r.status, 3);
   t.match(r.stdout, /^UNKNOWN: cannot run journalctl: /);
+});
+
+t.test('the journal piped in by /usr/local/bin/toodles (root reads it, the monitor runs unprivileged)', async (t) => {
+  // systemd/toodles-command asks for the window, runs journalctl and systemctl itself and pipes what
+  // they print into `toodles monitor --journal-stdin`; no PATH here: nothing is run but the monitor.
+  ensureBuilt();
+  const run = (input: string, ...args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'monitor', ...args], { input, encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
+  let r = run('', '--journal-window', '--unit', 'bot', '--since', '2026-11-30T10:00:00.750Z');
+  t.equal(r.stdout, `bot ${Date.parse('2026-11-30T10:00:00Z') / 1000}\n`, 'the window: unit and whole seconds, for journalctl --since @S');
+  t.equal(r.status, 0);
+  for (const args of [['--log-dir', '/var/log/toodles'], ['--help']]) {
+    r = run('', '--journal-window', ...args);
+    t.same([r.status, r.stdout], [0, ''], `${args[0]}: no journal to read (the wrapper runs it as it is)`);
+  }
+  r = run('', '--journal-window', '--unit', 'bot; rm -rf /');
+  t.equal(r.status, 64, 'a unit name that is not one is refused');
+
+  const now = Date.now();
+  const startS = Math.floor(now / 1000) - 120; // the process started before the window
+  const windowS = Math.floor(now / 1000) - 60;
+  const bot = (at: number, f: Record<string, string>) => entry(at, { _PID: '50', SYSLOG_IDENTIFIER: 'toodles', ...f });
+  const stream = (state: string, status?: number) =>
+    [
+      `Since=@${windowS}`,
+      state,
+      bot(startS * 1000 + 300, { EVENT: 'daemon.start', VERSION: '0.1.0', RECONNECT_INTERVAL_MS: '600000' }),
+      bot(windowS * 1000 + 5_000, { EVENT: 'reconnect.start', REASON: 'scheduled' }),
+      bot(windowS * 1000 + 5_020, { EVENT: 'reconnect.done', DURATION_MS: '20', DEAF_MS: '0', REASON: 'scheduled' }),
+      '{"__REALTIME_TIMESTAMP": "cut in ha',
+      ...(status === undefined ? [] : [`JournalStatus=${status}`]),
+    ].join('\n') + '\n';
+  const active = `ActiveState=active\nMainPID=50\nExecMainStartTimestamp=@${startS}`;
+  r = run(stream(active, 0), '--journal-stdin', '--unit', 'bot', '--since', '1m');
+  t.equal(r.status, 0, r.stdout + r.stderr);
+  const from = new Date(windowS * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  t.match(r.stdout, `toodles monitor: journal of unit bot, since ${from} UTC (1m)\n`, 'the window the stream says');
+  t.match(r.stdout, /^Process: pid 50, toodles 0\.1\.0, up /m, 'the running process, from its start before the window');
+  t.match(r.stdout, /^Totals: 1 reconnects /m, 'the window entries');
+  t.match(r.stdout, /^1 unreadable lines skipped$/m);
+
+  r = run(stream('ActiveState=failed\nMainPID=0'), '--journal-stdin', '--unit', 'bot');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: the journal ended early (no JournalStatus=)\n'], 'a stream cut short is no verdict');
+  r = run(stream('ActiveState=failed\nMainPID=0', 1), '--journal-stdin', '--unit', 'bot');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: journalctl failed (exit 1)\n']);
+  r = run(stream('ActiveState=failed\nMainPID=0', 0), '--journal-stdin', '--unit', 'bot');
+  t.equal(r.status, 2, 'the unit state comes from the stream too');
+  t.match(r.stdout, /^CRITICAL: the unit is not active \(failed\)/m);
+  r = run(bot(now, { EVENT: 'daemon.ready' }) + '\nJournalStatus=0\n', '--journal-stdin');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: no window start before the entries (Since=@SECONDS)\n']);
 });
 
 t.test(
