@@ -13,6 +13,7 @@
 #   /opt/toodles/current  -> releases/...    the running release (switched atomically with rename(2))
 #   /opt/toodles/previous -> releases/...    what --rollback goes back to
 #   /etc/toodles/toodles.env                 settings (created from a template only when absent)
+#   /etc/toodles/commands.d/                 the team's command modules (root's; the service only reads them)
 #   /etc/toodles/webex-bot-token             the token, root:root 0600, passed in via LoadCredential=
 #   /etc/toodles/webex-canary-token          the canary identity's token (only with --canary-token-file)
 #   /etc/toodles/database-url                the PostgreSQL URL, root:root 0600 (only with --database-url-file),
@@ -405,7 +406,9 @@ restore_database_url() {
 forget_saved_database() { [ -z "$DB_SAVED" ] || rm -rf -- "$DB_SAVED"; DB_SAVED=""; }
 
 install_config() {   # $1 = the source tree
-  install -d -m 0750 -o root -g root "$CONF_DIR"
+  # The service may pass through (to commands.d), never list or read what else is here.
+  install -d -m 0710 -o root -g "$SVC_USER" "$CONF_DIR"
+  install -d -m 0755 -o root -g root "$CONF_DIR/commands.d"
   if [ -e "$ENV_FILE" ]; then
     chown root:root "$ENV_FILE"; chmod 0600 "$ENV_FILE"   # settings can hold a proxy password
     say "keeping $ENV_FILE (root:root 0600)"
@@ -450,7 +453,7 @@ build_release() {
   # and no .npmrc (the peer-deps setting it carries is given on the command line instead); root's own
   # files, whoever owns the source tree
   local want=() f
-  for f in package.json package-lock.json tsconfig.json src systemd install.sh README.md LICENSE; do
+  for f in package.json package-lock.json tsconfig.json tsconfig.api.json src examples systemd install.sh README.md LICENSE; do
     [ -e "$SRC/$f" ] && want+=("$f")
   done
   tar -C "$SRC" --exclude=node_modules -cf - "${want[@]}" | tar -C "$STAGE" --no-same-owner --no-same-permissions -xf -

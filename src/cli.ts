@@ -10,7 +10,9 @@ const USAGE = `usage: toodles <command>
   activity [--since 7d] [--person EMAIL] [--command NAME] [--json | --csv]
                          the audit trail: every command run and card submit
   status [--json]        what the running daemon is doing (from its control socket); exit 3 when none answers
-  canary                 prove a message from a second identity reaches the bot and is answered; exit 0 or 2`;
+  canary                 prove a message from a second identity reaches the bot and is answered; exit 0 or 2
+  new-command NAME [--form]
+                         write a starter command module and its test into $TOODLES_COMMANDS_DIR (else here)`;
 
 async function run(): Promise<number> {
   let config;
@@ -60,6 +62,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./control/status-cli.js')).runStatus(rest);
     case 'canary':
       return (await import('./canary/cli.js')).runCanaryCli(rest);
+    case 'new-command':
+      return (await import('./modules/new-command.js')).runNewCommand(
+        rest,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
     case undefined:
     case 'help':
     case '--help':

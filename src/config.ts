@@ -7,6 +7,7 @@ import type { AccessSettings } from './bot/access.js';
 import type { CommandSettings } from './commands/index.js';
 import type { ClusterSettings } from './cluster/settings.js';
 import { parseListenAddress, type ListenAddress } from './metrics/listen.js';
+import { MODULE_SETTING_PREFIX } from './modules/api.js';
 
 export const EXIT_CONFIG = 78; // EX_CONFIG: systemd's RestartPreventExitStatus keeps a bad config from restart-looping
 
@@ -24,6 +25,8 @@ export interface Config {
   /** Who may use the bot: TOODLES_ALLOWED_EMAILS, _DOMAINS, _ROOMS. */
   access: AccessSettings;
   commands: CommandSettings;
+  /** Command modules: their directory (TOODLES_COMMANDS_DIR; none loaded when unset) and the TOODLES_MODULE_* settings they may read. */
+  modules: ModuleSettings;
   /** Audit records older than this many days are pruned. */
   activityDays: number;
   /** After a gap, messages up to this old are caught up on and run; older ones get a "send it again" (0: no catch-up). */
@@ -34,6 +37,11 @@ export interface Config {
   runtimeDir?: string;
   /** Set when several instances share PostgreSQL (the database-url credential or TOODLES_DATABASE_URL). */
   cluster?: ClusterSettings;
+}
+
+export interface ModuleSettings {
+  dir?: string;
+  settings: Readonly<Record<string, string>>;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -248,6 +256,11 @@ function commandSettings(env: Env): CommandSettings {
   };
 }
 
+function moduleSettings(env: Env): ModuleSettings {
+  const settings = Object.entries(env).filter((e): e is [string, string] => e[0].startsWith(MODULE_SETTING_PREFIX) && e[1] !== undefined);
+  return { dir: optionalDir(env, 'TOODLES_COMMANDS_DIR'), settings: Object.fromEntries(settings) };
+}
+
 function days(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -293,6 +306,7 @@ export function loadConfig(env: Env = process.env): Config {
     proxy: proxySettings(env),
     access: accessSettings(env),
     commands: commandSettings(env),
+    modules: moduleSettings(env),
     activityDays: days(env, 'TOODLES_ACTIVITY_DAYS', 365),
     catchUpMaxAgeMs: seconds(env, 'TOODLES_CATCHUP_MAX_AGE_S', 3600, 0),
     metricsListen: metricsListen(env),

@@ -6,7 +6,7 @@
  */
 import { Dispatcher } from '../../src/bot/dispatcher.js';
 import { OPEN_ACCESS } from '../../src/bot/access.js';
-import { allCommands } from '../../src/commands/index.js';
+import { commandRegistry } from '../../src/commands/index.js';
 import type { SupervisorStatus } from '../../src/connection/supervisor.js';
 import { openStorage } from '../../src/storage/index.js';
 import { sleep } from '../../src/util/bounded.js';
@@ -35,7 +35,7 @@ runBotChild(async ({ args, meter, logger, stop }) => {
   const storage = openStorage({ log: logger });
   const dispatcher = new Dispatcher({
     api: link,
-    commands: allCommands({
+    commands: commandRegistry({
       version: packageVersion(),
       startedAt,
       now: Date.now,
@@ -48,6 +48,7 @@ runBotChild(async ({ args, meter, logger, stop }) => {
     log: logger,
     handlerTimeoutMs: 30_000,
     access: OPEN_ACCESS,
+    adminEmails: [],
     storage,
   });
   const open = async (): Promise<LinkConnection> => {

@@ -5,9 +5,10 @@ import { StorageUnavailableError } from '../storage/index.js';
 import { bounded } from '../util/bounded.js';
 import { errorText } from '../util/error-text.js';
 import { NotFoundError, type BotIdentity, type CardAction, type IncomingActivity, type WebexApi } from '../webex/types.js';
-import { decideAccess, type AccessSettings } from './access.js';
+import { decideAccess, type AccessDecision, type AccessSettings } from './access.js';
 import { inlineCode } from './escape.js';
 import { OPEN_FORM, type CardContext, type Command, type Reply, type Room, type Sender } from './command.js';
+import type { CommandListing } from './registry.js';
 import { Forms, formReply, placeOf, type CardPlace } from './forms.js';
 import { LATE_AFTER_MS, lateLine, tooOldText, type Offline } from './late.js';
 import { parseCallback, parseCommand } from './parse.js';
@@ -16,12 +17,15 @@ import { splitReply } from './split-reply.js';
 
 export interface DispatcherDeps {
   api: WebexApi;
-  commands: Command[];
+  /** Looked up for every message and card, so a replaced set (command modules at a reload) applies from the next one. */
+  commands: CommandListing;
   bot: () => BotIdentity | undefined;
   log: Logger;
   /** A handler still running after this long is abandoned and the user told so. */
   handlerTimeoutMs: number;
   access: AccessSettings;
+  /** Who may run an adminOnly command (lower case). */
+  adminEmails: readonly string[];
   storage: Storage;
   /** Each command run, for stats and metrics. */
   onCommand?: (name: string, durationMs: number, ok: boolean) => void;
@@ -49,12 +53,10 @@ const REFUSAL = "Sorry, I can't help you with that.";
 
 /** Turns one incoming activity into at most one command run and its replies, and records it. */
 export class Dispatcher {
-  private readonly byKeyword = new Map<string, Command>();
   private readonly people: People;
   private readonly forms: Forms;
 
   constructor(private readonly deps: DispatcherDeps) {
-    for (const c of deps.commands) for (const word of [c.keyword, ...(c.aliases ?? [])]) this.byKeyword.set(word.toLowerCase(), c);
     this.people = new People(deps.api, deps.log);
     this.forms = new Forms({ api: deps.api, storage: deps.storage, log: deps.log, handlerTimeoutMs: deps.handlerTimeoutMs });
   }
@@ -76,7 +78,7 @@ export class Dispatcher {
       return;
     }
     const { name, args } = parseCommand(message.text, bot.displayName);
-    const command = this.byKeyword.get(name);
+    const command = this.deps.commands.find(name);
     const sender = await this.people.sender(message.personId, message.personEmail);
     const room: Room = { id: message.roomId, type: message.roomType };
     const run = this.newRun(
@@ -123,7 +125,7 @@ export class Dispatcher {
 
   private async onCardActionOf(id: string, action: CardAction, started: number): Promise<void> {
     const { keyword, actionName } = parseCallback(action.inputs);
-    const command = this.byKeyword.get(keyword.toLowerCase());
+    const command = this.deps.commands.find(keyword);
     // Checked on the person who clicked, not on whoever the card was sent to.
     const sender = await this.people.sender(action.personId);
     const earlier = command?.form && actionName === undefined ? await this.forms.earlierSubmission(action.messageId) : undefined;
@@ -148,11 +150,11 @@ export class Dispatcher {
     return actions && actionName && Object.hasOwn(actions, actionName) ? actions[actionName] : undefined;
   }
 
-  /** Access rules, then the command's own room limit; a refusal is answered (bots are ignored) and recorded. */
+  /** Access rules, then the command's own room limit and admin flag; a refusal is answered (bots are ignored) and recorded. */
   private async admitted(run: Run, command: Command | undefined): Promise<boolean> {
     const decision = decideAccess(this.deps.access, run.sender, run.room);
-    const limitedElsewhere = decision === 'allowed' && command?.rooms && !command.rooms.includes(run.room.id) ? command : undefined;
-    if (decision === 'allowed' && !limitedElsewhere) return true;
+    const refusal = this.refusal(decision, run, command);
+    if (!refusal) return true;
     this.deps.log.warn({
       event: 'access.denied',
       person: run.sender.email,
@@ -160,14 +162,23 @@ export class Dispatcher {
       roomType: run.room.type,
       command: run.command,
       kind: run.kind,
-      reason: limitedElsewhere ? 'command limited to other spaces' : decision === 'ignored' ? 'another bot' : 'not allowed',
+      reason: refusal.reason,
       ref: run.ref,
     });
-    if (decision !== 'ignored') {
-      await this.reply(run, { markdown: limitedElsewhere ? `\`${limitedElsewhere.keyword}\` is not available in this space.` : REFUSAL });
-    }
+    if (decision !== 'ignored') await this.reply(run, { markdown: refusal.answer });
     this.finish(run, 'denied');
     return false;
+  }
+
+  private refusal(decision: AccessDecision, run: Run, command: Command | undefined): { reason: string; answer: string } | undefined {
+    if (decision !== 'allowed') return { reason: decision === 'ignored' ? 'another bot' : 'not allowed', answer: REFUSAL };
+    if (command?.rooms && !command.rooms.includes(run.room.id)) {
+      return { reason: 'command limited to other spaces', answer: `\`${command.keyword}\` is not available in this space.` };
+    }
+    if (command?.adminOnly && !this.deps.adminEmails.includes(run.sender.email.toLowerCase())) {
+      return { reason: 'admins only', answer: `\`${command.keyword}\` is for admins only.` };
+    }
+    return undefined;
   }
 
   /**
@@ -231,7 +242,7 @@ export class Dispatcher {
     const durationMs = Date.now() - run.started;
     // Only registered keywords reach the stats: their labels must stay a small, fixed set.
     const ran = outcome !== 'denied' && outcome !== 'too_old';
-    if (ran && this.byKeyword.has(run.command)) this.deps.onCommand?.(run.command, durationMs, outcome !== 'failed');
+    if (ran && this.deps.commands.find(run.command)) this.deps.onCommand?.(run.command, durationMs, outcome !== 'failed');
     this.deps.storage.recordActivity({
       at: run.started,
       personEmail: run.sender.email,

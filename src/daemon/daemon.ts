@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import type { Command } from '../bot/command.js';
 import { isOpen } from '../bot/access.js';
-import { allCommands } from '../commands/index.js';
+import { commandRegistry } from '../commands/index.js';
 import { openStorage, schedulePruning } from '../storage/index.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from '../connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities } from '../connection/seen-activities.js';
@@ -143,13 +143,23 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     settings: config.commands,
     log: logger,
   };
+  const commands = commandRegistry(commandDeps, tuning.extraCommands);
+  // The command modules, loaded (their code with them) only when a directory is set. Nothing is
+  // answered before they are in place: the supervisor starts once they are (below).
+  const { dir: modulesDir, settings: moduleSettings } = config.modules;
+  const modulesLoaded = modulesDir
+    ? import('../modules/index.js').then(({ installModules }) =>
+        installModules(commands, modulesDir, { storage, log: logger, settings: moduleSettings }),
+      )
+    : undefined;
   const dispatcher = new Dispatcher({
     api: config.cluster ? fencedApi(link) : link,
-    commands: allCommands(commandDeps, tuning.extraCommands),
+    commands,
     bot: () => connection.bot(),
     log: logger,
     handlerTimeoutMs: tuning.handlerTimeoutMs ?? 30_000,
     access: config.access,
+    adminEmails: config.commands.adminEmails,
     storage,
     onCommand: (name, ms, ok) => stats.command(name, ms, ok),
     maxAgeMs: config.catchUpMaxAgeMs || undefined,
@@ -263,7 +273,10 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   return {
     status: () => supervisor.status(),
     stop: (reason) => shutdown.stop(reason),
-    done: shutdown.runToExit(exposed),
+    done: (async () => {
+      await modulesLoaded;
+      return shutdown.runToExit(exposed);
+    })(),
   };
 }
 

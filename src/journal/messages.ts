@@ -76,6 +76,10 @@ const SENTENCES: Record<string, Sentence> = {
     `Cannot open the database in ${text(f.database ?? f.dir)}: ${text(f.err)}; commands still run, nothing is recorded`,
   'storage.failed': (f) => `Database ${text(f.op, 'operation')} failed: ${text(f.err)}; the command still ran`,
   'storage.pruned': (f) => `Pruned ${text(f.removed)} audit record(s) older than ${text(f.days)} days`,
+  'modules.loaded': (f) =>
+    `Command modules in ${text(f.dir)}: ${Array.isArray(f.commands) && f.commands.length ? f.commands.join(', ') : 'none'}${f.skipped ? `; ${text(f.skipped)} module(s) skipped` : ''}`,
+  'module.skipped': (f) => `Skipped command module ${text(f.file)}: ${text(f.why, 'it could not be loaded')}`,
+  'module.log': (f) => `${text(f.command, 'a command module')}: ${text(f.text)}`,
   'testing.announce_failed': (f) => `Could not announce testing entry #${text(f.entry)}: ${text(f.err)}`,
   'control.listening': (f) => `Control socket listening at ${text(f.path)}`,
   'control.failed': (f) => `Control socket at ${text(f.path)} could not start: ${text(f.err)}; toodles status will not answer`,

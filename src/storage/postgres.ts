@@ -7,6 +7,7 @@ import {
   StorageUnavailableError,
   type ActivityQuery,
   type ActivityRecord,
+  type KvEntry,
   type NewTestingEntry,
   type Storage,
   type Submission,
@@ -36,6 +37,12 @@ export const STORAGE_MIGRATIONS: Migration[] = [
             what text NOT NULL, starts_at bigint NOT NULL, ends_at bigint NOT NULL, ticket text,
             created_by_email text NOT NULL, created_by_name text NOT NULL, created_at bigint NOT NULL,
             ended_early_at bigint, ended_by text);`,
+  },
+  {
+    id: 'storage-2',
+    sql: `CREATE TABLE command_kv (
+            namespace text NOT NULL, key text NOT NULL, value text NOT NULL, updated_at bigint NOT NULL,
+            PRIMARY KEY (namespace, key));`,
   },
 ];
 
@@ -150,6 +157,41 @@ export class PostgresStorage implements Storage {
       'end testing entry',
       'UPDATE testing SET ended_early_at = $1, ended_by = $2 WHERE number = $3 AND ended_early_at IS NULL',
       [at, byEmail, number],
+    );
+  }
+
+  async kvGet(namespace: string, key: string): Promise<string | undefined> {
+    const [row] = await this.query<{ value: string }>(
+      'read command value',
+      'SELECT value FROM command_kv WHERE namespace = $1 AND key = $2',
+      [namespace, key],
+    );
+    return row?.value;
+  }
+
+  async kvSet(namespace: string, key: string, value: string, at: number): Promise<void> {
+    await this.query(
+      'write command value',
+      `INSERT INTO command_kv (namespace, key, value, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      [namespace, key, value, at],
+    );
+  }
+
+  async kvDelete(namespace: string, key: string): Promise<boolean> {
+    const gone = await this.query('delete command value', 'DELETE FROM command_kv WHERE namespace = $1 AND key = $2 RETURNING 1', [
+      namespace,
+      key,
+    ]);
+    return gone.length > 0;
+  }
+
+  async kvList(namespace: string, prefix: string): Promise<KvEntry[]> {
+    // "C": byte order, which for UTF-8 is code point order, as SQLite sorts.
+    return this.query<KvEntry>(
+      'list command values',
+      'SELECT key, value FROM command_kv WHERE namespace = $1 AND starts_with(key, $2) ORDER BY key COLLATE "C"',
+      [namespace, prefix],
     );
   }
 

@@ -8,6 +8,7 @@ import {
   StorageUnavailableError,
   type ActivityQuery,
   type ActivityRecord,
+  type KvEntry,
   type NewTestingEntry,
   type Storage,
   type Submission,
@@ -47,6 +48,9 @@ const MIGRATIONS = [
    INSERT INTO submissions_new SELECT * FROM submissions;
    DROP TABLE submissions;
    ALTER TABLE submissions_new RENAME TO submissions;`,
+  `CREATE TABLE command_kv (
+     namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
+     PRIMARY KEY (namespace, key)) WITHOUT ROWID;`,
 ];
 
 /**
@@ -160,6 +164,31 @@ export class SqliteStorage implements Storage {
     this.use()
       .prepare('UPDATE testing SET ended_early_at = ?, ended_by = ? WHERE number = ? AND ended_early_at IS NULL')
       .run(at, byEmail, number);
+  }
+
+  async kvGet(namespace: string, key: string): Promise<string | undefined> {
+    const row = this.use().prepare('SELECT value FROM command_kv WHERE namespace = ? AND key = ?').get(namespace, key) as
+      { value: string } | undefined;
+    return row?.value;
+  }
+
+  async kvSet(namespace: string, key: string, value: string, at: number): Promise<void> {
+    this.use()
+      .prepare(
+        `INSERT INTO command_kv (namespace, key, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      )
+      .run(namespace, key, value, at);
+  }
+
+  async kvDelete(namespace: string, key: string): Promise<boolean> {
+    return this.use().prepare('DELETE FROM command_kv WHERE namespace = ? AND key = ?').run(namespace, key).changes > 0;
+  }
+
+  async kvList(namespace: string, prefix: string): Promise<KvEntry[]> {
+    return this.use()
+      .prepare('SELECT key, value FROM command_kv WHERE namespace = ? AND substr(key, 1, length(?)) = ? ORDER BY key')
+      .all(namespace, prefix, prefix) as KvEntry[];
   }
 
   async close(): Promise<void> {

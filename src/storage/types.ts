@@ -54,6 +54,11 @@ export interface TestingEntry {
 
 export type NewTestingEntry = Omit<TestingEntry, 'number' | 'endedEarlyAt' | 'endedBy'>;
 
+export interface KvEntry {
+  key: string;
+  value: string;
+}
+
 /**
  * Every call but recordActivity may wait for a database on another machine, so all of them return
  * promises; a call that cannot reach its database rejects with StorageUnavailableError at once.
@@ -85,6 +90,14 @@ export interface Storage {
   /** Entries not over at `at` (in force or still to start), oldest start first. */
   testingEntriesOpenAt(at: number): Promise<TestingEntry[]>;
   endTestingEntry(number: number, at: number, byEmail: string): Promise<void>;
+
+  /** A command module's value (JSON text) under its namespace (the command's keyword). */
+  kvGet(namespace: string, key: string): Promise<string | undefined>;
+  kvSet(namespace: string, key: string, value: string, at: number): Promise<void>;
+  /** Resolves true when there was a value to delete. */
+  kvDelete(namespace: string, key: string): Promise<boolean>;
+  /** The namespace's entries whose keys start with `prefix`, in key order (by code point). */
+  kvList(namespace: string, prefix: string): Promise<KvEntry[]>;
 
   /** Resolves once the activity records still on their way are written (or given up). */
   close(): Promise<void>;

@@ -241,6 +241,22 @@ async function main(): Promise<void> {
     t.notMatch(all, s.botToken, 'the token appears in neither the journal nor the log files');
   });
 
+  await t.test('a command module in /etc/toodles/commands.d loads under the hardened unit, which cannot write there', async (t) => {
+    const dirs = await sh('stat -c "%a %U:%G %n" /etc/toodles /etc/toodles/commands.d');
+    t.match(dirs.stdout, /^710 root:toodles \/etc\/toodles\n755 root:root \/etc\/toodles\/commands\.d$/m, "passable, not listable; root's");
+    const since = nowS();
+    const r = await sh(`install -m 0644 ${ROOT}/examples/commands/links.mjs /etc/toodles/commands.d/ && systemctl restart ${UNIT}`, {
+      timeoutMs: 120_000,
+    });
+    t.equal(r.code, 0, r.stderr);
+    t.match(await journal(since), /Command modules in \/etc\/toodles\/commands\.d: links$/m);
+    const saved = await ask('links add wiki https://wiki.example.com');
+    t.equal(saved.markdown ?? saved.text, 'Saved `wiki`: [wiki](https://wiki.example.com/)', 'its store is the state directory');
+    const probe = await sh(`setpriv --reuid=toodles --regid=toodles --clear-groups touch /etc/toodles/commands.d/probe; echo $?`);
+    t.not(probe.stdout.trim(), '0', 'the service user cannot add a module');
+    await sh(`rm -f /etc/toodles/commands.d/links.mjs && systemctl restart ${UNIT}`, { timeoutMs: 120_000 });
+  });
+
   await t.test('SIGSTOP freeze: watchdog kill, restart, answering again', async (t) => {
     const since = nowS();
     const before = await show('MainPID,NRestarts');

@@ -312,6 +312,19 @@ t.test('loadConfig, unit by unit', async (t) => {
     }
   });
 
+  t.test('command modules: none without TOODLES_COMMANDS_DIR; they read only the TOODLES_MODULE_* settings', async (t) => {
+    t.same(loadConfig({ WEBEX_BOT_TOKEN: TOKEN }).modules, { dir: undefined, settings: {} });
+    const c = loadConfig({
+      WEBEX_BOT_TOKEN: TOKEN,
+      TOODLES_COMMANDS_DIR: ' /etc/toodles/commands.d ',
+      TOODLES_MODULE_ONCALL_ROSTER: '/etc/toodles/roster.json',
+      TOODLES_ADMIN_EMAILS: 'admin@example.com',
+    });
+    t.same(c.modules, { dir: '/etc/toodles/commands.d', settings: { TOODLES_MODULE_ONCALL_ROSTER: '/etc/toodles/roster.json' } });
+    const err = problem({ WEBEX_BOT_TOKEN: TOKEN, TOODLES_COMMANDS_DIR: 'commands.d' });
+    t.equal(err.message, 'TOODLES_COMMANDS_DIR: must be an absolute path (got "commands.d")');
+  });
+
   t.test('access and command settings: lists, case, defaults', async (t) => {
     const none = loadConfig({ WEBEX_BOT_TOKEN: TOKEN });
     t.same(none.access, { emails: [], domains: [], rooms: [] });

@@ -196,6 +196,36 @@ for (const kind of kinds) {
       t.match(await storage!.submission('C3'), { recordedAs: '#3' }, 'the first record stands');
     });
 
+    t.test("command modules' values: per namespace, replaced, deleted, listed by prefix in key order", async (t) => {
+      const { instances } = await kind.open(t, 2);
+      const [a, b] = instances as [Storage, Storage];
+      t.equal(await a.kvGet('links', 'wiki'), undefined);
+      await a.kvSet('links', 'wiki', '{"url":"https://wiki"}', now);
+      await a.kvSet('links', 'wiki', '{"url":"https://wiki2"}', now + 1);
+      await a.kvSet('who', 'wiki', '"another command\'s"', now);
+      for (const key of ['b', 'a/2', 'a/10', 'a/1', 'Z', 'é', 'a%', 'a_']) await a.kvSet('links', key, `"${key}"`, now);
+      t.equal(await b.kvGet('links', 'wiki'), '{"url":"https://wiki2"}', 'replaced, and seen by another instance');
+      t.equal(await b.kvGet('who', 'wiki'), '"another command\'s"', 'namespaces are apart');
+      t.same(
+        (await b.kvList('links', 'a')).map((e) => e.key),
+        ['a%', 'a/1', 'a/10', 'a/2', 'a_'],
+        'by prefix (% and _ are plain characters), in code point order',
+      );
+      t.same(
+        (await b.kvList('links', '')).map((e) => e.key),
+        ['Z', 'a%', 'a/1', 'a/10', 'a/2', 'a_', 'b', 'wiki', 'é'],
+      );
+      t.same(await b.kvList('links', 'a/1'), [
+        { key: 'a/1', value: '"a/1"' },
+        { key: 'a/10', value: '"a/10"' },
+      ]);
+      t.equal(await b.kvDelete('links', 'wiki'), true);
+      t.equal(await a.kvDelete('links', 'wiki'), false, 'already gone');
+      t.equal(await a.kvGet('links', 'wiki'), undefined);
+      t.equal(await a.kvGet('who', 'wiki'), '"another command\'s"');
+      t.same(await a.kvList('nobody', ''), []);
+    });
+
     t.test('two instances at once: one card claimed by exactly one, register numbers never shared', async (t) => {
       const { instances } = await kind.open(t, 2);
       const [a, b] = instances as [Storage, Storage];
@@ -223,7 +253,7 @@ t.test('postgres: two instances starting at once make one schema', async (t) => 
   const { instances, log } = await kinds[1]!.open(t, 3);
   await Promise.all(instances.map((s) => s.activity({})));
   const applied = log.lines.filter((l) => l.event === 'storage.open').map((l) => l.applied as string[]);
-  t.same(applied.flat(), ['storage-1'], 'applied by exactly one');
+  t.same(applied.flat(), ['storage-1', 'storage-2'], 'applied by exactly one');
   t.equal(applied.length, 3, 'every instance opened');
   const sentences = log.lines
     .filter((l) => l.event === 'storage.open')
@@ -234,7 +264,7 @@ t.test('postgres: two instances starting at once make one schema', async (t) => 
     [
       /^Records in PostgreSQL 127\.0\.0\.1:\d+\/t\w+$/,
       /^Records in PostgreSQL 127\.0\.0\.1:\d+\/t\w+$/,
-      /^Records in PostgreSQL .*; schema steps applied: storage-1$/,
+      /^Records in PostgreSQL .*; schema steps applied: storage-1, storage-2$/,
     ],
     'the journal says where the records are',
   );

@@ -162,6 +162,6 @@ t.test('two instances, one database', async (t) => {
 
   await t.test('both started at once: one schema', async (t) => {
     const applied = [one, two].flatMap((h) => h.logs.filter((l) => l.event === 'storage.open').flatMap((l) => l.applied as string[]));
-    t.same(applied, ['storage-1'], 'the schema step applied by exactly one instance');
+    t.same(applied, ['storage-1', 'storage-2'], 'the schema steps applied by exactly one instance');
   });
 });
