@@ -19,12 +19,18 @@
 #   /etc/toodles/database-url                the PostgreSQL URL, root:root 0600 (only with --database-url-file),
 #                                            passed in by the drop-in toodles.service.d/database.conf
 #   /etc/systemd/system/toodles.service      the unit (rewritten on each install/upgrade/rollback)
+#   /usr/local/bin/toodles                   the operator's command (systemd/toodles-command)
 #
 # Building happens in a staging directory; any failure before the switch leaves the running release
 # untouched. If the new release does not reach READY, install.sh switches back and restarts the old one.
 # HUP/INT/TERM during the switch (a dropped SSH session, Ctrl-C) do not leave it half done: the switch
 # finishes, or is undone, and the outcome goes to the journal (journalctl -t toodles-install).
-# Third-party build code (dependency install scripts, tsc) runs as the service user, not root.
+# Root only downloads (npm ci --ignore-scripts) and copies. Third-party build code (tsc, the dependencies'
+# install scripts, the release's load check) runs as the user toodles-build, neither the service user nor
+# in its group, in a transient sandboxed service (no network, no secrets, read-only but for what it
+# builds). The release is root-owned before anything runs from it, and refused if the build changed a file
+# the registry delivered. Unit files come from the source tree, never from the build; nothing from a
+# release ever runs as root (the operator's `toodles` drops to the service user).
 # npm honours npm_config_* from the environment (e.g. npm_config_offline=true to build from the cache).
 set -Eeuo pipefail
 umask 022
@@ -38,10 +44,12 @@ TOKEN_FILE=$CONF_DIR/webex-bot-token
 UNIT=toodles.service
 UNIT_FILE=/etc/systemd/system/$UNIT
 SVC_USER=toodles
-BUILD_USER=$SVC_USER                         # runs the build's third-party code; cannot write /opt, /etc
+BUILD_USER=toodles-build                     # runs the build's third-party code (see in_build_sandbox)
+BUILD_UNIT=toodles-build.service             # the transient unit it runs in, one step at a time
 LOCK_DIR=/run/toodles-install                 # root-only (in /run, not the world-writable /run/lock)
 RAN_MARK=.reached-ready                      # in a release dir: it once sent READY=1 (--rollback needs it)
 BUILD_KEY=.build-key                         # in a release dir: what its node_modules were built for
+DELIVERED=$LOCK_DIR/delivered-files          # node_modules as the registry delivered them, while building
 KEEP_RELEASES=${TOODLES_KEEP_RELEASES:-3}
 NODE_MIN_MAJOR=20
 
@@ -75,6 +83,8 @@ usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 on_exit() {
   local rc=$?
+  # a build step cut short (a signal, an error) must not outlive us: stopped before its tree is removed
+  if [ "$BUILDING" = 1 ]; then systemctl stop "$BUILD_UNIT" 2>/dev/null || true; rm -f -- "$DELIVERED"; fi
   if [ -n "$STAGE" ] && [ -d "$STAGE" ]; then rm -rf -- "$STAGE"; fi
   if [ -n "$DB_SAVED" ]; then rm -rf -- "$DB_SAVED"; fi   # a switch that failed with nothing to go back to
   if [ $rc -ne 0 ] && [ "$MODE" = install ] && [ "$BUILDING" = 1 ]; then
@@ -130,9 +140,11 @@ take_lock() {
 }
 take_lock
 
-# builds killed mid-way (kill -9, power loss) leave their staging directories: nobody else uses them
+# builds killed mid-way (kill -9, power loss) leave their staging directories, and maybe a build step
+# still running: nobody else uses them
 remove_stale_staging() {
   local d
+  systemctl stop "$BUILD_UNIT" 2>/dev/null || true
   for d in "$RELEASES"/.staging-*; do
     [ -e "$d" ] || continue
     say "removing $d (left by an interrupted build)"
@@ -154,22 +166,33 @@ check_node() {
   esac
 }
 
+NPM=""
+# Where node's headers are (node-gyp's nodedir): the dependencies are built without network to fetch them.
+NODE_HEADERS=""
+find_node_headers() {
+  local dir
+  for dir in "$(npm config get nodedir 2>/dev/null || true)" "$(dirname "$(dirname "$(readlink -f "$NODE")")")"; do
+    if [ -f "$dir/include/node/common.gypi" ]; then NODE_HEADERS=$dir; return 0; fi
+  done
+}
+
 # The native toolchain only when the dependencies are built: an upgrade that reuses them needs none.
 check_build_prereqs() {
-  local missing=() why=()
-  command -v npm >/dev/null || { missing+=(npm); why+=("npm (comes with Node.js; Debian's nodejs from nodesource includes it)"); }
+  local why=() apt=()
+  NPM=$(command -v npm || true)
+  [ -n "$NPM" ] || why+=("npm (comes with Node.js; Debian's nodejs from nodesource includes it)")
   if [ -z "$REUSE" ]; then
-    [ -e /usr/include/systemd/sd-daemon.h ] || { missing+=(libsystemd-dev); why+=("libsystemd-dev (sd-notify's native build needs systemd/sd-daemon.h)"); }
-    command -v python3 >/dev/null || { missing+=(python3); why+=("python3 (node-gyp, to build sd-notify)"); }
-    command -v make >/dev/null || { missing+=(make); why+=("make (node-gyp, to build sd-notify)"); }
-    command -v g++ >/dev/null || { missing+=(g++); why+=("g++ (node-gyp, to build sd-notify)"); }
+    find_node_headers
+    [ -n "$NODE_HEADERS" ] || why+=("Node.js headers (include/node/common.gypi beside $NODE, or npm's nodedir setting: the native build has no network to fetch them)")
+    [ -e /usr/include/systemd/sd-daemon.h ] || { apt+=(libsystemd-dev); why+=("libsystemd-dev (sd-notify's native build needs systemd/sd-daemon.h)"); }
+    command -v python3 >/dev/null || { apt+=(python3); why+=("python3 (node-gyp, to build sd-notify)"); }
+    command -v make >/dev/null || { apt+=(make); why+=("make (node-gyp, to build sd-notify)"); }
+    command -v g++ >/dev/null || { apt+=(g++); why+=("g++ (node-gyp, to build sd-notify)"); }
   fi
-  if [ ${#missing[@]} -gt 0 ]; then
+  if [ ${#why[@]} -gt 0 ]; then
     printf 'install.sh: error: missing prerequisites:\n' >&2
     printf '  - %s\n' "${why[@]}" >&2
-    local pkgs=()
-    for p in "${missing[@]}"; do [ "$p" = npm ] || pkgs+=("$p"); done
-    [ ${#pkgs[@]} -eq 0 ] || printf 'install them with: apt-get install -y %s\n' "${pkgs[*]}" >&2
+    [ ${#apt[@]} -eq 0 ] || printf 'install them with: apt-get install -y %s\n' "${apt[*]}" >&2
     exit 1
   fi
 }
@@ -185,23 +208,24 @@ switch_link() {
   mv -T -- "$tmp" "$PREFIX/$link"
 }
 
-install_unit_from() {   # $1 = release dir, $2 = unit (default: the service)
-  local unit=${2:-$UNIT}
-  local src="$1/systemd/$unit" dest="/etc/systemd/system/$unit"
-  local tmp="$dest.tmp.$$"
-  [ -f "$src" ] || die "$src is missing"
-  if [ "$NODE" != /usr/bin/node ]; then
-    sed -E "s#^(ExecStart|ExecReload)=/usr/bin/node #\1=$NODE #" "$src" > "$tmp"
-  else
-    cat "$src" > "$tmp"
-  fi
-  chmod 0644 "$tmp"
-  mv -T -- "$tmp" "$dest"
+# $1 copied to $2 (mode ${3:-0644}) atomically, naming the node that installs where it says /usr/bin/node
+copy_for_node() {
+  local tmp="$2.tmp.$$"
+  [ -f "$1" ] || die "$1 is missing"
+  sed "s#^\(ExecStart=\|ExecReload=\|NODE=\)/usr/bin/node\( \|\$\)#\1$NODE\2#" "$1" > "$tmp"
+  chmod "${3:-0644}" "$tmp"
+  mv -T -- "$tmp" "$2"
+}
+
+# $1 = the tree whose systemd/ has the unit: the source tree install.sh builds from (never the build's
+# staging tree, which third-party code wrote to), or on --rollback the release; $2 = unit (default: the service)
+install_unit_from() {
+  copy_for_node "$1/systemd/${2:-$UNIT}" "/etc/systemd/system/${2:-$UNIT}"
   systemctl daemon-reload
 }
 
 # The canary (issue 10): only with --canary-token-file, or refreshed on upgrade when already installed.
-install_canary() {   # $1 = release dir
+install_canary() {   # $1 = the source tree
   if [ -n "$CANARY_TOKEN" ]; then
     write_secret "$CANARY_TOKEN_FILE" "$CANARY_TOKEN"
     CANARY_TOKEN=""
@@ -255,6 +279,19 @@ ensure_user() {
     useradd --system --user-group --home-dir /var/lib/toodles --no-create-home \
       --shell /usr/sbin/nologin --comment "toodles Webex bot" "$SVC_USER"
     say "created system user $SVC_USER"
+  fi
+}
+
+# The build's own identity: shares nothing with the service (not its user, not its group), so the code
+# it runs cannot read the service's credentials, state, logs or control socket.
+ensure_build_user() {
+  if ! getent passwd "$BUILD_USER" >/dev/null; then
+    useradd --system --user-group --home-dir /nonexistent --no-create-home \
+      --shell /usr/sbin/nologin --comment "toodles build (dependency install scripts, tsc)" "$BUILD_USER"
+    say "created system user $BUILD_USER (the build runs as it)"
+  fi
+  if [ "$(id -u "$BUILD_USER")" = "$(id -u "$SVC_USER")" ] || id -Gn "$BUILD_USER" | tr ' ' '\n' | grep -qxF -- "$SVC_USER"; then
+    die "user $BUILD_USER is user $SVC_USER or in its group; the build must not share the service's identity (remove $BUILD_USER, then run install.sh again)"
   fi
 }
 
@@ -368,7 +405,7 @@ restore_database_url() {
 }
 forget_saved_database() { [ -z "$DB_SAVED" ] || rm -rf -- "$DB_SAVED"; DB_SAVED=""; }
 
-install_config() {
+install_config() {   # $1 = the source tree
   # The service may pass through (to commands.d), never list or read what else is here.
   install -d -m 0710 -o root -g "$SVC_USER" "$CONF_DIR"
   install -d -m 0755 -o root -g root "$CONF_DIR/commands.d"
@@ -394,15 +431,12 @@ check_settings() {   # $1 = release dir
 }
 
 # /usr/local/bin/toodles: the operator's `toodles monitor` and friends, always the current release
-# (through the `current` link, so a rollback needs no rewrite) run by the node that installed it.
+# (through the `current` link) run by the node that installed it, never as root (systemd/toodles-command).
 CMD_LINK=/usr/local/bin/toodles
 CMD_MARK='# toodles command, written by install.sh'
 install_command() {
-  local tmp="$CMD_LINK.tmp.$$"
   install -d -m 0755 "$(dirname "$CMD_LINK")"
-  printf '#!/bin/sh\n%s\nexec %s %s/current/dist/src/cli.js "$@"\n' "$CMD_MARK" "$NODE" "$PREFIX" > "$tmp"
-  chmod 0755 "$tmp"
-  mv -T -- "$tmp" "$CMD_LINK"
+  copy_for_node "$SRC/systemd/toodles-command" "$CMD_LINK" 0755
 }
 remove_command() {   # only ours: never an unrelated /usr/local/bin/toodles
   if grep -qxF -- "$CMD_MARK" "$CMD_LINK" 2>/dev/null; then rm -f -- "$CMD_LINK"; fi
@@ -425,22 +459,24 @@ build_release() {
 
   install -d -m 0755 "$PREFIX" "$RELEASES"
   STAGE=$(mktemp -d "$RELEASES/.staging-XXXXXX")
+  chmod 0755 "$STAGE"    # root's; the build user reads it and writes only where a step lets it
   say "building $REL_NAME from $SRC (staging in $STAGE)"
   # only what a release needs: no tests, no local node_modules/dist/logs, nothing untracked elsewhere,
-  # and no .npmrc (the peer-deps setting it carries is given on the command line instead)
+  # and no .npmrc (the peer-deps setting it carries is given on the command line instead); root's own
+  # files, whoever owns the source tree
   local want=() f
   for f in package.json package-lock.json tsconfig.json tsconfig.api.json src examples systemd install.sh README.md LICENSE; do
     [ -e "$SRC/$f" ] && want+=("$f")
   done
-  tar -C "$SRC" --exclude=node_modules -cf - "${want[@]}" | tar -C "$STAGE" -xf -
+  tar -C "$SRC" --exclude=node_modules -cf - "${want[@]}" | tar -C "$STAGE" --no-same-owner --no-same-permissions -xf -
   # Each step checked on its own (errexit does not hold inside `( ... ) || die`): any failure stops here.
-  # Only fetching runs as root, with no package scripts; the code that comes with the packages (their
-  # install scripts) and the compiler run unprivileged where possible.
+  # Root only fetches: npm runs no package script here.
   build_step "npm ci" npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
-  build_as_user_setup
-  # The compiler needs no install script to have run; only the runtime dependencies do.
-  [ -n "$REUSE" ] || build_step "npm rebuild (dependency install scripts)" as_build_user npm rebuild --loglevel=error
-  build_step "npm run build (tsc)" as_build_user npm run --silent build
+  # The compiler writes dist/ and nothing else, before any install script has run (it needs none).
+  install -d -m 0755 -o "$BUILD_USER" -g "$BUILD_USER" "$STAGE/dist"
+  build_step "npm run build (tsc)" in_build_sandbox "$STAGE/dist" "$NPM" run --silent build
+  own_by_root "$STAGE/dist"
+  [ -f "$STAGE/dist/src/cli.js" ] || die "build produced no dist/src/cli.js"
   if [ -n "$REUSE" ]; then
     rm -rf -- "$STAGE/node_modules"
     # Hard links, not the directory itself: the old release stays whole for a rollback, and nothing
@@ -448,24 +484,94 @@ build_release() {
     cp -al -- "$REUSE/node_modules" "$STAGE/node_modules"
     say "reused the production node_modules of $(basename "$REUSE") (same package-lock.json, node and architecture)"
   else
-    build_step "npm prune" as_build_user npm prune --omit=dev --legacy-peer-deps --no-audit --no-fund --loglevel=error
+    build_dependencies
   fi
-  printf '%s\n' "$MODULES_KEY" > "$STAGE/$BUILD_KEY"
-  rm -rf -- "$STAGE/.build-home"
-  [ -f "$STAGE/dist/src/cli.js" ] || die "build produced no dist/src/cli.js"
-  "$NODE" -e 'require(process.argv[1])' "$STAGE/node_modules/sd-notify" \
+  # Loaded by the build user in the sandbox: root never runs what the build made.
+  in_build_sandbox "" "$NODE" -e 'require(process.argv[1])' "$STAGE/node_modules/sd-notify" \
     || die "sd-notify does not load in the built release"
-  "$NODE" -e 'new (require(process.argv[1]))(":memory:").close()' "$STAGE/node_modules/better-sqlite3" \
+  in_build_sandbox "" "$NODE" -e 'new (require(process.argv[1]))(":memory:").close()' "$STAGE/node_modules/better-sqlite3" \
     || die "better-sqlite3 does not load in the built release"
-  chown -R root:root "$STAGE"
-  chmod -R u+rwX,go+rX,go-w "$STAGE"
+  printf '%s\n' "$MODULES_KEY" > "$STAGE/$BUILD_KEY"
+  own_by_root "$STAGE"
   mv -T -- "$STAGE" "$RELEASES/$REL_NAME"
   STAGE=""
   touch "$RELEASES/$REL_NAME"
 }
 
+# The production dependencies with their install scripts run, as the build user. npm prunes as root
+# before any of their code has run (pruning runs none). The scripts may add their own build/ output;
+# a file the registry delivered that they changed stops the install.
+build_dependencies() {
+  local departure
+  build_step "npm prune" npm prune --omit=dev --no-save --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
+  delivered_files "$STAGE" > "$DELIVERED"
+  chown -R "$BUILD_USER:$BUILD_USER" "$STAGE/node_modules"
+  build_step "npm rebuild (dependency install scripts)" in_build_sandbox "$STAGE/node_modules" "$NPM" rebuild --loglevel=error
+  own_by_root "$STAGE/node_modules"
+  departure=$(delivered_files "$STAGE" | departure_from "$DELIVERED")
+  rm -f -- "$DELIVERED"
+  [ -z "$departure" ] || die "the build $departure; refusing this release (a dependency's install script did it)"
+}
+
+# root's, and read-only to everyone else: what the build made, before anything runs from it
+own_by_root() { chown -R root:root -- "$1"; chmod -R u+rwX,go+rX,go-w -- "$1"; }
+
+# Every file, link and special file under $1/node_modules, a line each: its sha256 (a link: "link:" and
+# its target; else "special"), two spaces, its path.
+delivered_files() (
+  cd "$1"
+  find node_modules -type f -print0 | xargs -0r sha256sum --
+  find node_modules -type l -printf '%p\0%l\0' | while IFS= read -r -d '' path && IFS= read -r -d '' target; do
+    printf 'link:%q  %q\n' "$target" "$path"
+  done
+  find node_modules ! -type d ! -type f ! -type l -printf 'special  %p\n'
+)
+
+# How the built node_modules (a delivered_files listing on stdin) depart from what the registry delivered
+# (the listing in $1), if they do: a delivered file changed, a special file, or anything added outside a
+# package's own new build/ directory (where native builds put their output). Removed files are fine.
+departure_from() {
+  awk -v delivered="$1" '
+    function parse(line) { i = index(line, "  "); digest = substr(line, 1, i - 1); path = substr(line, i + 2) }
+    function build_dir(p) { return match(p, /^(.*\/)?node_modules\/(@[^\/]+\/)?[^\/]+\/build\//) ? substr(p, 1, RLENGTH) : "" }
+    BEGIN { while ((getline line < delivered) > 0) { parse(line); was[path] = digest; b = build_dir(path); if (b != "") shipped[b] = 1 } }
+    found != "" { next }
+    { parse($0) }
+    path in was { if (was[path] != digest) found = "changed " path ", which the registry delivered"; next }
+    digest == "special" { found = "left a special file, " path; next }
+    { b = build_dir(path); if (b == "" || b in shipped) found = "added " path ", outside a build/ directory of its own package" }
+    END { if (found != "") print found }
+  '
+}
+
+# Runs "$@" as $BUILD_USER in a transient service, the sandbox of the build's third-party code: the file
+# system read-only but for $1 (a staging directory the build user owns, or "" for none), no network
+# (root's npm ci fetched everything), no home, the service's credentials, state, logs and socket out of
+# reach, no privilege to gain, and whatever it leaves running killed with it. Its output comes through a
+# pipe, never root's terminal; its exit status is the command's. A step still running after 20 min (a
+# from-scratch native build takes ~2 min here) is killed: a hung install script must not hang install.sh.
+in_build_sandbox() {
+  local writable=$1 v; shift
+  local run=(systemd-run --quiet --wait --pipe --collect --service-type=exec "--unit=$BUILD_UNIT"
+    -p "User=$BUILD_USER" -p "Group=$BUILD_USER" -p "WorkingDirectory=$STAGE" -p UMask=0022
+    -p ProtectSystem=strict -p ProtectHome=yes -p PrivateTmp=yes -p PrivateDevices=yes -p PrivateNetwork=yes
+    -p PrivateIPC=yes -p NoNewPrivileges=yes -p CapabilityBoundingSet= -p RestrictSUIDSGID=yes -p RemoveIPC=yes
+    -p ProtectProc=invisible -p ProtectKernelTunables=yes -p ProtectKernelModules=yes -p ProtectKernelLogs=yes
+    -p ProtectControlGroups=yes -p ProtectClock=yes -p ProtectHostname=yes -p RestrictNamespaces=yes
+    -p LockPersonality=yes -p RestrictRealtime=yes -p KeyringMode=private -p KillSignal=SIGKILL -p RuntimeMaxSec=1200
+    -p "InaccessiblePaths=-$CONF_DIR -/var/lib/toodles -/var/log/toodles -/run/toodles -/run/credentials -$LOCK_DIR"
+    -E "PATH=$(dirname "$NODE"):$(dirname "$NPM"):/usr/local/bin:/usr/bin:/bin" -E HOME=/tmp -E LC_ALL=C
+    -E npm_config_cache=/tmp/npm-cache -E npm_config_update_notifier=false)
+  [ -z "$writable" ] || run+=(-p "ReadWritePaths=$writable")
+  [ -z "$NODE_HEADERS" ] || run+=(-E "npm_config_nodedir=$NODE_HEADERS")
+  # the operator's npm settings, as root's npm honours them (e.g. npm_config_foreground_scripts=true)
+  while IFS= read -r v; do run+=(-E "$v=${!v}"); done < <(compgen -e | grep -i '^npm_config_' | grep -ivx 'npm_config_cache\|npm_config_nodedir' || true)
+  "${run[@]}" -- "$@" </dev/null | cat
+}
+
 # What the production node_modules depend on: the lockfile, node's version (native addons' ABI) and the machine.
-build_key() { printf 'lock %s node %s\n' "$(sha256sum < "$1/package-lock.json" | cut -d' ' -f1)" "$("$NODE" -p 'process.version + " " + process.platform + "-" + process.arch')"; }
+# ("built by" tells them from node_modules an older install.sh let the service user build: never reused.)
+build_key() { printf 'lock %s node %s built by %s\n' "$(sha256sum < "$1/package-lock.json" | cut -d' ' -f1)" "$("$NODE" -p 'process.version + " " + process.platform + "-" + process.arch')" "$BUILD_USER"; }
 
 # The running release's directory when its node_modules were built for key $1 (else nothing): an
 # upgrade that changes only our code then skips the native builds, the slow part of an install.
@@ -483,31 +589,15 @@ build_step() {
   ( cd "$STAGE" && "$@" ) || die "build failed at $what (see its output above)"
 }
 
-# The unprivileged build: the build user owns the staging directory while it builds, with a throw-away home.
-BUILD_PRIV=()
-build_as_user_setup() {
-  if ! command -v setpriv >/dev/null || ! getent passwd "$BUILD_USER" >/dev/null; then
-    say "building as root (no setpriv or no user $BUILD_USER)"
-    return 0
-  fi
-  local nodedir
-  nodedir=$(npm config get nodedir 2>/dev/null || true)    # root's headers setting, so node-gyp need not download
-  install -d -m 0700 -o "$BUILD_USER" "$STAGE/.build-home"
-  chown -R "$BUILD_USER" "$STAGE"
-  BUILD_PRIV=(setpriv "--reuid=$BUILD_USER" "--regid=$(id -g "$BUILD_USER")" --clear-groups --
-    env "HOME=$STAGE/.build-home" "npm_config_cache=$STAGE/.build-home/npm-cache")
-  case $nodedir in ""|undefined|null) ;; *) BUILD_PRIV+=("npm_config_nodedir=$nodedir") ;; esac
-}
-as_build_user() { "${BUILD_PRIV[@]}" "$@"; }
-
 # The release in $1 ("releases/<name>") has sent READY=1: recorded for --rollback.
 mark_ran() { [ -z "$1" ] || [ ! -d "$PREFIX/$1" ] || touch "$PREFIX/$1/$RAN_MARK"; }
 
-# switch current -> $1 (and previous -> what was current), install that release's unit, restart and
-# wait for READY; on failure (or HUP/INT/TERM meanwhile) switch everything back, restart the old
-# release and fail. The outcome is in the journal (journalctl -t toodles-install) either way.
+# switch current -> $1 (and previous -> what was current), install the unit from $2 (see
+# install_unit_from), restart and wait for READY; on failure (or HUP/INT/TERM meanwhile) switch
+# everything back, restart the old release and fail. The outcome is in the journal (journalctl -t
+# toodles-install) either way.
 activate() {
-  local target="releases/$1" old old_prev
+  local target="releases/$1" old old_prev failed
   old=$(current_release); old_prev=$(previous_release)
   # the release running now has run, whether or not an older install.sh recorded it
   if [ -n "$old" ] && systemctl is-active --quiet "$UNIT"; then mark_ran "$old"; fi
@@ -516,7 +606,7 @@ activate() {
   apply_database_url
   switch_link current "$target"
   if [ -n "$old" ] && [ "$old" != "$target" ]; then switch_link previous "$old"; fi
-  install_unit_from "$PREFIX/$target"
+  install_unit_from "$2"
   systemctl enable --quiet "$UNIT"
   if start_and_wait; then
     mark_ran "$target"
@@ -527,6 +617,8 @@ activate() {
   fi
   trap '' HUP INT TERM    # nothing stops the way back (systemctl inherits this)
   if [ -n "$INTERRUPTED" ]; then note "interrupted by SIG$INTERRUPTED while $1 was starting"; else show_failure; fi
+  failed="$1 did not start"
+  [ -z "$INTERRUPTED" ] || failed="the switch to $1 was interrupted (SIG$INTERRUPTED)"
   if [ -n "$old" ] && [ "$old" != "$target" ] && [ -d "$PREFIX/$old" ]; then
     note "switching back to $(basename "$old")"
     restore_database_url
@@ -535,14 +627,15 @@ activate() {
     install_unit_from "$PREFIX/$old"
     if start_and_wait; then
       MODE=done
-      die "$1 did not start; $(basename "$old") is running again"
+      die "$failed; $(basename "$old") is running again"
     fi
     show_failure
     MODE=done
-    die "$1 did not start, and neither did $(basename "$old") after switching back"
+    die "$failed, and $(basename "$old") did not start either after switching back"
   fi
   MODE=done
-  die "$1 did not start; fix the cause above (settings: $ENV_FILE), then: systemctl restart toodles"
+  [ -z "$INTERRUPTED" ] || die "$failed before it was ready; to start it: systemctl restart toodles"
+  die "$failed; fix the cause above (settings: $ENV_FILE), then: systemctl restart toodles"
 }
 
 # ---------------------------------------------------------------- modes
@@ -558,15 +651,16 @@ do_install() {
     die "no token installed yet: pass --token-file FILE (or run install.sh on a terminal to be prompted)"
   fi
   BUILDING=1
-  ensure_user                            # the build runs as this user too
+  ensure_user
+  ensure_build_user
   build_release                          # everything up to here leaves the running release alone
-  install_config "$RELEASES/$REL_NAME"
+  install_config "$SRC"
   install_token
   check_settings "$RELEASES/$REL_NAME"
   MODE=switching
-  activate "$REL_NAME"
+  activate "$REL_NAME" "$SRC"
   install_command
-  install_canary "$PREFIX/current"
+  install_canary "$SRC"
   prune_releases
   show_status
 }
@@ -588,7 +682,7 @@ do_rollback() {
   check_env_file
   say "rolling back from $(basename "$cur") to $(basename "$prev")"
   MODE=switching
-  activate "$(basename "$prev")"
+  activate "$(basename "$prev")" "$PREFIX/$prev"
   install_command
   show_status
 }
@@ -620,11 +714,14 @@ do_uninstall() {
   say "removed the service, $PREFIX and $CMD_LINK"
   if [ $PURGE = 1 ]; then
     rm -rf -- "$CONF_DIR" /var/lib/toodles /var/log/toodles
-    if getent passwd "$SVC_USER" >/dev/null; then userdel "$SVC_USER" 2>/dev/null || say "could not remove user $SVC_USER"; fi
-    getent group "$SVC_USER" >/dev/null && groupdel "$SVC_USER" 2>/dev/null || true
-    say "purged $CONF_DIR, /var/lib/toodles, /var/log/toodles and the user $SVC_USER"
+    local user
+    for user in "$SVC_USER" "$BUILD_USER"; do
+      if getent passwd "$user" >/dev/null; then userdel "$user" 2>/dev/null || say "could not remove user $user"; fi
+      getent group "$user" >/dev/null && groupdel "$user" 2>/dev/null || true
+    done
+    say "purged $CONF_DIR, /var/lib/toodles, /var/log/toodles and the users $SVC_USER and $BUILD_USER"
   else
-    say "kept $CONF_DIR (settings, token), /var/lib/toodles, /var/log/toodles and the user $SVC_USER (--purge removes them)"
+    say "kept $CONF_DIR (settings, token), /var/lib/toodles, /var/log/toodles and the users $SVC_USER and $BUILD_USER (--purge removes them)"
   fi
 }
 

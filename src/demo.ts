@@ -12,7 +12,8 @@ const YOU = 'you@example.com';
 const HELP = `Type a message as ${YOU} (try: help, ping, status). Faults:
   /kill       drop the bot's socket without a close frame (1006)
   /silence    the socket stays open but nothing arrives (a zombie connection) for 15 s
-  /refuse     refuse websocket upgrades (HTTP 503) for 10 s, then kill the socket
+  /down [N]   keep the bot away N seconds (default 10: upgrades refused with HTTP 503, its socket killed);
+              what you type meanwhile is answered once it is back, over 30 s late with a line saying so
   /drain      Webex-style drain: a shutdown frame, then close 4001
   /devices    device registrations the simulator has seen
   /quit       stop the bot gracefully and exit`;
@@ -69,9 +70,13 @@ export async function runDemo(): Promise<number> {
       sim.faults.silence(true);
       setTimeout(() => sim.faults.silence(false), 15_000).unref();
       say('  the socket is now a zombie for 15 s; watch the bot notice within 10 s');
-    } else if (line === '/refuse') {
-      sim.faults.refuseUpgrades({ forMs: 10_000 });
-      say(`  refusing upgrades for 10 s; killed ${sim.faults.killSockets()} socket(s)`);
+    } else if (/^\/down\b/.test(line)) {
+      const seconds = Number(line.slice('/down'.length).trim() || 10);
+      if (!(seconds >= 1 && seconds <= 600)) say('  usage: /down [seconds], 1 to 600');
+      else {
+        sim.faults.refuseUpgrades({ forMs: seconds * 1000 });
+        say(`  the bot is away for ${seconds} s (killed ${sim.faults.killSockets()} socket(s), upgrades refused): type something now`);
+      }
     } else if (line === '/drain') say(`  drained ${sim.faults.closeSockets(4001, 'drain')} socket(s)`);
     else if (line === '/devices') say(JSON.stringify(sim.devices(), null, 2));
     else if (line) sim.postMessage({ from: YOU, roomId: room.id, text: line });

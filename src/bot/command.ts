@@ -1,37 +1,12 @@
+// The contract of a command. The shapes a command module sees too (a reply, who sent it, where, the
+// conversation, what a form's submit decided) are the published API's (src/modules/api.ts), so the two cannot drift.
+import type { Card, Conversation, Reply, Room, Sender, SubmitResult } from '../modules/api.js';
 import type { Outcome } from '../storage/index.js';
-import type { AdaptiveCardAttachment } from '../webex/types.js';
 
-export type Card = AdaptiveCardAttachment['content'];
+export type { Card, Reply, Room, Sender, SubmitResult };
 
-/** A reply always lands in the thread of what it answers; the dispatcher picks the parent. */
-export interface Reply {
-  markdown: string;
-  card?: Card;
-}
-
-/** Who sent the message or clicked the card. */
-export interface Sender {
-  id: string;
-  email: string;
-  displayName: string;
-  isBot: boolean;
-}
-
-export interface Room {
-  id: string;
-  type: 'direct' | 'group';
-}
-
-interface Context {
-  sender: Sender;
-  room: Room;
-  /** The thread replies go to (the root of the triggering message's thread). */
-  threadId: string;
-  signal: AbortSignal;
-  reply(reply: Reply): Promise<void>;
-  /** A message outside the thread, e.g. an announcement in another space. */
-  post(roomId: string, reply: Reply): Promise<void>;
-}
+/** What every handler gets (a reply lands in the thread of what it answers: the dispatcher picks the parent). */
+type Context = Conversation;
 
 export interface CommandContext extends Context {
   /** The text after the command word, line breaks kept. */
@@ -44,13 +19,6 @@ export interface CardContext extends Context {
   /** The card's inputs merged with its submit data (hidden values ride along), as strings. */
   inputs: Record<string, string>;
 }
-
-/** What a form's submit handler decided. */
-export type SubmitResult =
-  /** Stored: the form is removed and a second submit is answered "already recorded as ...". */
-  | { recordedAs: string; reply: Reply }
-  /** Refused; the form stays so it can be corrected. */
-  | { invalid: string };
 
 export interface Form {
   /** The input ids the submit handler reads; anything else in a submit is ignored. */

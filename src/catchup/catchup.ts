@@ -32,6 +32,8 @@ export interface CatchUpDeps extends IntakeDeps {
   limits?: Partial<ListLimits>;
   timings?: Partial<CatchUpTimings>;
   now?: () => number;
+  /** Told of each round once, as it ends (the metrics count from this). */
+  onRound?: (round: CatchUpSummary) => void;
 }
 
 /** The last round, for `toodles status` and /metrics. */
@@ -132,6 +134,7 @@ export class CatchUp {
       startedAt,
       durationMs: this.now() - startedAt,
     });
+    let ended: CatchUpSummary;
     try {
       const bot = this.deps.bot();
       if (!bot) throw new Error('the bot does not know who it is yet');
@@ -144,22 +147,24 @@ export class CatchUp {
         },
       );
       this.deps.gaps.settled(gap, true);
-      this.latest = { ...summary('done'), ...counts };
-      log.info({ event: 'catchup.done', ...about, ...counts, durationMs: this.latest.durationMs });
+      ended = { ...summary('done'), ...counts };
+      log.info({ event: 'catchup.done', ...about, ...counts, durationMs: ended.durationMs });
     } catch (err) {
       // Stopping: the gap stays owed, so the mark stays before it and the next start covers it.
       const stopping = this.lifetime.signal.aborted;
       const retrying = !stopping && this.deps.gaps.settled(gap, false);
-      this.latest = { ...summary('failed'), err: errorText(err) };
+      ended = { ...summary('failed'), err: errorText(err) };
       log.warn({
         event: 'catchup.failed',
         ...about,
-        err: this.latest.err,
-        durationMs: this.latest.durationMs,
+        err: ended.err,
+        durationMs: ended.durationMs,
         next: stopping ? 'the next start' : retrying ? `a retry in ${this.t.retryAfterMs} ms` : 'none: given up',
       });
       if (retrying) this.retryLater();
     }
+    this.latest = ended;
+    this.deps.onRound?.({ ...ended });
   }
 
   private retryLater(): void {

@@ -10,7 +10,12 @@ import { testing } from './testing/index.js';
 
 export type { CommandDeps, CommandSettings } from './deps.js';
 
-/** The registry of the built-in commands and any given beside them (tests add some); `help` lists all it holds. */
+/**
+ * The registry of the built-in commands and any given beside them (tests add some, or stand in for
+ * one by its keyword: a broken `ping`); `help` lists all it holds.
+ */
 export function commandRegistry(deps: CommandDeps, beside: readonly Command[] = []): CommandRegistry {
-  return new CommandRegistry((listing) => [help(listing), ping(), status(deps), testing(deps), ...beside]);
+  const given = new Set(beside.map((c) => c.keyword));
+  const builtIns = [ping(), status(deps), testing(deps)].filter((c) => !given.has(c.keyword));
+  return new CommandRegistry((listing) => [help(listing), ...builtIns, ...beside]);
 }

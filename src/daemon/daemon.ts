@@ -4,7 +4,6 @@ import { Dispatcher } from '../bot/dispatcher.js';
 import type { Command } from '../bot/command.js';
 import { isOpen } from '../bot/access.js';
 import { commandRegistry } from '../commands/index.js';
-import { installModules, stageModules } from '../modules/index.js';
 import { openStorage, schedulePruning } from '../storage/index.js';
 import { DEFAULT_TIMINGS, Supervisor, type SupervisorStatus, type SupervisorTimings } from '../connection/supervisor.js';
 import { DEFAULT_SEEN, SeenActivities } from '../connection/seen-activities.js';
@@ -152,9 +151,13 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     log: logger,
   };
   const commands = commandRegistry(commandDeps, tuning.extraCommands);
-  // Nothing is answered before they are in place: the supervisor starts once they are (below).
-  const modulesLoaded = config.modules.dir
-    ? installModules(commands, config.modules.dir, { storage, log: logger, settings: config.modules.settings })
+  // The command modules, loaded (their code with them) only when a directory is set. Nothing is
+  // answered before they are in place: the supervisor starts once they are (below).
+  const { dir: modulesDir, settings: moduleSettings } = config.modules;
+  const modulesLoaded = modulesDir
+    ? import('../modules/index.js').then(({ installModules }) =>
+        installModules(commands, modulesDir, { storage, log: logger, settings: moduleSettings }),
+      )
     : undefined;
   const dispatcher = new Dispatcher({
     api: config.cluster ? fencedApi(link) : link,
@@ -201,7 +204,6 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     : answer;
 
   const announcer = new SystemdAnnouncer({ notifier, log: logger, startedAt, stateDir: config.stateDir, proxyTrouble: proxyErrors.recent });
-  const modulesDir = config.modules.dir;
   const reloader = new Reloader({
     env: tuning.env ?? process.env,
     envFile: config.envFile,
@@ -212,7 +214,8 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       modulesDir && modulesLoaded
         ? {
             dir: modulesDir,
-            stage: (settings) => stageModules(commands, modulesDir, { storage, log: logger, settings }),
+            stage: async (settings) =>
+              (await import('../modules/index.js')).stageModules(commands, modulesDir, { storage, log: logger, settings }),
             loadedAtStart: modulesLoaded,
           }
         : undefined,
@@ -233,6 +236,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
     bot: () => connection.bot(),
     maxAgeMs: config.catchUpMaxAgeMs,
     timings: { drainTimeoutMs: timings.drainTimeoutMs },
+    onRound: (round) => metrics?.catchUpRound(round),
   });
   const pingWatchdog = watchdogPinger(notifier, stats, timings.tickMs, tuning.now);
   const supervisor = new Supervisor({
@@ -280,6 +284,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
         connection: supervisor.status(),
         stats: stats.snapshot(),
         proxy: describeProxy(config.proxy),
+        catchUp: { off: config.catchUpMaxAgeMs === 0, last: catchUp.last() },
         cluster: cluster?.status(),
       }),
     heard: (id) => heard.has(id),

@@ -1,13 +1,14 @@
 /**
  * Prometheus metrics through prom-client: the daemon's stats as counters, gauges and histograms
- * (the StatsSink side of src/stats/), plus the library's default Node metrics. Labels are bounded:
- * reconnect kind, connection state, command name (registered commands only), HTTP status, canary
- * stage and heal action; never a message, room or person id.
+ * (the StatsSink side of src/stats/), the catch-up rounds, plus the library's default Node metrics.
+ * Labels are bounded: reconnect kind, connection state, command name (registered commands only),
+ * HTTP status, canary stage, heal action and catch-up outcome; never a message, room or person id.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConnectionState, SupervisorStatus } from '../connection/supervisor.js';
 import type { CanaryRecord, HealAction, ReconnectRecord, StatsSink } from '../stats/stats.js';
 import type { ClaimResult, ClusterObserver, ClusterStatus } from '../cluster/cluster.js';
+import type { CatchUpSummary } from '../catchup/catchup.js';
 
 /** How long one rendering of the exposition is served to every scraper. */
 const RENDER_TTL_MS = 1_000;
@@ -23,6 +24,9 @@ const STATES: ConnectionState[] = [
   'stopped',
   'failed',
 ];
+
+/** A caught-up message's outcome (the label) and the round's count of it. */
+const CATCHUP_MESSAGES = { answered: 'answered', already_answered: 'alreadyAnswered', too_old: 'tooOld' } as const;
 
 export class Metrics implements StatsSink {
   readonly registry = new Registry();
@@ -41,6 +45,13 @@ export class Metrics implements StatsSink {
   private readonly canaryLastOk: Gauge;
   private readonly canaryConsecutive: Gauge;
   private readonly heals: Counter<'action'>;
+  private readonly catchUp: {
+    rounds: Counter<'outcome'>;
+    messages: Counter<'outcome'>;
+    leftOver: Counter;
+    requests: Counter;
+    lastDuration: Gauge;
+  };
   private rendered?: { at: number; text: Promise<string> };
   private claims?: { results: Counter<'result'>; latency: Histogram };
 
@@ -95,6 +106,22 @@ export class Metrics implements StatsSink {
       'action',
     ]);
     for (const action of ['rebuild', 'restart']) this.heals.inc({ action }, 0);
+    this.catchUp = {
+      rounds: counter('toodles_catchup_rounds_total', 'Catch-up rounds after a gap, by how they ended (done, failed)', ['outcome']),
+      messages: counter(
+        'toodles_catchup_messages_total',
+        'Messages found by catch-up rounds that finished: answered, already answered (live or by an earlier round), too old to run',
+        ['outcome'],
+      ),
+      leftOver: counter(
+        'toodles_catchup_leftover_total',
+        'Spaces active in a gap that a round left unread (over its caps): their messages unanswered',
+      ),
+      requests: counter('toodles_catchup_requests_total', 'Listing requests made by catch-up rounds that finished'),
+      lastDuration: gauge('toodles_catchup_last_duration_seconds', 'How long the last catch-up round took'),
+    };
+    for (const outcome of ['done', 'failed']) this.catchUp.rounds.inc({ outcome }, 0);
+    for (const outcome of Object.keys(CATCHUP_MESSAGES)) this.catchUp.messages.inc({ outcome }, 0);
   }
 
   /**
@@ -174,6 +201,15 @@ export class Metrics implements StatsSink {
   private claim(result: ClaimResult, latencyMs?: number): void {
     this.claims?.results.inc({ result });
     if (latencyMs !== undefined) this.claims?.latency.observe(latencyMs / 1000);
+  }
+
+  /** A catch-up round ended (CatchUp's onRound, once per round). A failed round counts no messages: it has no totals. */
+  catchUpRound(r: CatchUpSummary): void {
+    this.catchUp.rounds.inc({ outcome: r.outcome });
+    for (const [outcome, count] of Object.entries(CATCHUP_MESSAGES)) this.catchUp.messages.inc({ outcome }, r[count] ?? 0);
+    this.catchUp.leftOver.inc(r.leftOver ?? 0);
+    this.catchUp.requests.inc(r.requests ?? 0);
+    this.catchUp.lastDuration.set(r.durationMs / 1000);
   }
 
   reconnect(r: ReconnectRecord): void {

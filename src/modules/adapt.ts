@@ -7,11 +7,12 @@ import { cardText, inlineCode, markdownText } from '../bot/escape.js';
 import type { Outcome } from '../storage/index.js';
 import {
   MODULE_SETTING_PREFIX,
-  type BaseContext,
+  type Conversation,
   type ModuleCommand,
   type ModuleLog,
   type Outcome as ModuleOutcome,
   type SubmitResult,
+  type Tools,
 } from './api.js';
 import { commandStore, type KvStorage } from './kv.js';
 
@@ -24,8 +25,7 @@ export interface ToolDeps {
   file: string;
 }
 
-type Tools = Pick<BaseContext, 'store' | 'log' | 'setting' | 'escape'>;
-type Sends = Pick<BaseContext, 'reply' | 'post'>;
+type Sends = Pick<Conversation, 'reply' | 'post'>;
 
 /** The module command as a built-in one; its fields are copied, so what the module does to its object later changes nothing. */
 export function asCommand(m: ModuleCommand, deps: ToolDeps): Command {

@@ -85,8 +85,8 @@ export interface Escape {
   cardText(text: string): string;
 }
 
-/** What every handler gets. */
-export interface BaseContext {
+/** The message or card being handled, and how to answer it. */
+export interface Conversation {
   sender: Sender;
   room: Room;
   /** The thread replies go to. */
@@ -97,6 +97,10 @@ export interface BaseContext {
   reply(reply: Reply): Promise<void>;
   /** A message in another space (the bot must be a member), e.g. an announcement. */
   post(roomId: string, reply: Reply): Promise<void>;
+}
+
+/** A module's own tools. */
+export interface Tools {
   store: KeyValueStore;
   log: ModuleLog;
   /**
@@ -106,6 +110,9 @@ export interface BaseContext {
   setting(name: string): string | undefined;
   escape: Escape;
 }
+
+/** What every handler of a module gets. */
+export interface BaseContext extends Conversation, Tools {}
 
 export interface CommandContext extends BaseContext {
   /** The text after the command word, line breaks kept. */

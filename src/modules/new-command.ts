@@ -12,8 +12,9 @@ export const NEW_COMMAND_USAGE = `usage: toodles new-command NAME [--form]
   Writes NAME.mjs, a command module answering to NAME, and NAME.test.mjs, its test, into
   $TOODLES_COMMANDS_DIR, else the current directory. --form: a command with a form (a card).`;
 
-/** Where install.sh makes the commands directory. */
+/** Where install.sh makes the commands directory: root's, so a module is written elsewhere and installed. */
 const INSTALLED_DIR = '/etc/toodles/commands.d';
+const INSTALL = `install -m 0644 NAME.mjs ${INSTALLED_DIR}/`;
 
 export function runNewCommand(
   argv: string[],
@@ -43,9 +44,10 @@ export function runNewCommand(
     return 78;
   }
   const dir = configured ?? cwd;
+  const modulePath = join(dir, `${keyword}.mjs`);
   const testPath = join(dir, `${keyword}.test.mjs`);
   const files: Array<[string, string]> = [
-    [join(dir, `${keyword}.mjs`), starterModule(keyword, parsed.values.form)],
+    [modulePath, starterModule(keyword, parsed.values.form)],
     [testPath, starterTest(keyword, parsed.values.form)],
   ];
   const there = files.map(([path]) => path).filter((path) => existsSync(path));
@@ -57,9 +59,10 @@ export function runNewCommand(
     try {
       writeFileSync(path, text, { flag: 'wx', mode: 0o644 });
     } catch (e) {
+      // Run by root, /usr/local/bin/toodles runs this as the service user, which may write neither here nor in the commands directory.
       const denied = (e as NodeJS.ErrnoException).code === 'EACCES';
       err(
-        `toodles new-command: cannot write ${path}: ${denied ? "permission denied (the commands directory is root's: run as root)" : errorText(e)}\n`,
+        `toodles new-command: cannot write ${path}: ${denied ? `permission denied; write it in a directory of your own, then install it as root (${INSTALL})` : errorText(e)}\n`,
       );
       return 1;
     }
@@ -67,8 +70,10 @@ export function runNewCommand(
   out(
     `Wrote ${files.map(([path]) => path).join(' and ')}.\n` +
       `Try it: node --test ${testPath}\n` +
-      `${configured ? 'Load it' : `Put both in the commands directory (TOODLES_COMMANDS_DIR; installed: ${INSTALLED_DIR}), then load it`}: ` +
-      `systemctl reload toodles. It answers to "${keyword}"; "help ${keyword}" shows its help.\n`,
+      (configured
+        ? 'Load it: systemctl reload toodles'
+        : `Install it as root: install -m 0644 ${modulePath} ${INSTALLED_DIR}/ && systemctl reload toodles`) +
+      `. It answers to "${keyword}"; "help ${keyword}" shows its help.\n`,
   );
   return 0;
 }

@@ -4,8 +4,9 @@ import { API_VERSION } from './api.js';
 
 export function starterModule(keyword: string, withForm: boolean): string {
   const header = `// \`${keyword}\`: a toodles command module, written by \`toodles new-command\`. Change it, run its test
-// (node --test ${keyword}.test.mjs), then load it: systemctl reload toodles. The API is described in
-// toodles' README ("Writing a command") and typed in toodles/command-api (src/modules/api.ts).
+// (node --test ${keyword}.test.mjs), then install it as root and load it:
+//   install -m 0644 ${keyword}.mjs /etc/toodles/commands.d/ && systemctl reload toodles
+// The API is described in toodles' README ("Writing a command") and typed in toodles/command-api.
 export const apiVersion = ${API_VERSION};
 `;
   if (!withForm) {

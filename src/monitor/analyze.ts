@@ -28,6 +28,25 @@ export interface Restart {
   cause: string;
 }
 
+/** What the catch-up rounds did (catchup.done, catchup.failed) and the answers that came late (command.received's lateMs). */
+export interface CatchUpTotals {
+  rounds: number;
+  failedRounds: number;
+  found: number;
+  answered: number;
+  alreadyAnswered: number;
+  tooOld: number;
+  /** Spaces left over the caps. */
+  leftOver: number;
+  /** Spaces whose listing failed. */
+  failedSpaces: number;
+  /** Messages answered over 30 s after they were sent. */
+  lateAnswers: number;
+  latestAnswerMs?: number;
+  /** The longest gap a round covered (when the bot could not hear), and why it was one. */
+  longestGap?: { from: number; to: number; why: string };
+}
+
 export interface Report {
   verdict: Verdict;
   reasons: string[];
@@ -36,6 +55,7 @@ export interface Report {
   current?: { pid?: number; startedAt: number; version?: string; running: boolean; uptimeMs?: number; endedAt?: number; endCause?: string };
   reconnects: Reconnect[];
   restarts: Restart[];
+  catchUp: CatchUpTotals;
   totals: {
     events: number;
     reconnects: number;
@@ -96,6 +116,17 @@ export class Analyzer {
   private deafMs = 0;
   /** Since when this instance's shared database has been unreachable (cluster only). */
   private databaseDownAt?: number;
+  private readonly catchUp: CatchUpTotals = {
+    rounds: 0,
+    failedRounds: 0,
+    found: 0,
+    answered: 0,
+    alreadyAnswered: 0,
+    tooOld: 0,
+    leftOver: 0,
+    failedSpaces: 0,
+    lateAnswers: 0,
+  };
   skipped = 0;
 
   constructor(private readonly th: Thresholds = DEFAULT_THRESHOLDS) {}
@@ -131,7 +162,11 @@ export class Analyzer {
         return this.reconnected(r);
       case 'command.received':
         if (f.command) this.received += 1;
+        if (typeof f.lateMs === 'number') this.answeredLate(f.lateMs);
         return;
+      case 'catchup.done':
+      case 'catchup.failed':
+        return this.caughtUp(r);
       case 'command.done':
         this.answered += 1;
         return;
@@ -289,6 +324,49 @@ export class Analyzer {
     else if (deafMs > this.th.maxDeafMs) this.flag('WARNING', `deaf for ${fmtS(deafMs)} from ${clock(c.at)}`);
   }
 
+  private answeredLate(lateMs: number): void {
+    const c = this.catchUp;
+    c.lateAnswers += 1;
+    c.latestAnswerMs = Math.max(c.latestAnswerMs ?? 0, lateMs);
+  }
+
+  /** A catch-up round ended: its counts, the longest gap, and a warning for each message it left unanswered. */
+  private caughtUp(r: LogRecord): void {
+    const f = r.fields;
+    const c = this.catchUp;
+    const count = (v: unknown) => (typeof v === 'number' ? v : 0);
+    const from = typeof f.from === 'string' ? Date.parse(f.from) : NaN;
+    const to = typeof f.to === 'string' ? Date.parse(f.to) : NaN;
+    const gap = Number.isFinite(from) && Number.isFinite(to) ? { from, to, why: typeof f.why === 'string' ? f.why : '?' } : undefined;
+    if (gap && (!c.longestGap || gap.to - gap.from > c.longestGap.to - c.longestGap.from)) c.longestGap = gap;
+    const during = gap ? `the gap from ${clock(gap.from)}` : `the gap caught up on at ${clock(r.at)}`;
+    if (r.event === 'catchup.failed') {
+      c.failedRounds += 1;
+      if (typeof f.next === 'string' && f.next.startsWith('none'))
+        this.flag('WARNING', `catching up on ${during} was given up: what was sent then is unanswered`);
+      return;
+    }
+    c.rounds += 1;
+    c.found += count(f.found);
+    c.answered += count(f.answered);
+    c.alreadyAnswered += count(f.alreadyAnswered);
+    c.tooOld += count(f.tooOld);
+    c.leftOver += count(f.leftOver);
+    c.failedSpaces += count(f.failedSpaces);
+    if (count(f.tooOld) > 0)
+      this.flag(
+        'WARNING',
+        `${count(f.tooOld)} message(s) sent during ${during} were too old to run (their senders were asked to send them again)`,
+      );
+    if (count(f.leftOver) > 0)
+      this.flag(
+        'WARNING',
+        `${count(f.leftOver)} space(s) active during ${during} were left over the catch-up caps: their messages unanswered`,
+      );
+    if (count(f.failedSpaces) > 0)
+      this.flag('WARNING', `${count(f.failedSpaces)} space(s) active during ${during} could not be listed: their messages unanswered`);
+  }
+
   /** A scheduled reconnect is due every interval while online: a gap of twice that means the loop stalled. */
   private checkGap(p: Process, at: number): void {
     if (p.intervalMs === undefined || p.onlineMark === undefined) return;
@@ -367,6 +445,7 @@ export class Analyzer {
         }),
       reconnects: this.reconnects,
       restarts: this.restarts.sort((a, b) => a.at - b.at),
+      catchUp: { ...this.catchUp },
       totals: {
         events: this.events,
         reconnects: done.length,

@@ -2,17 +2,37 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Analyzer, DEFAULT_THRESHOLDS, EXIT_CODE, type Thresholds } from './analyze.js';
 import { renderJson, renderText } from './render.js';
-import { JournalUnreadable, readJournal, readLogDir, sinceFilter, startOf, unitState, type ReadProgress } from './sources.js';
+import {
+  JournalUnreadable,
+  journalSeconds,
+  readJournal,
+  readLogDir,
+  readPipedJournal,
+  sinceFilter,
+  startOf,
+  unitState,
+  type ReadProgress,
+  type UnitState,
+} from './sources.js';
 
-export const USAGE = `usage: toodles monitor [--unit NAME | --log-dir DIR] [--since 24h|90m|7d|TIMESTAMP] [--max-deaf SECONDS] [--json]`;
+export const USAGE = `usage: toodles monitor [--unit NAME | --log-dir DIR] [--since 24h|90m|7d|TIMESTAMP] [--as-of TIMESTAMP] [--max-deaf SECONDS] [--json]`;
 
 interface Options {
   unit: string;
   logDir?: string;
   since: number;
   sinceText: string;
+  /** The moment the logs are judged at: now, or an incident's time when logs copied off a VM are reviewed later. */
+  asOf: number;
   json: boolean;
   thresholds: Thresholds;
+  /**
+   * How /usr/local/bin/toodles runs this as root (systemd/toodles-command): it asks for the journal
+   * window (`--journal-window`), reads it itself, and pipes it to this command run unprivileged
+   * (`--journal-stdin`; see readPipedJournal).
+   */
+  journalWindow: boolean;
+  journalStdin: boolean;
 }
 
 export class UsageError extends Error {}
@@ -27,7 +47,16 @@ export function parseSince(text: string, now: number): number {
 }
 
 export function parseArgs(argv: string[], now: number): Options {
-  const o: Options = { unit: 'toodles', since: 0, sinceText: '24h', json: false, thresholds: { ...DEFAULT_THRESHOLDS } };
+  const o: Options = {
+    unit: 'toodles',
+    since: 0,
+    sinceText: '24h',
+    asOf: now,
+    json: false,
+    thresholds: { ...DEFAULT_THRESHOLDS },
+    journalWindow: false,
+    journalStdin: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] =
@@ -40,6 +69,7 @@ export function parseArgs(argv: string[], now: number): Options {
     switch (flag) {
       case '--unit':
         o.unit = value();
+        if (!/^[A-Za-z0-9:_.@-]+$/.test(o.unit)) throw new UsageError(`--unit: "${o.unit}" is not a unit name`);
         break;
       case '--log-dir':
         o.logDir = value();
@@ -47,6 +77,12 @@ export function parseArgs(argv: string[], now: number): Options {
       case '--since':
         o.sinceText = value();
         break;
+      case '--as-of': {
+        const v = value();
+        o.asOf = Date.parse(v);
+        if (Number.isNaN(o.asOf)) throw new UsageError(`--as-of: "${v}" is not a timestamp`);
+        break;
+      }
       case '--max-deaf': {
         const v = value();
         const s = Number(v);
@@ -57,6 +93,12 @@ export function parseArgs(argv: string[], now: number): Options {
       case '--json':
         o.json = true;
         break;
+      case '--journal-window':
+        o.journalWindow = true;
+        break;
+      case '--journal-stdin':
+        o.journalStdin = true;
+        break;
       case '--help':
       case '-h':
         throw new UsageError('');
@@ -64,7 +106,7 @@ export function parseArgs(argv: string[], now: number): Options {
         throw new UsageError(`unknown argument "${arg}"`);
     }
   }
-  o.since = parseSince(o.sinceText, now);
+  o.since = parseSince(o.sinceText, o.asOf);
   return o;
 }
 
@@ -107,13 +149,18 @@ export async function runMonitor(argv: string[], now = Date.now()): Promise<numb
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     if (!err.message) {
-      process.stdout.write(`${USAGE}\n`);
+      // (asked for the window, the wrapper then runs the help itself)
+      if (!argv.includes('--journal-window')) process.stdout.write(`${USAGE}\n`);
       return 0;
     }
     process.stderr.write(`toodles monitor: ${err.message}\n${USAGE}\n`);
     return 64;
   }
-  if (!o.logDir && !mayReadJournal()) {
+  if (o.journalWindow) {
+    if (!o.logDir) process.stdout.write(`${o.unit} ${journalSeconds(o.since)}\n`);
+    return 0;
+  }
+  if (!o.logDir && !o.journalStdin && !mayReadJournal()) {
     process.stdout.write(
       `UNKNOWN: ${userInfo().username} may not read the system journal (needs root or the systemd-journal or adm group; or use --log-dir DIR)\n`,
     );
@@ -123,13 +170,9 @@ export async function runMonitor(argv: string[], now = Date.now()): Promise<numb
   const progress: ReadProgress = { lines: 0, skipped: 0 };
   const done = progressReporter(progress);
   const source = o.logDir ? `files in ${o.logDir}` : `journal of unit ${o.unit}`;
+  let read: { unit?: UnitState; since: number };
   try {
-    if (o.logDir) await readLogDir(o.logDir, o.since, (r) => analyzer.add(r), progress);
-    else {
-      const before = await unitState(o.unit);
-      if (before?.mainPid) await readJournal(o.unit, startOf(before.mainPid), (r) => analyzer.seed(r, o.since), { lines: 0, skipped: 0 });
-      await readJournal(o.unit, sinceFilter(o.since), (r) => analyzer.add(r), progress);
-    }
+    read = await readSource(o, analyzer, progress);
   } catch (err) {
     done();
     const why =
@@ -139,8 +182,21 @@ export async function runMonitor(argv: string[], now = Date.now()): Promise<numb
   }
   done();
   analyzer.skipped = progress.skipped;
-  const report = analyzer.report(now, o.logDir ? undefined : await unitState(o.unit));
-  const since = new Date(o.since).toISOString().slice(0, 19).replace('T', ' ');
+  const report = analyzer.report(o.asOf, read.unit);
+  const since = new Date(read.since).toISOString().slice(0, 19).replace('T', ' ');
   process.stdout.write(o.json ? renderJson(report) : renderText(report, o.thresholds, `${source}, since ${since} UTC (${o.sinceText})`));
   return EXIT_CODE[report.verdict];
+}
+
+/** Reads the chosen source into the analyzer: the unit's state after reading (none for files), and where the window starts. */
+async function readSource(o: Options, analyzer: Analyzer, progress: ReadProgress): Promise<{ unit?: UnitState; since: number }> {
+  if (o.logDir) {
+    await readLogDir(o.logDir, o.since, (r) => analyzer.add(r), progress);
+    return { since: o.since };
+  }
+  if (o.journalStdin) return readPipedJournal(process.stdin, analyzer, progress);
+  const before = await unitState(o.unit);
+  if (before?.mainPid) await readJournal(o.unit, startOf(before.mainPid), (r) => analyzer.seed(r, o.since), { lines: 0, skipped: 0 });
+  await readJournal(o.unit, sinceFilter(o.since), (r) => analyzer.add(r), progress);
+  return { unit: await unitState(o.unit), since: o.since };
 }

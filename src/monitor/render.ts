@@ -1,8 +1,10 @@
 import { duration } from '../util/duration.js';
-import type { Reconnect, Report, Thresholds } from './analyze.js';
+import type { CatchUpTotals, Reconnect, Report, Thresholds } from './analyze.js';
 
 const clock = (at: number) => new Date(at).toISOString().slice(0, 19).replace('T', ' ');
 const ms = (v: number | undefined) => (v === undefined ? '-' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v} ms`);
+/** Gaps and lateness: up to hours. */
+const span = (v: number) => (v < 60_000 ? ms(v) : duration(v));
 
 /** Runs of at least this many healthy scheduled reconnects are shown as one line. */
 const RUN = 3;
@@ -69,6 +71,8 @@ export function renderText(r: Report, th: Thresholds, source: string): string {
   if (r.restarts.length === 0) out.push('  none');
   for (const x of r.restarts) out.push(`  ${clock(x.at)}  ${x.cause}`);
 
+  out.push('', 'Catch-up:', ...catchUpLines(r.catchUp));
+
   const t = r.totals;
   const failRate =
     t.messagesAnswered + t.commandFailures > 0
@@ -84,6 +88,21 @@ export function renderText(r: Report, th: Thresholds, source: string): string {
   return out.join('\n') + '\n';
 }
 
+/** The rounds after gaps and what they found, the longest gap, the answers that came late. */
+function catchUpLines(c: CatchUpTotals): string[] {
+  if (c.rounds + c.failedRounds + c.lateAnswers === 0) return ['  none'];
+  const lines = [
+    `  ${c.rounds} rounds (${c.failedRounds} failed): ${c.found} messages found, ${c.answered} answered, ${c.alreadyAnswered} already answered, ` +
+      `${c.tooOld} too old; ${c.leftOver} spaces left over, ${c.failedSpaces} not listed`,
+  ];
+  const g = c.longestGap;
+  if (g) lines.push(`  longest gap ${span(g.to - g.from)}, ${clock(g.from)} .. ${clock(g.to)} (${g.why})`);
+  lines.push(
+    `  ${c.lateAnswers} answered late (over 30 s after they were sent${c.latestAnswerMs ? `; the latest ${span(c.latestAnswerMs)}` : ''})`,
+  );
+  return lines;
+}
+
 /** The same report as one JSON document, times as ISO strings. */
 export function renderJson(r: Report): string {
   const iso = (at: number | undefined) => (at === undefined ? undefined : new Date(at).toISOString());
@@ -93,6 +112,14 @@ export function renderJson(r: Report): string {
     current: r.current && { ...r.current, startedAt: iso(r.current.startedAt), endedAt: iso(r.current.endedAt) },
     reconnects: r.reconnects.map(({ pid: _pid, ...c }) => ({ ...c, at: iso(c.at) })),
     restarts: r.restarts.map((x) => ({ ...x, at: iso(x.at) })),
+    catchUp: {
+      ...r.catchUp,
+      longestGap: r.catchUp.longestGap && {
+        ...r.catchUp.longestGap,
+        from: iso(r.catchUp.longestGap.from),
+        to: iso(r.catchUp.longestGap.to),
+      },
+    },
     totals: r.totals,
   })}\n`;
 }

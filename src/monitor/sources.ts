@@ -37,8 +37,11 @@ export async function readLogDir(dir: string, since: number, sink: Sink, progres
 
 export class JournalUnreadable extends Error {}
 
+/** Where a journal window starting at `since` (ms) begins for journalctl: whole seconds since the epoch. */
+export const journalSeconds = (since: number) => Math.max(0, Math.floor(since / 1000));
+
 /** `journalctl` arguments for everything since `since` (the bot's entries and systemd's lines for the unit). */
-export const sinceFilter = (since: number) => ['--since', `@${Math.floor(since / 1000)}`];
+export const sinceFilter = (since: number) => ['--since', `@${journalSeconds(since)}`];
 
 /** The start of the unit's running process, when it began before the window (for its settings). */
 export const startOf = (pid: number) => ['-n', '1', 'EVENT=daemon.start', `_PID=${pid}`];
@@ -67,6 +70,48 @@ export async function readJournal(unit: string, filter: string[], sink: Sink, pr
   if (code !== 0) throw new JournalUnreadable(`journalctl failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`);
 }
 
+/** Where a journal's entries go: those from before the window only tell what the running process is. */
+export interface JournalSinks {
+  seed(record: LogRecord, since: number): void;
+  add(record: LogRecord): void;
+}
+
+/**
+ * The journal as /usr/local/bin/toodles hands it to `toodles monitor --journal-stdin` when root runs it
+ * (systemd/toodles-command: root reads the journal, the release's code does not run as root), a line
+ * each: `Since=@SECONDS` (where the window starts), the unit's `systemctl show` properties, the running
+ * process's `daemon.start` from before the window and the window's entries (`journalctl -o json`), then
+ * `JournalStatus=N` (journalctl's exit status). Resolves with the unit's state and the window's start.
+ */
+export async function readPipedJournal(
+  input: NodeJS.ReadableStream,
+  sinks: JournalSinks,
+  progress: ReadProgress,
+): Promise<{ unit?: UnitState; since: number }> {
+  const props: Record<string, string> = {};
+  let since: number | undefined;
+  const noWindow = () => new JournalUnreadable('no window start before the entries (Since=@SECONDS)');
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    if (!line.startsWith('{')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) props[line.slice(0, eq)] = line.slice(eq + 1);
+      const start = /^Since=@(\d+)$/.exec(line);
+      if (start) since = Number(start[1]) * 1000;
+      continue;
+    }
+    if (since === undefined) throw noWindow();
+    progress.lines += 1;
+    const r = fromJournalLine(line);
+    if (!r) progress.skipped += 1;
+    else if (r.at < since) sinks.seed(r, since);
+    else sinks.add(r);
+  }
+  if (props.JournalStatus === undefined) throw new JournalUnreadable('the journal ended early (no JournalStatus=)');
+  if (props.JournalStatus !== '0') throw new JournalUnreadable(`journalctl failed (exit ${props.JournalStatus})`);
+  if (since === undefined) throw noWindow();
+  return { unit: unitStateOf(props), since };
+}
+
 export interface UnitState {
   /** systemd's ActiveState: "active", "failed", "inactive", "activating"... */
   state: string;
@@ -93,10 +138,15 @@ export async function unitState(unit: string): Promise<UnitState | undefined> {
           .split('\n')
           .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
       );
-      if (code !== 0 || !props.ActiveState) return resolve(undefined);
-      const pid = Number(props.MainPID);
-      const since = Number(props.ExecMainStartTimestamp?.replace(/^@/, '')) * 1000;
-      resolve({ state: props.ActiveState, mainPid: pid > 0 ? pid : undefined, since: since > 0 ? since : undefined });
+      resolve(code === 0 ? unitStateOf(props) : undefined);
     });
   });
+}
+
+/** The unit's state in `systemctl show --timestamp=unix` properties, when they name one. */
+function unitStateOf(props: Record<string, string | undefined>): UnitState | undefined {
+  if (!props.ActiveState) return undefined;
+  const pid = Number(props.MainPID);
+  const since = Number(props.ExecMainStartTimestamp?.replace(/^@/, '')) * 1000;
+  return { state: props.ActiveState, mainPid: pid > 0 ? pid : undefined, since: since > 0 ? since : undefined };
 }

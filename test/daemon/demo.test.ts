@@ -31,6 +31,17 @@ t.test('the demo: chat with the bot, break its socket, watch it recover, quit cl
   type('status');
   await shows(/toodles> \*\*Version\*\*/);
   t.match(screen, /\*\*Reconnects\*\*: 1/, 'status reports the reconnect');
+  // Away 40 s: what is typed meanwhile is caught up on once the bot is back, over 30 s late, so it says so.
+  type('/down 40');
+  await shows(/the bot is away for 40 s \(killed 1 socket\(s\), upgrades refused\)/);
+  type('ping');
+  await shows(
+    /toodles> pong \(Webex round trip \d+ ms\)\s+_Answered late: I was offline from \d\d:\d\d:\d\d to \d\d:\d\d:\d\d UTC\._/,
+    90_000,
+  );
+  t.pass('the message typed while the bot was away is answered late, saying when it was offline');
+  type('/down soon');
+  await shows(/usage: \/down \[seconds\], 1 to 600/);
   type('/devices');
   await shows(/"deleted": false/);
   type('/quit');

@@ -314,11 +314,12 @@ t.test('SIGTERM still ends the process when stdout (journald) has gone away', as
   await run.notify.waitFor(/^READY=1$/, 30_000);
   run.daemon.child.stdout?.destroy(); // the reading end goes away: the daemon's next write gets EPIPE
   const sentAt = Date.now();
-  const exit = await run.daemon.signal('SIGTERM', 3_000);
+  // The bound is the one every stop here gets: a daemon wedged by EPIPE never exits by itself at all.
+  const exit = await run.daemon.signal('SIGTERM', 30_000);
   t.comment(
     `with stdout closed: ${exit.signal ? `still running, killed with ${exit.signal}` : `exit ${exit.code}`} after ${secs(exit.at - sentAt)}`,
   );
-  t.equal(exit.signal, null, 'exited by itself within 3 s (not SIGKILLed)');
+  t.equal(exit.signal, null, 'exited by itself (not SIGKILLed)');
   t.equal(exit.code, 0, 'exit code 0');
   t.equal(lastJsonLine(rollingLog(t, run))?.event, 'daemon.exit', 'the log file still ends with daemon.exit');
 });

@@ -29,6 +29,22 @@ export async function click(sim: Simulator, from: string, card: SimMessage, inpu
 
 export const text = (m: SimMessage): string => m.markdown ?? m.text ?? '';
 
+/** Runs a command directly, without Webex, as Alice in a 1:1 space: the markdown of each reply. */
+export async function repliesTo(command: Command | undefined, args = ''): Promise<string[]> {
+  const replies: string[] = [];
+  await command?.run({
+    sender: { id: 'p1', email: 'alice@example.com', displayName: 'Alice', isBot: false },
+    room: { id: 'r1', type: 'direct' },
+    threadId: 'm1',
+    signal: new AbortController().signal,
+    args,
+    fetchMs: 1,
+    reply: async (r) => void replies.push(r.markdown),
+    post: async () => undefined,
+  });
+  return replies;
+}
+
 /** A command whose form has one required text input, `text`; `submit` decides what a submit becomes. */
 export function textFormCommand(keyword: string, description: string, submit: Form['submit']): Command {
   const card = () => ({

@@ -133,6 +133,37 @@ t.test('/healthz and /metrics through the real SDK and the simulator', async (t)
     t.equal((await fetch(`${base}/nope`)).status, 404);
     t.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
   });
+
+  await t.test('catch-up rounds: each counted once, with the messages it found by outcome, left-overs and its duration', async (t) => {
+    const ended = () => h.logs.filter((l) => l.event === 'catchup.done' || l.event === 'catchup.failed');
+    const sum = (field: string) => ended().reduce((n, l) => n + Number(l[field] ?? 0), 0);
+    const roundsBefore = ended().length;
+    h.sim.faults.refuseUpgrades({ status: 503 });
+    h.sim.faults.killSockets();
+    await h.waitForLog('reconnect.wait');
+    const missed = [
+      h.sim.postMessage({ from: ALICE, roomId: room.id, text: 'ping' }),
+      h.sim.postMessage({ from: ALICE, roomId: room.id, text: 'help' }),
+    ];
+    h.sim.faults.refuseUpgrades(false);
+    const round = await h.waitForLog('catchup.done', (l) => ended().indexOf(l) >= roundsBefore, 20_000);
+    for (const m of missed) await h.sim.waitForBotMessage((r) => r.parentId === m.id, 10_000);
+    t.ok(Number(round.answered) >= 2, 'the round answered what was sent during the outage');
+    const rounds = ended().length;
+    t.ok(rounds > roundsBefore, `${rounds} rounds so far, one after each fault reconnect`);
+    t.equal(await metricBecomes(base, 'toodles_catchup_rounds_total{outcome="done"}', rounds), rounds, 'every round counted once');
+    t.equal(await metricBecomes(base, 'toodles_catchup_rounds_total{outcome="failed"}', 0), 0);
+    t.equal(await metric(base, 'toodles_catchup_messages_total{outcome="answered"}'), sum('answered'), 'answered, as the rounds logged it');
+    t.equal(await metric(base, 'toodles_catchup_messages_total{outcome="already_answered"}'), sum('alreadyAnswered'));
+    t.equal(await metric(base, 'toodles_catchup_messages_total{outcome="too_old"}'), 0);
+    t.equal(await metric(base, 'toodles_catchup_leftover_total'), 0);
+    t.equal(await metric(base, 'toodles_catchup_requests_total'), sum('requests'), 'listing requests, as the rounds logged them');
+    t.equal(
+      await metric(base, 'toodles_catchup_last_duration_seconds'),
+      Number(ended().at(-1)?.durationMs) / 1000,
+      "the last round's duration",
+    );
+  });
 });
 
 t.test('TOODLES_METRICS_LISTEN: loopback unless an address is written out; a bad value exits 78', async (t) => {

@@ -4,11 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { CommandContext } from '../../src/bot/command.js';
 import { loadCommandModules } from '../../src/modules/index.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { openStorage } from '../../src/storage/index.js';
-import { ask, auditWhen, click, text } from '../kit/commands.js';
+import { ask, auditWhen, click, repliesTo, text } from '../kit/commands.js';
 import { captureLog } from '../kit/log-capture.js';
 import { ROOT, spawnDaemon } from '../kit/spawn-daemon.js';
 
@@ -164,17 +163,9 @@ t.test('the roster shipped beside the module is read when no roster is set, and 
   t.teardown(() => storage.close());
   const { commands, problems } = await loadCommandModules(EXAMPLES, { reserved: new Set(), storage, log: logger, settings: {} });
   t.same(problems, []);
-  const replies: string[] = [];
-  const ctx: CommandContext = {
-    sender: { id: 'p', email: ALICE, displayName: 'Alice', isBot: false },
-    room: { id: 'r', type: 'direct' },
-    threadId: 't',
-    signal: new AbortController().signal,
-    args: '3',
-    fetchMs: 0,
-    reply: async (r) => void replies.push(r.markdown),
-    post: async () => undefined,
-  };
-  await commands.find((c) => c.keyword === 'rotation')?.run(ctx);
+  const replies = await repliesTo(
+    commands.find((c) => c.keyword === 'rotation'),
+    '3',
+  );
   t.match(replies[0], /^On-call rotation \(times in Europe\/London\):\n- .*: \*\*(Alice|Bob|Carol) Example\*\*/);
 });

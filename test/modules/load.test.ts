@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { CommandContext, Reply } from '../../src/bot/command.js';
 import { loadCommandModules, type ModuleDeps } from '../../src/modules/index.js';
 import { openStorage } from '../../src/storage/index.js';
+import { repliesTo } from '../kit/commands.js';
 import { captureLog } from '../kit/log-capture.js';
 
 type Test = { teardown(fn: () => unknown): void };
@@ -31,22 +31,6 @@ const module = (body: string) => `export const apiVersion = 1;\nexport default $
 const command = (keyword: string, extra = '') =>
   `{ keyword: '${keyword}', description: 'says ${keyword}', ${extra} async run(ctx) { await ctx.reply({ markdown: '${keyword}!' }); } }`;
 
-/** Runs a loaded command as the dispatcher would and returns what it replied. */
-async function said(run: (ctx: CommandContext) => Promise<unknown>, args = ''): Promise<string[]> {
-  const replies: string[] = [];
-  await run({
-    sender: { id: 'p1', email: 'alice@example.com', displayName: 'Alice', isBot: false },
-    room: { id: 'r1', type: 'direct' },
-    threadId: 'm1',
-    signal: new AbortController().signal,
-    args,
-    fetchMs: 1,
-    reply: async (r: Reply) => void replies.push(r.markdown),
-    post: async () => undefined,
-  });
-  return replies;
-}
-
 t.test('good modules load: one command, a list, a form, aliases; in file name order', async (t) => {
   const dir = commandsDir(t, {
     'b-list.mjs': module(`[${command('who')}, ${command('rotation', "aliases: ['rota'], help: 'rotation [weeks]',")}]`),
@@ -70,7 +54,7 @@ t.test('good modules load: one command, a list, a form, aliases; in file name or
   t.same(rotation?.aliases, ['rota']);
   t.equal(rotation?.help, 'rotation [weeks]');
   t.same(links?.form?.required, ['name']);
-  t.same(await said((ctx) => hello!.run(ctx)), ['hello!']);
+  t.same(await repliesTo(hello), ['hello!']);
 });
 
 t.test('each broken module is skipped with one problem naming the file and why; the others load', async (t) => {
@@ -173,8 +157,8 @@ t.test('loading again: a changed file runs its new code, an unchanged one stays 
     module(`{ keyword: 'greet', description: 'v2', async run(ctx) { await ctx.reply({ markdown: 'v2' }); } }`),
   );
   const second = await loadCommandModules(dir, d);
-  t.same(await said((ctx) => first.commands[0]!.run(ctx)), ['greet!'], 'the first load keeps its code');
-  t.same(await said((ctx) => second.commands[0]!.run(ctx)), ['v2'], 'the changed file is loaded anew');
+  t.same(await repliesTo(first.commands[0]), ['greet!'], 'the first load keeps its code');
+  t.same(await repliesTo(second.commands[0]), ['v2'], 'the changed file is loaded anew');
   t.equal(second.commands[0]?.description, 'v2');
   t.equal((globalThis as { __toodlesLoads?: number }).__toodlesLoads, 1, 'the unchanged module ran its top-level code once');
 });

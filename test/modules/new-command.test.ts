@@ -10,6 +10,7 @@ import { openStorage } from '../../src/storage/index.js';
 import { ask, click, text } from '../kit/commands.js';
 import { startHarness } from '../kit/daemon-harness.js';
 import { captureLog } from '../kit/log-capture.js';
+import { cli, skipUnlessRoot } from '../kit/observe.js';
 import { CLI, daemonEnv, ensureBuilt } from '../kit/spawn-daemon.js';
 
 ensureBuilt();
@@ -43,14 +44,14 @@ t.test('a plain command and one with a form: written, loaded, tested, and answer
   t.equal(
     plain.stdout,
     `Wrote ${here}/hello.mjs and ${here}/hello.test.mjs.\nTry it: node --test ${here}/hello.test.mjs\n` +
-      'Put both in the commands directory (TOODLES_COMMANDS_DIR; installed: /etc/toodles/commands.d), then load it: ' +
-      'systemctl reload toodles. It answers to "hello"; "help hello" shows its help.\n',
+      `Install it as root: install -m 0644 ${here}/hello.mjs /etc/toodles/commands.d/ && systemctl reload toodles. ` +
+      'It answers to "hello"; "help hello" shows its help.\n',
     'into the current directory without TOODLES_COMMANDS_DIR',
   );
   const form = await run([CLI, 'new-command', 'report', '--form'], { cwd: here, env: { TOODLES_COMMANDS_DIR: commandsDir } });
   t.equal(form.code, 0, form.stderr);
   t.match(form.stdout, `Wrote ${commandsDir}/report.mjs and ${commandsDir}/report.test.mjs.\n`, 'into TOODLES_COMMANDS_DIR when set');
-  t.match(form.stdout, /Load it: systemctl reload toodles\./);
+  t.match(form.stdout, /Load it: systemctl reload toodles\. It answers to "report"/);
   writeFileSync(join(commandsDir, 'hello.mjs'), readFileSync(join(here, 'hello.mjs')));
 
   await t.test('each loads as a module; the tests beside them are not', async (t) => {
@@ -111,3 +112,18 @@ t.test('it never writes over a file, and says why it cannot write', async (t) =>
   t.equal(relative.code, 78);
   t.equal(relative.stderr, 'toodles new-command: TOODLES_COMMANDS_DIR: must be an absolute path (got "commands.d")\n');
 });
+
+t.test(
+  'someone who may not write the commands directory is told to write elsewhere and install it as root',
+  { skip: skipUnlessRoot },
+  async (t) => {
+    const dir = scratchDir(t); // root's, 0700 from mkdtemp: as /etc/toodles/commands.d is to the service user
+    const denied = await cli(['new-command', 'hello'], { TOODLES_COMMANDS_DIR: dir }, { user: 'nobody' });
+    t.equal(denied.code, 1);
+    t.equal(
+      denied.stderr,
+      `toodles new-command: cannot write ${dir}/hello.mjs: permission denied; write it in a directory of your own, ` +
+        'then install it as root (install -m 0644 NAME.mjs /etc/toodles/commands.d/)\n',
+    );
+  },
+);

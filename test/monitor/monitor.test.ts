@@ -13,12 +13,18 @@ import { pruneRolledFiles } from '../../src/log/retention.js';
 import { sleep } from '../kit/wait.js';
 
 /** Recorded rolling-log lines (a real daemon against the simulator), moved in time so the last is `lagMs` ago. */
+/**
+ * The moment recorded logs are moved to end near, and judged at (--as-of): a monitor started late on a
+ * loaded machine must not see a healthy log go quiet.
+ */
+const AS_OF = Date.now();
+
 function recorded(name: string, lagMs = 1_000): string[] {
   const lines = readFileSync(new URL(`recorded/${name}`, import.meta.url), 'utf8')
     .trim()
     .split('\n');
   const last = Date.parse((JSON.parse(lines.at(-1)!) as { time: string }).time);
-  const shift = Date.now() - lagMs - last;
+  const shift = AS_OF - lagMs - last;
   return lines.map((l) => l.replace(/"time":"([^"]+)"/, (_, at: string) => `"time":"${new Date(Date.parse(at) + shift).toISOString()}"`));
 }
 
@@ -35,7 +41,8 @@ function logDir(files: Record<string, string[]>): string {
 
 function monitor(...args: string[]) {
   ensureBuilt();
-  const r = spawnSync(process.execPath, [CLI, 'monitor', ...args], { encoding: 'utf8' });
+  const judged = args.includes('--log-dir') && !args.some((a) => a.startsWith('--as-of')) ? ['--as-of', new Date(AS_OF).toISOString()] : [];
+  const r = spawnSync(process.execPath, [CLI, 'monitor', ...judged, ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -53,6 +60,62 @@ t.test('healthy: OK, exit 0, healthy scheduled reconnects summarised in one line
   t.equal(reconnects.length, 8);
   t.match(reconnects[0], { reason: 'scheduled', graceful: true, outcome: 'done', deafMs: 0, at: /^\d{4}-.*Z$/ });
   t.match(j.totals, { reconnects: 8, graceful: 8, deafMs: 0, restarts: 0, skippedLines: 0 });
+  t.match(r.out, /^Catch-up:\n {2}none$/m, 'no gap, no catch-up');
+});
+
+t.test('a restart and an outage caught up on: OK; the rounds, the longest gap and the late answers counted', async (t) => {
+  // Recorded: stopped, 35 s of messages to the bot (two 1:1 spaces, a mention and a message without one in a group space), started
+  // again; then a socket killed while upgrades were refused, a message meanwhile.
+  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('caught-up.log') }));
+  t.equal(r.code, 0, r.out);
+  t.match(
+    r.out,
+    /^Catch-up:\n {2}2 rounds \(0 failed\): 5 messages found, 4 answered, 1 already answered, 0 too old; 0 spaces left over, 0 not listed$/m,
+  );
+  t.match(r.out, /^ {2}longest gap 3\d\.\d s, \S+ \S+ \.\. \S+ \S+ \(restart, new device\)$/m, 'the restart, not the outage');
+  t.match(r.out, /^ {2}3 answered late \(over 30 s after they were sent; the latest 3\d\.\d s\)$/m);
+  t.match(r.out, /^OK: /m);
+  const j = JSON.parse(monitor('--json', '--log-dir', logDir({ 'toodles.1.log': recorded('caught-up.log') })).out) as {
+    catchUp: Record<string, unknown>;
+  };
+  t.match(j.catchUp, {
+    rounds: 2,
+    failedRounds: 0,
+    found: 5,
+    answered: 4,
+    alreadyAnswered: 1,
+    tooOld: 0,
+    leftOver: 0,
+    lateAnswers: 3,
+    longestGap: { from: /Z$/, to: /Z$/, why: 'restart, new device' },
+  });
+});
+
+t.test('messages left unanswered after a gap (too old to run, spaces over the cap): WARNING naming both, exit 1', async (t) => {
+  // Recorded: started with a mark 3 h old; one message 2 h old, 56 spaces with a message in the last 5 minutes (the cap is 50).
+  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('left-unanswered.log') }));
+  t.equal(r.code, 1, r.out);
+  t.match(
+    r.out,
+    /^ {2}1 rounds \(0 failed\): 51 messages found, 50 answered, 0 already answered, 1 too old; 6 spaces left over, 0 not listed$/m,
+  );
+  t.match(r.out, /^ {2}longest gap 3h 1s, /m);
+  t.match(r.out, /^WARNING: .*1 message\(s\) sent during the gap from \S+ \S+ were too old to run/m);
+  t.match(
+    r.out,
+    /^WARNING: .*6 space\(s\) active during the gap from \S+ \S+ were left over the catch-up caps: their messages unanswered/m,
+  );
+});
+
+t.test('--as-of judges logs copied off a VM at the time of the incident', async (t) => {
+  const twoDaysAgo = AS_OF - 2 * 86_400_000;
+  const dir = logDir({ 'toodles.1.log': recorded('healthy.log', AS_OF - twoDaysAgo + 1_000) });
+  const then = monitor('--as-of', new Date(twoDaysAgo).toISOString(), '--since', '1h', '--log-dir', dir);
+  t.equal(then.code, 0, then.out + then.err);
+  t.match(then.out, /^OK: every reconnect completed quickly, never deaf$/m);
+  const bad = monitor('--as-of', 'yesterday-ish', '--log-dir', dir);
+  t.equal(bad.code, 64);
+  t.match(bad.err, /--as-of: "yesterday-ish" is not a timestamp/);
 });
 
 t.test('a long deaf period: WARNING naming it, exit 1; the cycle is in the table as not graceful', async (t) => {
@@ -274,6 +337,56 @@ t.test('the journal source: journalctl -o json streamed, systemctl for the unit 
   t.match(r.stdout, /^UNKNOWN: cannot run journalctl: /);
 });
 
+t.test('the journal piped in by /usr/local/bin/toodles (root reads it, the monitor runs unprivileged)', async (t) => {
+  // systemd/toodles-command asks for the window, runs journalctl and systemctl itself and pipes what
+  // they print into `toodles monitor --journal-stdin`; no PATH here: nothing is run but the monitor.
+  ensureBuilt();
+  const run = (input: string, ...args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'monitor', ...args], { input, encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
+  let r = run('', '--journal-window', '--unit', 'bot', '--since', '2026-11-30T10:00:00.750Z');
+  t.equal(r.stdout, `bot ${Date.parse('2026-11-30T10:00:00Z') / 1000}\n`, 'the window: unit and whole seconds, for journalctl --since @S');
+  t.equal(r.status, 0);
+  for (const args of [['--log-dir', '/var/log/toodles'], ['--help']]) {
+    r = run('', '--journal-window', ...args);
+    t.same([r.status, r.stdout], [0, ''], `${args[0]}: no journal to read (the wrapper runs it as it is)`);
+  }
+  r = run('', '--journal-window', '--unit', 'bot; rm -rf /');
+  t.equal(r.status, 64, 'a unit name that is not one is refused');
+
+  const now = Date.now();
+  const startS = Math.floor(now / 1000) - 120; // the process started before the window
+  const windowS = Math.floor(now / 1000) - 60;
+  const bot = (at: number, f: Record<string, string>) => entry(at, { _PID: '50', SYSLOG_IDENTIFIER: 'toodles', ...f });
+  const stream = (state: string, status?: number) =>
+    [
+      `Since=@${windowS}`,
+      state,
+      bot(startS * 1000 + 300, { EVENT: 'daemon.start', VERSION: '0.1.0', RECONNECT_INTERVAL_MS: '600000' }),
+      bot(windowS * 1000 + 5_000, { EVENT: 'reconnect.start', REASON: 'scheduled' }),
+      bot(windowS * 1000 + 5_020, { EVENT: 'reconnect.done', DURATION_MS: '20', DEAF_MS: '0', REASON: 'scheduled' }),
+      '{"__REALTIME_TIMESTAMP": "cut in ha',
+      ...(status === undefined ? [] : [`JournalStatus=${status}`]),
+    ].join('\n') + '\n';
+  const active = `ActiveState=active\nMainPID=50\nExecMainStartTimestamp=@${startS}`;
+  r = run(stream(active, 0), '--journal-stdin', '--unit', 'bot', '--since', '1m');
+  t.equal(r.status, 0, r.stdout + r.stderr);
+  const from = new Date(windowS * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  t.match(r.stdout, `toodles monitor: journal of unit bot, since ${from} UTC (1m)\n`, 'the window the stream says');
+  t.match(r.stdout, /^Process: pid 50, toodles 0\.1\.0, up /m, 'the running process, from its start before the window');
+  t.match(r.stdout, /^Totals: 1 reconnects /m, 'the window entries');
+  t.match(r.stdout, /^1 unreadable lines skipped$/m);
+
+  r = run(stream('ActiveState=failed\nMainPID=0'), '--journal-stdin', '--unit', 'bot');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: the journal ended early (no JournalStatus=)\n'], 'a stream cut short is no verdict');
+  r = run(stream('ActiveState=failed\nMainPID=0', 1), '--journal-stdin', '--unit', 'bot');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: journalctl failed (exit 1)\n']);
+  r = run(stream('ActiveState=failed\nMainPID=0', 0), '--journal-stdin', '--unit', 'bot');
+  t.equal(r.status, 2, 'the unit state comes from the stream too');
+  t.match(r.stdout, /^CRITICAL: the unit is not active \(failed\)/m);
+  r = run(bot(now, { EVENT: 'daemon.ready' }) + '\nJournalStatus=0\n', '--journal-stdin');
+  t.same([r.status, r.stdout], [3, 'UNKNOWN: no window start before the entries (Since=@SECONDS)\n']);
+});
+
 t.test(
   'not root and in neither journal group: one line, exit 3',
   { skip: process.getuid?.() !== 0 && 'needs root to run as nobody' },
@@ -372,4 +485,38 @@ t.test('a cluster instance: a long database outage and a withheld reply are warn
   const fenced = run({ at: t0 + 50_000, event: 'claim.fenced', fields: { id: 'm' } });
   t.equal(fenced.verdict, 'WARNING');
   t.match(fenced.reasons, [/^a reply withheld at 2026-11-30 10:00:50: this instance had lost its claim/]);
+});
+
+t.test('catch-up rounds: one given up or a space not listed is a warning; a round retried is not', async (t) => {
+  const t0 = Date.parse('2026-11-30T10:00:00Z');
+  const gap = { from: '2026-11-30T09:58:00.000Z', to: '2026-11-30T10:00:05.000Z', why: 'reconnect' };
+  const run = (...records: Array<{ event: string; fields: Record<string, unknown> }>) => {
+    const a = new Analyzer();
+    a.add({ at: t0, pid: 7, event: 'daemon.start', fields: { reconnectIntervalMs: 600_000 } });
+    a.add({ at: t0 + 1_000, pid: 7, event: 'daemon.ready', fields: {} });
+    records.forEach((r, i) => a.add({ at: t0 + 10_000 + i, pid: 7, ...r }));
+    return a.report(t0 + 60_000, { state: 'active', mainPid: 7, since: t0 });
+  };
+  const retried = run(
+    { event: 'catchup.failed', fields: { ...gap, err: 'rooms: 503', next: 'a retry in 30000 ms' } },
+    { event: 'catchup.done', fields: { ...gap, found: 2, answered: 2, alreadyAnswered: 0, tooOld: 0, leftOver: 0, failedSpaces: 0 } },
+  );
+  t.equal(retried.verdict, 'OK');
+  t.match(retried.catchUp, { rounds: 1, failedRounds: 1, answered: 2, longestGap: { from: Date.parse(gap.from), why: 'reconnect' } });
+  const givenUp = run({ event: 'catchup.failed', fields: { ...gap, err: 'rooms: 503', next: 'none: given up' } });
+  t.equal(givenUp.verdict, 'WARNING');
+  t.match(givenUp.reasons, [/^catching up on the gap from 2026-11-30 09:58:00 was given up: what was sent then is unanswered$/]);
+  const unlisted = run({ event: 'catchup.done', fields: { ...gap, found: 0, failedSpaces: 2 } });
+  t.match(unlisted.reasons, [
+    /^2 space\(s\) active during the gap from 2026-11-30 09:58:00 could not be listed: their messages unanswered$/,
+  ]);
+  const late = run(
+    { event: 'command.received', fields: { command: 'ping', lateMs: 45_000 } },
+    { event: 'command.received', fields: { command: 'ping' } },
+  );
+  t.match(late.catchUp, { rounds: 0, lateAnswers: 1, latestAnswerMs: 45_000 });
+  t.match(
+    renderText(late, DEFAULT_THRESHOLDS, 'files'),
+    /^Catch-up:\n {2}0 rounds \(0 failed\): .*\n {2}1 answered late \(over 30 s after they were sent; the latest 45\.0 s\)$/m,
+  );
 });
