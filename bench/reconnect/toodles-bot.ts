@@ -28,7 +28,7 @@ runBotChild(async ({ args, meter, logger, stop }) => {
         ready: () => {
           if (wasReady) return;
           wasReady = true;
-          setImmediate(() => meter.ready());
+          meter.ready();
         },
         status: () => undefined,
         watchdog: () => undefined,
