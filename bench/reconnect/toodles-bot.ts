@@ -22,7 +22,7 @@ runBotChild(async ({ args, meter, logger, stop }) => {
       TOODLES_STATE_DIR: stateDir,
     });
     let wasReady = false;
-    const daemon = startDaemon(config, {
+    const daemon = await startDaemon(config, {
       logger,
       notifier: {
         ready: () => {
