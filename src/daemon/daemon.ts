@@ -129,7 +129,7 @@ export async function startDaemon(config: Config, tuning: DaemonTuning = {}): Pr
       })
     : undefined;
   const storage = await openStorage({ dir: config.stateDir, log: logger, database });
-  const stopPruning = schedulePruning(storage, config.activityDays, logger);
+  const stopPruning = schedulePruning(storage, config.activityDays, logger, { begin: connection.firstOnline });
   if (isOpen(config.access)) {
     logger.warn({
       event: 'access.open',

@@ -39,15 +39,33 @@ export function storageIn(dir: string): 'readable' | 'absent' | 'denied' {
 
 const DAY_MS = 86_400_000;
 
-/** Prunes activity older than `days` now and then once a day; returns the stop function. */
-export function schedulePruning(storage: Storage, days: number, log: Logger, now: () => number = Date.now): () => void {
+/**
+ * Prunes activity older than `days` once `begin` settles, then once a day; returns the stop function.
+ * The daemon begins once the bot is online: opening the database (and SQLite's file writes) never
+ * holds up a start.
+ */
+export function schedulePruning(
+  storage: Storage,
+  days: number,
+  log: Logger,
+  opts: { begin?: Promise<unknown>; now?: () => number } = {},
+): () => void {
+  const { begin = Promise.resolve(), now = Date.now } = opts;
   const prune = () =>
     storage.pruneActivity(now() - days * DAY_MS).then(
       (removed) => log.info({ event: 'storage.pruned', removed, days }),
       (err: unknown) => log.error({ event: 'storage.failed', op: 'prune activity', err: errorText(err) }),
     );
-  void prune();
-  const timer = setInterval(() => void prune(), DAY_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  void begin.then(() => {
+    if (stopped) return;
+    void prune();
+    timer = setInterval(() => void prune(), DAY_MS);
+    timer.unref();
+  });
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }

@@ -126,9 +126,9 @@ for (const kind of kinds) {
         ['old00001', 'deny0001'],
       );
       t.same((await storage!.activity({ command: 'testing' }))[0], bobs, 'every field back as written');
-      const stop = schedulePruning(storage!, 365, log.logger, () => now);
-      stop();
+      const stop = schedulePruning(storage!, 365, log.logger, { now: () => now });
       const pruned = await log.waitFor('storage.pruned');
+      stop();
       t.equal(pruned.removed, 1);
       t.same(
         (await storage!.activity({})).map((r) => r.ref),
