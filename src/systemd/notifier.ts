@@ -1,5 +1,3 @@
-import sdNotify from 'sd-notify';
-
 /** What the daemon tells its supervisor; outside systemd (no NOTIFY_SOCKET) every call is a no-op. */
 export interface Notifier {
   ready(): void;
@@ -10,16 +8,22 @@ export interface Notifier {
   readonly watchdogIntervalMs: number;
 }
 
-export function systemdNotifier(env: NodeJS.ProcessEnv = process.env): Notifier {
+/** systemd's notify protocol; the sd-notify addon is loaded only when systemd listens (NOTIFY_SOCKET). */
+export async function systemdNotifier(env: NodeJS.ProcessEnv = process.env): Promise<Notifier> {
   const watchdogUsec = Number(env.WATCHDOG_USEC ?? 0);
   const forThisProcess = !env.WATCHDOG_PID || Number(env.WATCHDOG_PID) === process.pid;
-  const intervalMs = watchdogUsec > 0 && forThisProcess ? Math.floor(watchdogUsec / 2000) : 0;
+  const watchdogIntervalMs = watchdogUsec > 0 && forThisProcess ? Math.floor(watchdogUsec / 2000) : 0;
+  if (!env.NOTIFY_SOCKET) {
+    const nobody = () => undefined;
+    return { ready: nobody, status: nobody, watchdog: nobody, stopping: nobody, watchdogIntervalMs };
+  }
+  const { default: sdNotify } = await import('sd-notify');
   return {
     ready: () => sdNotify.ready(),
     // STATUS is one line of operator-facing text; newlines would be read as more assignments.
     status: (text) => sdNotify.sendStatus(text.replace(/\s+/g, ' ')),
     watchdog: () => sdNotify.watchdog(),
     stopping: () => sdNotify.stopping(process.pid),
-    watchdogIntervalMs: intervalMs,
+    watchdogIntervalMs,
   };
 }

@@ -57,7 +57,7 @@ export async function startHarness(
     watchdogIntervalMs: 0,
   };
   const base = opts.tuning ?? FAST;
-  const daemon = startDaemon(config, { ...base, notifier, logger });
+  const daemon = await startDaemon(config, { ...base, notifier, logger });
   await waitForLog('daemon.ready', undefined, opts.readyTimeoutMs);
   return {
     sim,
