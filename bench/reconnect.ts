@@ -3,11 +3,14 @@
  *   A. toodles: the real daemon (startDaemon, make-before-break supervisor, de-duplication), and
  *   B. the baseline: what the old bot did, break-then-make (close the socket, then open the next one)
  *      on the same SdkWebexLink, same Dispatcher and builtin commands, no de-duplication.
+ * Before that, each bot is started cold a few times (issue 20): time to its first pong and RSS once
+ * connected, A against B as ratios (start.ts).
  *
- *   npm run bench:reconnect                            # 200 reconnects per strategy
+ *   npm run bench:reconnect                            # 5 cold starts and 200 reconnects per strategy
  *   npm run bench:reconnect -- --reconnects 1000       # the issue's target
+ *   npm run bench:reconnect -- --starts 10 --reconnects 0    # only the cold starts
  *   options: --reconnects N  --rate MSGS_PER_S  --interval-ms MS  --drain-ms MS  --settle-ms MS
- *            --quiet-ms MS  --warmup N  --only A|B  --no-gc      (env: BENCH_RECONNECTS, BENCH_RATE, ...)
+ *            --quiet-ms MS  --warmup N  --starts N  --only A|B  --no-gc    (env: BENCH_RECONNECTS, BENCH_RATE, ...)
  *
  * Layout (bench/reconnect/): this process hosts the simulator (a fresh one per strategy) and the
  * message load, and counts replies (run.ts); each bot is a program of its own in a child process
@@ -19,15 +22,18 @@
  */
 import { parseOptions } from './reconnect/options.js';
 import type { Strategy } from './reconnect/protocol.js';
-import { formatReport, type Result } from './reconnect/report.js';
+import { formatReport, formatStarts, type Result } from './reconnect/report.js';
 import { runStrategy } from './reconnect/run.js';
+import { coldStarts } from './reconnect/start.js';
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const strategies: Strategy[] = o.only ? [o.only] : ['A', 'B'];
+  const starts = await coldStarts(strategies, o);
   const results: Result[] = [];
-  for (const s of strategies) results.push(await runStrategy(s, o));
-  process.stdout.write(formatReport(results, o));
+  if (o.reconnects > 0) for (const s of strategies) results.push(await runStrategy(s, o));
+  if (starts.length) process.stdout.write(formatStarts(starts, o));
+  if (results.length) process.stdout.write(formatReport(results, o));
 }
 
 main().catch((err: unknown) => {

@@ -29,14 +29,28 @@ async function run(): Promise<number> {
     throw err;
   }
   // loaded here: the SDK takes a moment, which `toodles monitor` and the others need not wait for
-  const { startDaemon } = await import('./daemon/daemon.js');
-  const daemon = startDaemon(config);
+  const started = import('./daemon/daemon.js').then(({ startDaemon }) => startDaemon(config));
+  // Listening from the first moment: a stop asked for while the daemon starts is carried out once it runs.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => daemon.stop(signal));
+    process.on(
+      signal,
+      () =>
+        void started.then(
+          (daemon) => daemon.stop(signal),
+          () => undefined,
+        ),
+    );
   }
   // A reload, as for most daemons (Node's default would end the process); its outcome is in the log.
-  process.on('SIGHUP', () => void daemon.reload('SIGHUP'));
-  return daemon.done;
+  process.on(
+    'SIGHUP',
+    () =>
+      void started.then(
+        (daemon) => daemon.reload('SIGHUP'),
+        () => undefined,
+      ),
+  );
+  return (await started).done;
 }
 
 async function main(argv: string[]): Promise<number> {

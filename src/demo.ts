@@ -34,7 +34,7 @@ export async function runDemo(): Promise<number> {
     TOODLES_PROXY_URL: 'direct',
   });
   const logFile = join(logDir, 'toodles.log');
-  const daemon = startDaemon(config, {
+  const daemon = await startDaemon(config, {
     logger: pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true })),
     timings: { livenessTimeoutMs: 10_000, connectTimeoutMs: 8_000 },
     mercury: { pingInterval: 4_000, pongTimeout: 3_000 },

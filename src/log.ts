@@ -4,7 +4,8 @@ import type { LogLevel } from './config.js';
 import { bounded } from './util/bounded.js';
 import { scrubber } from './log/scrub.js';
 import { pruneRolledFiles } from './log/retention.js';
-import { JournalSink, journalSocket, stdoutIsJournal, type DatagramSender } from './journal/sink.js';
+import type { DatagramSender, JournalSink } from './journal/sink.js';
+import { stdoutIsJournal } from './journal/stream.js';
 
 export type { Logger };
 
@@ -29,12 +30,17 @@ export interface DaemonLog {
 const CLOSE_TIMEOUT_MS = 3_000;
 const ROLL = { size: '10m', count: 14 };
 
-/** The journal's socket, or JSON lines on stdout if the addon cannot load (journald still reads them). */
-function openJournal(): DatagramSender | false {
+/**
+ * The journal sink when stdout is the journal (or a socket is given), loaded only then; none means JSON
+ * lines on stdout, also when the addon cannot load (journald still reads them).
+ */
+async function openJournalSink(given: DatagramSender | false | undefined): Promise<JournalSink | undefined> {
+  if (given === false || (given === undefined && !stdoutIsJournal())) return undefined;
+  const { JournalSink, journalSocket } = await import('./journal/sink.js');
   try {
-    return journalSocket();
+    return new JournalSink({ sender: given ?? journalSocket() });
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -44,12 +50,11 @@ function openJournal(): DatagramSender | false {
  * Stdout is written from this thread: if journald's end goes away (EPIPE) the write fails and is
  * dropped, where a worker-thread transport would leave the exit spinning on a buffer nobody drains.
  */
-export function createLog(opts: LogOptions): DaemonLog {
-  const journal = opts.journal ?? (stdoutIsJournal() ? openJournal() : false);
+export async function createLog(opts: LogOptions): Promise<DaemonLog> {
+  const sink = await openJournalSink(opts.journal);
   // Synchronous: a chat bot's few lines a second cost nothing, and none is lost or reordered at exit.
-  const stdout = journal ? undefined : pino.destination({ dest: 1, sync: true });
+  const stdout = sink ? undefined : pino.destination({ dest: 1, sync: true });
   stdout?.on('error', () => undefined); // journald gone: the files, if any, still get every line
-  const sink = journal ? new JournalSink({ sender: journal }) : undefined;
   // Every stream takes every level: the logger's own level, which a reload may change, decides alone.
   const streams: pino.StreamEntry[] = [{ level: 'trace', stream: sink ?? stdout! }];
   const roll = opts.roll ?? ROLL;

@@ -38,10 +38,14 @@ export class Meter {
 
   constructor(private readonly args: ChildArgs) {}
 
-  /** The bot is online: the reading growth is measured from. */
+  /** The bot is online: said at once; then the reading growth is measured from, on a clean stack. */
   ready(): void {
-    this.start = memory(`${this.args.strategy}-start`);
-    send({ type: 'ready', mem: this.start });
+    const cpu = process.cpuUsage();
+    send({ type: 'online', cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
+    setImmediate(() => {
+      this.start = memory(`${this.args.strategy}-start`);
+      send({ type: 'ready', mem: this.start });
+    });
   }
 
   reconnected(deafMs: number, durationMs: number): void {

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bounded, sleep } from '../../src/util/bounded.js';
-import { STOP, type ChildArgs, type ChildMessage, type Strategy } from './protocol.js';
+import { STOP, type ChildArgs, type ChildMessage, type Memory, type Strategy } from './protocol.js';
 
 const PROGRAMS: Record<Strategy, string> = { A: './toodles-bot.js', B: './naive-bot.js' };
 const STOP_TIMEOUT_MS = 30_000;
@@ -15,7 +15,13 @@ export type Measured = Extract<ChildMessage, { type: 'measured' }>;
 export class BotProcess {
   readonly deaf: number[] = [];
   readonly durations: number[] = [];
-  online = false;
+  /** When it was forked and when it said it was connected (ms since epoch, this process's clock). */
+  readonly forkedAt = Date.now();
+  onlineAt?: number;
+  /** CPU time it had used by then: on a busy machine a steadier figure than the wall time. */
+  cpuToOnlineMs?: number;
+  /** The reading taken once connected; the bot is ready for load once it is here. */
+  atOnline?: Memory;
   measured?: Measured;
   lastReconnectAt = Date.now();
   private failure?: string;
@@ -40,8 +46,12 @@ export class BotProcess {
     void this.exited.then(() => (this.hasExited = true));
     this.child.on('message', (m: ChildMessage) => {
       switch (m.type) {
+        case 'online':
+          this.onlineAt = Date.now();
+          this.cpuToOnlineMs = m.cpuMs;
+          break;
         case 'ready':
-          this.online = true;
+          this.atOnline = m.mem;
           break;
         case 'reconnect':
           this.lastReconnectAt = Date.now();

@@ -32,7 +32,7 @@ runBotChild(async ({ args, meter, logger, stop }) => {
   let reconnects = 0;
   const bot = await link.start(AbortSignal.timeout(30_000));
   const status = (): SupervisorStatus => ({ state: 'online', since: startedAt, reconnects, bot });
-  const storage = openStorage({ log: logger });
+  const storage = await openStorage({ log: logger });
   const dispatcher = new Dispatcher({
     api: link,
     commands: commandRegistry({

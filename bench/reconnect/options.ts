@@ -9,6 +9,8 @@ export interface Options {
   settleMs: number;
   quietMs: number;
   warmup: number;
+  /** Cold starts of each bot, timed to the first pong (0: none). */
+  starts: number;
   only?: Strategy;
   gc: boolean;
 }
@@ -32,20 +34,32 @@ export function parseOptions(argv: string[]): Options {
     if (!Number.isFinite(v) || v < min) throw new Error(`${flag}: expected a number >= ${min}, got "${raw}"`);
     return v;
   };
-  const known = ['--reconnects', '--rate', '--interval-ms', '--drain-ms', '--settle-ms', '--quiet-ms', '--warmup', '--only', '--no-gc'];
+  const known = [
+    '--reconnects',
+    '--rate',
+    '--interval-ms',
+    '--drain-ms',
+    '--settle-ms',
+    '--quiet-ms',
+    '--warmup',
+    '--starts',
+    '--only',
+    '--no-gc',
+  ];
   for (const a of argv) {
     if (a.startsWith('--') && !known.includes(a.split('=')[0]!)) throw new Error(`unknown option ${a} (known: ${known.join(' ')})`);
   }
   const only = get('--only', 'BENCH_ONLY');
   if (only !== undefined && only !== 'A' && only !== 'B') throw new Error(`--only: A or B, got "${only}"`);
   const o: Options = {
-    reconnects: Math.floor(num('--reconnects', 'BENCH_RECONNECTS', 200, 1)),
+    reconnects: Math.floor(num('--reconnects', 'BENCH_RECONNECTS', 200, 0)),
     rate: num('--rate', 'BENCH_RATE', 20, 0.1),
     intervalMs: num('--interval-ms', 'BENCH_INTERVAL_MS', 150, 100),
     drainMs: num('--drain-ms', 'BENCH_DRAIN_MS', 100, 0),
     settleMs: num('--settle-ms', 'BENCH_SETTLE_MS', 10_000, 0),
     quietMs: num('--quiet-ms', 'BENCH_QUIET_MS', 1_500, 0),
     warmup: Math.floor(num('--warmup', 'BENCH_WARMUP', 20, 0)),
+    starts: Math.floor(num('--starts', 'BENCH_STARTS', 5, 0)),
     only,
     gc: !argv.includes('--no-gc') && env.BENCH_GC !== '0',
   };

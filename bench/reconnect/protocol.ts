@@ -23,6 +23,8 @@ export interface Memory {
 }
 
 export type ChildMessage =
+  /** Connected: sent at once, before the reading that 'ready' carries (its gc would delay a first answer). */
+  | { type: 'online'; cpuMs: number }
   | { type: 'ready'; mem: Memory }
   | { type: 'reconnect'; n: number; deafMs: number; durationMs: number; rss: number }
   | {

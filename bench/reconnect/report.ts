@@ -1,5 +1,6 @@
 /** bench:reconnect's figures: one column per strategy, then strategy A against the issue's targets. */
 import type { Options } from './options.js';
+import type { ColdStart } from './start.js';
 import type { Memory, Strategy } from './protocol.js';
 
 export const MB = 1024 * 1024;
@@ -34,6 +35,21 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+const NAMES: Record<Strategy, string> = { A: 'A: toodles (make-before-break)', B: 'B: naive (break-then-make)' };
+
+/** A text table: the first column left-aligned, the others right-aligned. */
+function drawTable(header: string[], rows: string[][]): string[] {
+  const table = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]?.length ?? 0)));
+  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)];
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return percentile(sorted, 50);
 }
 
 export function formatReport(results: Result[], o: Options): string {
@@ -89,20 +105,15 @@ export function formatReport(results: Result[], o: Options): string {
     ['bot warnings/errors logged', (r) => String(r.warnings)],
     ['wall time (s)', (r) => (r.wallMs / 1000).toFixed(1)],
   ];
-  const name = (s: Strategy) => (s === 'A' ? 'A: toodles (make-before-break)' : 'B: naive (break-then-make)');
-  const header = ['', ...results.map((r) => name(r.strategy))];
-  const table = [header, ...rows.map(([label, f]) => [label, ...results.map(f)])];
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ');
+  const header = ['', ...results.map((r) => NAMES[r.strategy])];
   const out: string[] = [];
   out.push(
     `reconnect benchmark: N=${o.reconnects} per strategy, load ${o.rate} msg/s (ping, direct room), ` +
       `reconnect interval ${o.intervalMs} ms, drain timeout ${o.drainMs} ms, settle ${o.settleMs} ms + quiet ${o.quietMs} ms, node ${process.version}`,
   );
   out.push('');
-  out.push(line(table[0]!));
-  out.push(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  for (const row of table.slice(1)) out.push(line(row));
+  const cells = rows.map(([label, f]) => [label, ...results.map(f)]);
+  out.push(...drawTable(header, cells));
 
   const a = results.find((r) => r.strategy === 'A');
   if (a) {
@@ -135,4 +146,46 @@ export function formatReport(results: Result[], o: Options): string {
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** The cold starts: medians per bot, A against B as a ratio and a difference, and the issue's targets. */
+export function formatStarts(starts: ColdStart[], o: Options): string {
+  const of = (s: Strategy) => starts.filter((r) => r.strategy === s);
+  const figures: Array<[string, (r: ColdStart) => number, (n: number) => string]> = [
+    ['start -> online (ms)', (r) => r.onlineMs, String],
+    ['CPU used by then (ms)', (r) => r.cpuToOnlineMs, String],
+    ['first answer once online (ms)', (r) => r.firstAnswerMs, String],
+    ['start -> first pong (ms)', (r) => r.onlineMs + r.firstAnswerMs, String],
+    ['RSS once connected (MB)', (r) => r.rss, (b) => (b / MB).toFixed(1)],
+  ];
+  const strategies = (['A', 'B'] as const).filter((s) => of(s).length > 0);
+  const cell = (s: Strategy, f: (r: ColdStart) => number, show: (n: number) => string) => {
+    const xs = of(s).map(f);
+    return `${show(median(xs))} (${show(Math.min(...xs))}-${show(Math.max(...xs))})`;
+  };
+  const both = strategies.length === 2;
+  const rows = figures.map(([label, f, show]) => {
+    const against = both ? [(median(of('A').map(f)) / median(of('B').map(f))).toFixed(2)] : [];
+    return [label, ...strategies.map((s) => cell(s, f, show)), ...against];
+  });
+  const out = [
+    `cold starts: ${o.starts} per bot, in turns, each on a fresh simulator; median (min-max), node ${process.version}`,
+    '',
+    ...drawTable(['', ...strategies.map((s) => NAMES[s]), ...(both ? ['A / B'] : [])], rows),
+  ];
+  if (both) {
+    const pong = (s: Strategy) => median(of(s).map((r) => r.onlineMs + r.firstAnswerMs));
+    const rss = (s: Strategy) => median(of(s).map((r) => r.rss));
+    const ratio = pong('A') / pong('B');
+    const overMb = (rss('A') - rss('B')) / MB;
+    const mark = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+    out.push('');
+    out.push('targets (issue 20), A against B in this run:');
+    out.push(`  ${mark(ratio <= 1)}  start -> first pong no slower than the naive bot's: ratio ${ratio.toFixed(2)} (target <= 1.00)`);
+    out.push(
+      `  ${mark(overMb <= 8)}  RSS once connected at most the naive bot's + 8 MB: ${overMb >= 0 ? '+' : ''}${overMb.toFixed(1)} MB ` +
+        `(ratio ${(rss('A') / rss('B')).toFixed(2)})`,
+    );
+  }
+  return out.join('\n') + '\n\n';
 }

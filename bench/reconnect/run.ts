@@ -71,7 +71,7 @@ export async function runStrategy(strategy: Strategy, o: Options): Promise<Resul
 
 async function measure(sim: Simulator, bot: BotProcess, load: PingTraffic, o: Options): Promise<Result> {
   const tag = bot.tag;
-  await bot.until(() => bot.online, 60_000, 'the bot to come online');
+  await bot.until(() => bot.atOnline !== undefined, 60_000, 'the bot to come online');
   process.stderr.write(`${tag} bot online (pid ${bot.pid}), load ${o.rate} msg/s, reconnect every ${o.intervalMs} ms\n`);
 
   const loadStarted = Date.now();

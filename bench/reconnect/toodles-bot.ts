@@ -22,13 +22,13 @@ runBotChild(async ({ args, meter, logger, stop }) => {
       TOODLES_STATE_DIR: stateDir,
     });
     let wasReady = false;
-    const daemon = startDaemon(config, {
+    const daemon = await startDaemon(config, {
       logger,
       notifier: {
         ready: () => {
           if (wasReady) return;
           wasReady = true;
-          setImmediate(() => meter.ready());
+          meter.ready();
         },
         status: () => undefined,
         watchdog: () => undefined,

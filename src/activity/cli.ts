@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { readDatabaseUrl } from '../config.js';
-import { Database } from '../database/database.js';
+import { openDatabase } from '../database/open.js';
 import { openStorage, storageIn, type ActivityRecord, type Storage } from '../storage/index.js';
 import { errorText } from '../util/error-text.js';
 
@@ -50,7 +50,7 @@ export async function runActivity(
     );
     return 64;
   }
-  const source = openSource(opts['state-dir'], err, env);
+  const source = await openSource(opts['state-dir'], err, env);
   if (!source) return 1;
   let records: ActivityRecord[];
   try {
@@ -90,11 +90,11 @@ export async function runActivity(
  * Where the audit trail is: the shared PostgreSQL when a database URL is configured (as the daemon
  * reads it), else the state directory. Undefined (and said why) when there is none.
  */
-function openSource(
+async function openSource(
   stateDir: string | undefined,
   err: (text: string) => void,
   env: NodeJS.ProcessEnv,
-): { storage: Storage; close(): Promise<void> } | undefined {
+): Promise<{ storage: Storage; close(): Promise<void> } | undefined> {
   const log = pino({ enabled: false });
   let url: string | undefined;
   try {
@@ -106,8 +106,8 @@ function openSource(
   }
   if (url && stateDir === undefined) {
     // One attempt, bounded like every query (2 s): a person is waiting.
-    const database = new Database({ url, log, applicationName: 'toodles activity' });
-    const storage = openStorage({ database, readonly: true, log });
+    const database = await openDatabase({ url, log, applicationName: 'toodles activity' });
+    const storage = await openStorage({ database, readonly: true, log });
     return { storage, close: async () => (await storage.close(), await database.close()) };
   }
   const dir = stateDir ?? env.TOODLES_STATE_DIR ?? '/var/lib/toodles';
@@ -120,7 +120,7 @@ function openSource(
     err(`toodles activity: no activity database in ${dir} (has the bot run with TOODLES_STATE_DIR=${dir}?)\n`);
     return undefined;
   }
-  const storage = openStorage({ dir, readonly: true, log });
+  const storage = await openStorage({ dir, readonly: true, log });
   return { storage, close: () => storage.close() };
 }
 

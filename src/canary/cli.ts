@@ -23,8 +23,8 @@ export async function runCanaryCli(args: string[], env: Record<string, string | 
     process.stderr.write(`toodles canary: bad configuration: ${err.message}\n`);
     return EXIT_CONFIG;
   }
-  const { logger, close } = createLog({ level: config.logLevel, secrets: [config.token, config.proxy.proxyUrl?.password ?? ''] });
-  const hydra = new Hydra(config.hydraUrl, config.token, createProxyAgent(config.proxy));
+  const { logger, close } = await createLog({ level: config.logLevel, secrets: [config.token, config.proxy.proxyUrl?.password ?? ''] });
+  const hydra = new Hydra(config.hydraUrl, config.token, await createProxyAgent(config.proxy));
   const result = await runCanary({ hydra, socketPath: config.socketPath, timeoutMs: config.timeoutMs, log: logger });
   await close();
   return result.ok ? 0 : EXIT_CANARY_FAILED;

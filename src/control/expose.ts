@@ -3,12 +3,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { SupervisorStatus } from '../connection/supervisor.js';
-import { health } from '../metrics/health.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { startMetricsServer } from '../metrics/server.js';
 import type { DaemonStats, HealAction } from '../stats/stats.js';
 import { errorText } from '../util/error-text.js';
-import { CONTROL_SOCKET, startControlServer } from './server.js';
 import type { StatusDocument } from './status.js';
 import { healFor, type CanaryThresholds } from '../canary/heal.js';
 import type { ReloadOutcome } from '../settings/reload.js';
@@ -32,7 +29,10 @@ export interface Exposed {
   close(): Promise<void>;
 }
 
-/** Neither listener is worth the bot: one that cannot start is logged and the bot runs on without it. */
+/**
+ * Neither listener is worth the bot: one that cannot start is logged and the bot runs on without it.
+ * Each is loaded only when configured.
+ */
 export async function expose(d: ExposeDeps): Promise<Exposed> {
   const closers: Array<() => Promise<void>> = [];
   const healer = (action: HealAction) => (reason: string) => {
@@ -41,6 +41,7 @@ export async function expose(d: ExposeDeps): Promise<Exposed> {
     d.heal[action](reason);
   };
   if (d.config.runtimeDir) {
+    const { CONTROL_SOCKET, startControlServer } = await import('./server.js');
     const path = join(d.config.runtimeDir, CONTROL_SOCKET);
     try {
       const server = await startControlServer(
@@ -65,6 +66,7 @@ export async function expose(d: ExposeDeps): Promise<Exposed> {
   }
   if (d.config.metricsListen && d.metrics) {
     const at = d.config.metricsListen;
+    const [{ startMetricsServer }, { health }] = await Promise.all([import('../metrics/server.js'), import('../metrics/health.js')]);
     try {
       const server = await startMetricsServer(at, d.metrics, () => health(d.connection(), Date.now(), d.livenessMs), d.log);
       closers.push(server.close);

@@ -12,15 +12,22 @@ const ONLINE = new Set<SupervisorStatus['state']>(['online', 'rotating', 'draini
  */
 export class AnnouncedConnection {
   private latest: SupervisorStatus;
+  /** Settles the first time the bot can answer. */
+  readonly firstOnline: Promise<void>;
+  private readonly wentOnline: () => void;
 
   constructor(startedAt: number) {
     this.latest = { state: 'starting', since: startedAt, reconnects: 0 };
+    let settle = () => undefined as void; // the executor below runs at once and replaces it
+    this.firstOnline = new Promise<void>((resolve) => (settle = resolve));
+    this.wentOnline = settle;
   }
 
   /** The supervisor's onState. */
   update(status: SupervisorStatus): void {
     const { lastHeardAt: _movesWithEveryFrame, ...announced } = status;
     this.latest = announced;
+    if (this.canAnswer()) this.wentOnline();
   }
 
   status(): SupervisorStatus {

@@ -18,11 +18,12 @@ import { DAEMON_MERCURY, type MercuryTuning } from '../webex/sdk.js';
 import type { IncomingActivity } from '../webex/types.js';
 import { packageVersion } from '../version.js';
 import { DaemonStats } from '../stats/stats.js';
-import { Metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { expose } from '../control/expose.js';
 import { statusDocument } from '../control/status.js';
-import { Database, type DatabaseOptions } from '../database/database.js';
-import { Cluster, DEFAULT_CLUSTER_TIMINGS, type ClusterTimings } from '../cluster/cluster.js';
+import type { DatabaseOptions } from '../database/database.js';
+import { openDatabase } from '../database/open.js';
+import type { Cluster, ClusterDeps, ClusterTimings } from '../cluster/cluster.js';
 import { fencedApi } from '../cluster/fence.js';
 import { HeardActivities } from '../heard/heard.js';
 import { CatchUp } from '../catchup/catchup.js';
@@ -69,13 +70,14 @@ export interface RunningDaemon {
 /**
  * Wires config, logging, systemd, Webex and the bot together and runs until stopped. Each part is
  * made once what it needs exists: link, storage, dispatcher, cluster gate, supervisor. The parts
- * made before the supervisor read the connection from what it announces.
+ * made before the supervisor read the connection from what it announces. A part the configuration
+ * does not use is never loaded (the metrics, the shared database and its cluster, a proxy agent).
  */
-export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningDaemon {
-  const ownLog = createOwnLog(config, tuning.logger);
+export async function startDaemon(config: Config, tuning: DaemonTuning = {}): Promise<RunningDaemon> {
+  const ownLog = await createOwnLog(config, tuning.logger);
   const { logger } = ownLog;
   const live = new LiveSettings(config, (level) => (logger.level = level));
-  const notifier = tuning.notifier ?? systemdNotifier();
+  const notifier = tuning.notifier ?? (await systemdNotifier());
   const version = packageVersion();
   const startedAt = Date.now();
   const watchdogMs = notifier.watchdogIntervalMs;
@@ -92,13 +94,14 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   });
 
   const connection = new AnnouncedConnection(startedAt);
-  const metrics = config.metricsListen ? new Metrics(() => connection.status()) : undefined;
+  const metrics = config.metricsListen ? await createMetrics(() => connection.status()) : undefined;
   const stats = new DaemonStats(metrics);
   const gaps = new Gaps({ mark: new HeardMark({ stateDir: config.stateDir, log: logger }), maxAgeMs: config.catchUpMaxAgeMs });
   // A caught-up message may be as old as the max age: its id must be remembered that long, or a later round answers it again.
   const rememberMs = (floorMs: number) => rememberForMs(config.catchUpMaxAgeMs, floorMs);
   const proxyErrors = proxyErrorReporter(logger);
-  const restAgent = createProxyAgent(config.proxy, proxyErrors.options);
+  const restAgent = await createProxyAgent(config.proxy, proxyErrors.options);
+  const socketAgent = await createProxyAgent(config.proxy, proxyErrors.options);
   const link = new SdkWebexLink({
     sdk: {
       token: config.token,
@@ -108,7 +111,7 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       // One hanging upgrade is given up after 10 s; hedged attempts beside it keep the pace meanwhile.
       wsOptions: {
         handshakeTimeout: Math.min(timings.connectTimeoutMs, 10_000),
-        agent: createProxyAgent(config.proxy, proxyErrors.options),
+        agent: socketAgent,
       },
     },
     log: logger,
@@ -125,15 +128,15 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
   });
 
   const database = config.cluster
-    ? new Database({
+    ? await openDatabase({
         url: config.cluster.databaseUrl,
         log: logger,
         applicationName: `toodles/${config.cluster.instance}`,
         ...tuning.cluster?.database,
       })
     : undefined;
-  const storage = openStorage({ dir: config.stateDir, log: logger, database });
-  const stopPruning = schedulePruning(storage, config.activityDays, logger);
+  const storage = await openStorage({ dir: config.stateDir, log: logger, database });
+  const stopPruning = schedulePruning(storage, config.activityDays, logger, { begin: connection.firstOnline });
   if (isOpen(config.access)) {
     logger.warn({
       event: 'access.open',
@@ -179,22 +182,24 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
 
   const cluster =
     database && config.cluster
-      ? new Cluster({
-          db: database,
-          settings: config.cluster,
-          version,
-          log: logger,
-          handle: answer,
-          canTakeOver: () => connection.canAnswer(),
+      ? await createCluster(
+          {
+            db: database,
+            settings: config.cluster,
+            version,
+            log: logger,
+            handle: answer,
+            canTakeOver: () => connection.canAnswer(),
+            observer: metrics?.countClaims(),
+          },
           // The grace after the database returns covers the preferred instance's slowest probe.
-          timings: {
+          (defaults) => ({
             drainTimeoutMs: timings.drainTimeoutMs,
             graceMs: tuning.cluster?.database?.probeMaxMs ?? 5_000,
-            retentionMs: rememberMs(DEFAULT_CLUSTER_TIMINGS.retentionMs),
+            retentionMs: rememberMs(defaults.retentionMs),
             ...tuning.cluster?.timings,
-          },
-          observer: metrics?.countClaims(),
-        })
+          }),
+        )
       : undefined;
   if (cluster) metrics?.watchCluster(() => cluster.status());
   cluster?.start();
@@ -304,6 +309,21 @@ export function startDaemon(config: Config, tuning: DaemonTuning = {}): RunningD
       return shutdown.runToExit(exposed);
     })(),
   };
+}
+
+/** prom-client, loaded only with a metrics listener. */
+async function createMetrics(connection: () => SupervisorStatus): Promise<Metrics> {
+  const { Metrics } = await import('../metrics/metrics.js');
+  return new Metrics(connection);
+}
+
+/** The claim gate, loaded only with a database URL; its timings may build on its defaults. */
+async function createCluster(
+  deps: Omit<ClusterDeps, 'timings'>,
+  timings: (defaults: ClusterTimings) => Partial<ClusterTimings>,
+): Promise<Cluster> {
+  const { Cluster, DEFAULT_CLUSTER_TIMINGS } = await import('../cluster/cluster.js');
+  return new Cluster({ ...deps, timings: timings(DEFAULT_CLUSTER_TIMINGS) });
 }
 
 function supervisorTimings(config: Config, watchdogMs: number, overrides?: Partial<SupervisorTimings>): SupervisorTimings {

@@ -1,4 +1,4 @@
-import { fstatSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { encodeEntry, fieldName } from './protocol.js';
 import { sentence, type LogFields } from './messages.js';
@@ -18,21 +18,6 @@ export interface JournalSinkOptions {
   sender: DatagramSender;
   /** Where an entry goes when the socket refuses it: a `<N>`-prefixed line (journald reads the level). */
   fallback?: (line: string) => void;
-}
-
-/**
- * True when stdout is a stream to the journal: systemd sets JOURNAL_STREAM=<dev>:<inode> for it, and a
- * redirect (`| cat`, a file) changes the inode, so a stale variable does not count.
- */
-export function stdoutIsJournal(env: NodeJS.ProcessEnv = process.env, fd = 1): boolean {
-  const expected = env.JOURNAL_STREAM;
-  if (!expected) return false;
-  try {
-    const st = fstatSync(fd, { bigint: true });
-    return `${st.dev}:${st.ino}` === expected;
-  } catch {
-    return false;
-  }
 }
 
 /** The journal's socket through unix-dgram (errors come back synchronously; nothing is queued). */

@@ -92,7 +92,7 @@ function checkedSettings(file: EnvFile, credentialsDir: string): { notes: Note[]
 /** The modules loaded as the daemon loads them (their own top-level code runs), beside built-ins made only for the words they take. */
 async function checkedModules(settings: Settings, dir: string): Promise<LoadedModules> {
   const log = pino({ level: 'silent' });
-  const storage = openStorage({ log });
+  const storage = await openStorage({ log });
   try {
     const registry = commandRegistry({
       version: packageVersion(),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { errorText } from '../util/error-text.js';
+import { DB_FILE } from './index.js';
 import { toActivity, toEntry, toSubmission, type ActivityRow, type SubmissionRow, type TestingRow } from './rows.js';
 import {
   StorageUnavailableError,
@@ -14,8 +15,6 @@ import {
   type Submission,
   type TestingEntry,
 } from './types.js';
-
-export const DB_FILE = 'toodles.db';
 
 export interface SqliteOptions {
   /** The state directory; unset keeps everything in memory for this run only. */

@@ -14,7 +14,7 @@ const record = activityRecord;
 
 t.test('toodles activity reads the state directory: a table, JSON and CSV', async (t) => {
   const dir = tempStateDir(t);
-  const storage = openStorage({ dir, log: captureLog().logger });
+  const storage = await openStorage({ dir, log: captureLog().logger });
   storage.recordActivity(
     record({ at: now - 2 * DAY, personEmail: 'bob@example.com', command: 'testing', kind: 'card', outcome: 'invalid', ref: 'b0b00001' }),
   );
@@ -84,7 +84,7 @@ t.test(
   { skip: skipUnlessRoot },
   async (t) => {
     const dir = tempStateDir(t); // 0700 and root's, as the unit's StateDirectoryMode keeps it to the service user
-    const storage = openStorage({ dir, log: captureLog().logger });
+    const storage = await openStorage({ dir, log: captureLog().logger });
     storage.recordActivity(record({ at: Date.now() }));
     await storage.close();
     const denied = await cli(['activity'], { TOODLES_STATE_DIR: dir }, { user: 'nobody' });

@@ -162,7 +162,13 @@ t.test('the database gone just as a peer won the claim: the preferred instance h
   await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 15_000);
   await a.waitForLog('database.down', (l) => a.logs.indexOf(l) >= mark, 15_000);
   relay.resume();
-  const held = await a.waitForLog('claim.held', (l) => l.id === asked.id, 15_000);
+  const held = await a
+    .waitForLog('claim.held', (l) => l.id === asked.id, 30_000)
+    .catch((err: unknown) => {
+      // Seen twice in full runs at load 5-12, never alone: what a did instead, for the next reader.
+      t.comment(JSON.stringify(a.logs.slice(mark).map((l) => [l.event, l.id ?? l.err ?? l.state ?? l.reason ?? ''])));
+      throw err;
+    });
   t.comment(`a held it ${String(held.heldMs)} ms, until the database was back`);
   await a.waitForLog('claim.lost', (l) => l.id === asked.id, 15_000);
   t.equal(count(a.logs, 'claim.alone', mark), 0, 'a never answered alone');

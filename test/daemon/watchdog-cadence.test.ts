@@ -13,14 +13,17 @@ import { systemdNotifier } from '../../src/systemd/notifier.js';
 const MAX_LATE_MS = 50;
 
 /** Ticks at the supervisor's interval, each off by `offset(i)` ms; returns the gaps between pings. */
-function pingGaps(
+async function pingGaps(
   watchdogSec: number,
   offset: (i: number) => number,
   ticks = 2_000,
-): { gaps: number[]; intervalMs: number; tickMs: number } {
+): Promise<{ gaps: number[]; intervalMs: number; tickMs: number }> {
   let clock = 1_700_000_000_000;
   const pings: number[] = [];
-  const notifier = { ...systemdNotifier({ WATCHDOG_USEC: String(watchdogSec * 1_000_000) }), watchdog: () => void pings.push(clock) };
+  const notifier = {
+    ...(await systemdNotifier({ WATCHDOG_USEC: String(watchdogSec * 1_000_000) })),
+    watchdog: () => void pings.push(clock),
+  };
   const tickMs = watchdogTickMs(DEFAULT_TIMINGS.tickMs, notifier.watchdogIntervalMs);
   const onProgress = watchdogPinger(notifier, new DaemonStats(undefined, () => clock), tickMs, () => clock);
   let due = clock;
@@ -52,7 +55,7 @@ for (const watchdogSec of [2, 3, 8]) {
       ['late by up to 50 ms', jitter(watchdogSec)],
     ];
     for (const [kind, offset] of kinds) {
-      const { gaps, intervalMs, tickMs } = pingGaps(watchdogSec, offset);
+      const { gaps, intervalMs, tickMs } = await pingGaps(watchdogSec, offset);
       const max = Math.max(...gaps);
       t.equal(intervalMs, limitMs / 2, 'systemd asks for a ping every half WatchdogSec');
       t.ok(gaps.length >= (2_000 * tickMs) / intervalMs - 1, `${kind}: pings keep coming (${gaps.length})`);
@@ -66,7 +69,7 @@ for (const watchdogSec of [2, 3, 8]) {
 
 t.test('no watchdog (WATCHDOG_USEC unset or for another process): no pings, the usual tick', async (t) => {
   for (const env of [{}, { WATCHDOG_USEC: '2000000', WATCHDOG_PID: String(process.pid + 1) }]) {
-    const notifier = systemdNotifier(env);
+    const notifier = await systemdNotifier(env);
     let pings = 0;
     const onProgress = watchdogPinger({ ...notifier, watchdog: () => void (pings += 1) }, new DaemonStats(), DEFAULT_TIMINGS.tickMs);
     onProgress();

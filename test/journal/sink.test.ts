@@ -4,16 +4,17 @@ import { closeSync, existsSync, openSync, readFileSync, mkdtempSync, fstatSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../kit/spawn-daemon.js';
-import { JournalSink, journalFields, journalSocket, priorityOf, stdoutIsJournal } from '../../src/journal/sink.js';
+import { JournalSink, journalFields, journalSocket, priorityOf } from '../../src/journal/sink.js';
 import { describedEvents, sentence } from '../../src/journal/messages.js';
 import { encodeEntry, MAX_DATAGRAM_BYTES } from '../../src/journal/protocol.js';
 import { createLog } from '../../src/log.js';
+import { stdoutIsJournal } from '../../src/journal/stream.js';
 import { fakeJournal, fakeJournalPath } from '../kit/fake-journal.js';
 
 t.test('each log event becomes one native entry: sentence, priority, identifier, every field', async (t) => {
   const journal = fakeJournal();
   t.teardown(() => journal.close());
-  const log = createLog({ level: 'debug', secrets: [], journal: journalSocket(journal.path) });
+  const log = await createLog({ level: 'debug', secrets: [], journal: journalSocket(journal.path) });
   log.logger.info({ event: 'reconnect.done', reason: 'scheduled', durationMs: 14, deafMs: 0, connection: 3 });
   log.logger.warn({ event: 'liveness.failed', connection: 3, silentMs: 25_000 });
   log.logger.error({ event: 'watchdog.withheld', state: 'connecting', overdueMs: 31_000 });
@@ -41,7 +42,7 @@ t.test('secrets are scrubbed from every journal field', async (t) => {
   const journal = fakeJournal();
   t.teardown(() => journal.close());
   const token = 'SECRETTOKENabcdef0123456789_PF84_org';
-  const log = createLog({ level: 'info', secrets: [token, '1'], journal: journalSocket(journal.path) });
+  const log = await createLog({ level: 'info', secrets: [token, '1'], journal: journalSocket(journal.path) });
   log.logger.warn({ event: 'proxy.error', err: `connect http://u:1@proxy:3128 failed; Bearer ${token}`, token, durationMs: 1111 });
   await journal.waitFor(1);
   await log.close();
@@ -94,7 +95,7 @@ t.test('a real process without a journal socket falls back to <N> lines on its s
   const script = `
     import { createLog } from ${JSON.stringify(join(ROOT, 'dist/src/log.js'))};
     import { journalSocket } from ${JSON.stringify(join(ROOT, 'dist/src/journal/sink.js'))};
-    const log = createLog({ level: 'info', secrets: [], journal: journalSocket('/nonexistent/journal.socket') });
+    const log = await createLog({ level: 'info', secrets: [], journal: journalSocket('/nonexistent/journal.socket') });
     log.logger.warn({ event: 'liveness.failed', silentMs: 25000 });
     await log.close();`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
@@ -148,7 +149,7 @@ t.test('JOURNAL_STREAM naming stdout switches the logger to journal entries (her
   writeFileSync(
     script,
     `import { createLog } from ${JSON.stringify(join(ROOT, 'dist/src/log.js'))};
-     const log = createLog({ level: 'info', secrets: [] });
+     const log = await createLog({ level: 'info', secrets: [] });
      log.logger.error({ event: 'watchdog.withheld', state: 'connecting', overdueMs: 31000 });
      await log.close();`,
   );

@@ -60,7 +60,7 @@ export async function startHarness(
   };
   const base = opts.tuning ?? FAST;
   // The environment too: a reload reads the settings file (TOODLES_ENV_FILE) over it.
-  const daemon = startDaemon(config, { ...base, notifier, logger, env });
+  const daemon = await startDaemon(config, { ...base, notifier, logger, env });
   await waitForLog('daemon.ready', undefined, opts.readyTimeoutMs);
   return {
     sim,

@@ -33,14 +33,14 @@ export function lifo(t: { teardown(fn: () => unknown): void }): (fn: () => unkno
 }
 
 /** An SDK instance wired the way sdk.ts should wire it: Mercury agent + REST hook. */
-export function connectSdk(
+export async function connectSdk(
   sim: Simulator,
   settings: ProxySettings,
   extra: { mercury?: Parameters<typeof createWebexSdk>[0]['mercury']; connectTimeoutMs?: number } = {},
-): { sdk: WebexSdk; stop: () => Promise<void> } {
+): Promise<{ sdk: WebexSdk; stop: () => Promise<void> }> {
   const agentOpts = extra.connectTimeoutMs !== undefined ? { connectTimeoutMs: extra.connectTimeoutMs } : {};
-  const wsAgent = createProxyAgent(settings, agentOpts);
-  const restAgent = createProxyAgent(settings, agentOpts);
+  const wsAgent = await createProxyAgent(settings, agentOpts);
+  const restAgent = await createProxyAgent(settings, agentOpts);
   const sdk = createWebexSdk({
     token: sim.botToken,
     u2cUrl: sim.u2cUrl,

@@ -11,7 +11,7 @@ t.test('secrets are scrubbed from the serialized line, whichever field carries t
   const dir = mkdtempSync(join(tmpdir(), 'toodles-log-'));
   const token = 'SECRETTOKENabcdef0123456789_PF84_org';
   const proxyPassword = 'hunter2%40x';
-  const log = createLog({ level: 'info', dir, secrets: [token, proxyPassword, ''], journal: false });
+  const log = await createLog({ level: 'info', dir, secrets: [token, proxyPassword, ''], journal: false });
   log.logger.info({
     event: 'test.leak',
     err: `request to http://u:${proxyPassword}@proxy:3128 failed`,
@@ -28,7 +28,7 @@ t.test('secrets are scrubbed from the serialized line, whichever field carries t
 
 t.test('a one-character proxy password: every line stays valid JSON with its timestamp and numbers intact', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toodles-log-'));
-  const log = createLog({ level: 'info', dir, secrets: ['1'], journal: false });
+  const log = await createLog({ level: 'info', dir, secrets: ['1'], journal: false });
   log.logger.info({ event: 'reconnect.done', durationMs: 1111, deafMs: 1, reason: 'scheduled 1' });
   log.logger.warn({
     event: 'proxy.error',
@@ -61,7 +61,7 @@ t.test('the rolling files limit holds across restarts: several processes, each r
     const dir = process.argv[2];
     const highest = () => Math.max(1, ...readdirSync(dir).map((f) => Number(/^toodles\\.(\\d+)\\.log$/.exec(f)?.[1] ?? 0)));
     const before = highest();
-    const log = createLog({ level: 'info', dir, secrets: [], journal: false, roll: { size: '1k', count: ${count} } });
+    const log = await createLog({ level: 'info', dir, secrets: [], journal: false, roll: { size: '1k', count: ${count} } });
     for (let i = 0; i < 500 && highest() <= before; i++) { log.logger.info({ event: 'test.fill', i, pad: 'x'.repeat(3000) }); await new Promise((r) => setTimeout(r, 20)); }
     const rolled = highest() > before;
     await log.close();

@@ -8,7 +8,7 @@ import { openStorage } from '../../src/storage/index.js';
 import { captureLog } from '../kit/log-capture.js';
 
 const log = captureLog();
-const storage = openStorage({ log: log.logger });
+const storage = await openStorage({ log: log.logger });
 t.teardown(() => storage.close());
 const deps = { storage, log: log.logger, settings: { TOODLES_MODULE_GREETING: 'hi' }, file: 'team.mjs' };
 

@@ -159,7 +159,7 @@ t.test('the example modules, in the daemon as a process', async (t) => {
 
 t.test('the roster shipped beside the module is read when no roster is set, and is valid', async (t) => {
   const { logger } = captureLog();
-  const storage = openStorage({ log: logger });
+  const storage = await openStorage({ log: logger });
   t.teardown(() => storage.close());
   const { commands, problems } = await loadCommandModules(EXAMPLES, { reserved: new Set(), storage, log: logger, settings: {} });
   t.same(problems, []);

@@ -21,7 +21,7 @@ const kinds: Array<{ name: string; open(t: Test): Promise<{ storage: Storage; da
     name: 'sqlite',
     async open(t) {
       const dir = mkdtempSync(join(tmpdir(), 'toodles-kv-'));
-      const storage = openStorage({ dir, log: captureLog().logger });
+      const storage = await openStorage({ dir, log: captureLog().logger });
       t.teardown(async () => {
         await storage.close();
         rmSync(dir, { recursive: true, force: true });
@@ -40,7 +40,7 @@ const kinds: Array<{ name: string; open(t: Test): Promise<{ storage: Storage; da
         probeMinMs: 50,
         probeMaxMs: 200,
       });
-      const storage = openStorage({ database, log: logger });
+      const storage = await openStorage({ database, log: logger });
       t.teardown(async () => {
         await storage.close();
         await database.close();

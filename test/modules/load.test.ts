@@ -20,10 +20,12 @@ function commandsDir(t: Test, files: Record<string, string>): string {
   return dir;
 }
 
-function deps(t: Test, over: Partial<ModuleDeps> = {}): ModuleDeps {
+// Loading never touches the store; the modules' use of it is tested in kv and daemon-modules.
+const storage = await openStorage({ log: captureLog().logger });
+t.teardown(() => storage.close());
+
+function deps(over: Partial<ModuleDeps> = {}): ModuleDeps {
   const { logger } = captureLog();
-  const storage = openStorage({ log: logger });
-  t.teardown(() => storage.close());
   return { reserved: new Set(['help', 'ping', 'status', 'testing']), storage, log: logger, settings: {}, ...over };
 }
 
@@ -43,7 +45,7 @@ t.test('good modules load: one command, a list, a form, aliases; in file name or
       ),
     ),
   });
-  const { commands, problems } = await loadCommandModules(dir, deps(t));
+  const { commands, problems } = await loadCommandModules(dir, deps());
   t.same(problems, []);
   t.same(
     commands.map((c) => c.keyword),
@@ -79,7 +81,7 @@ t.test('each broken module is skipped with one problem naming the file and why; 
     'bad-action.mjs': module(command('act', 'actions: { open: async () => {} },')),
     'twice.mjs': module(`[${command('dup')}, ${command('dup')}]`),
   });
-  const { commands, problems } = await loadCommandModules(dir, deps(t));
+  const { commands, problems } = await loadCommandModules(dir, deps());
   t.same(
     commands.map((c) => c.keyword),
     ['fine'],
@@ -115,7 +117,7 @@ t.test('a keyword or alias already taken skips the module that claims it; the fi
     'c.mjs': module(command('pong', "aliases: ['ping'],")),
     'd.mjs': module(command('status')),
   });
-  const { commands, problems } = await loadCommandModules(dir, deps(t));
+  const { commands, problems } = await loadCommandModules(dir, deps());
   t.same(
     commands.map((c) => c.keyword),
     ['links'],
@@ -136,7 +138,7 @@ t.test('only modules are loaded: tests beside them, hidden files and other files
     'roster.json': '{}',
     'README.md': '# notes',
   });
-  const { commands, problems } = await loadCommandModules(dir, deps(t));
+  const { commands, problems } = await loadCommandModules(dir, deps());
   t.same(
     commands.map((c) => c.keyword),
     ['hello'],
@@ -150,7 +152,7 @@ t.test('loading again: a changed file runs its new code, an unchanged one stays 
     'greet.mjs': module(command('greet')),
     'steady.mjs': counter + module(command('steady')),
   });
-  const d = deps(t);
+  const d = deps();
   const first = await loadCommandModules(dir, d);
   writeFileSync(
     join(dir, 'greet.mjs'),
@@ -168,11 +170,11 @@ t.test('a module whose loading never finishes is given up on; a missing director
   const hold = setInterval(() => undefined, 1_000);
   t.teardown(() => clearInterval(hold));
   const dir = commandsDir(t, { 'hangs.mjs': `await new Promise(() => {});\nexport const apiVersion = 1;\n` });
-  const hung = await loadCommandModules(dir, deps(t, { importTimeoutMs: 200 }));
+  const hung = await loadCommandModules(dir, deps({ importTimeoutMs: 200 }));
   t.same(hung.problems, [{ file: 'hangs.mjs', why: 'was still loading after 200 ms (its top-level code waits for something)' }]);
 
   const missing = join(dir, 'nowhere');
-  const none = await loadCommandModules(missing, deps(t));
+  const none = await loadCommandModules(missing, deps());
   t.same(none.commands, []);
   t.equal(none.problems.length, 1);
   t.equal(none.problems[0]?.file, missing);

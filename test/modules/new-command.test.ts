@@ -56,7 +56,7 @@ t.test('a plain command and one with a form: written, loaded, tested, and answer
 
   await t.test('each loads as a module; the tests beside them are not', async (t) => {
     const { logger } = captureLog();
-    const storage = openStorage({ log: logger });
+    const storage = await openStorage({ log: logger });
     t.teardown(() => storage.close());
     const loaded = await loadCommandModules(commandsDir, { reserved: new Set(['help']), storage, log: logger, settings: {} });
     t.same(loaded.problems, []);

@@ -47,7 +47,7 @@ t.test('concurrent first requests through a fresh proxy agent both succeed', asy
       req.on('error', (err) => resolve(err.message));
     });
 
-  const agent = createProxyAgent(resolveProxySettings({ HTTP_PROXY: proxy.url }))!;
+  const agent = (await createProxyAgent(resolveProxySettings({ HTTP_PROXY: proxy.url })))!;
   const first = get(agent, '/first');
   await sleep(1); // the SDK's calls are a tick or so apart
   const second = get(agent, '/second');

@@ -75,8 +75,8 @@ t.test('cutting proxy: forwards plain HTTP and CONNECT, records them', async (t)
   const proxy = await CuttingProxy.start();
   t.teardown(() => proxy.close());
   const settings = resolveProxySettings({ HTTP_PROXY: proxy.url });
-  const rest = createProxyAgent(settings);
-  const wsAgent = createProxyAgent(settings);
+  const rest = await createProxyAgent(settings);
+  const wsAgent = await createProxyAgent(settings);
   t.teardown(() => {
     rest?.destroy();
     wsAgent?.destroy();
@@ -98,7 +98,7 @@ t.test('cutting proxy: silent cut after idle / lifetime keeps TCP open and moves
   t.teardown(target.close);
   const proxy = await CuttingProxy.start();
   t.teardown(() => proxy.close());
-  const wsAgent = createProxyAgent(resolveProxySettings({ HTTPS_PROXY: proxy.url }));
+  const wsAgent = await createProxyAgent(resolveProxySettings({ HTTPS_PROXY: proxy.url }));
   t.teardown(() => wsAgent?.destroy());
 
   proxy.setCut({ idleMs: 300 });
@@ -128,8 +128,8 @@ t.test('cutting proxy: refuse, blackhole, down, up', async (t) => {
   const proxy = await CuttingProxy.start();
   t.teardown(() => proxy.close());
   const settings = resolveProxySettings({ HTTPS_PROXY: proxy.url });
-  const wsAgent = createProxyAgent(settings, { connectTimeoutMs: 500 });
-  const rest = createProxyAgent(settings, { connectTimeoutMs: 500 });
+  const wsAgent = await createProxyAgent(settings, { connectTimeoutMs: 500 });
+  const rest = await createProxyAgent(settings, { connectTimeoutMs: 500 });
   t.teardown(() => {
     wsAgent?.destroy();
     rest?.destroy();
@@ -183,8 +183,8 @@ t.test('proxy auth: credentials in the URL become Proxy-Authorization', async (t
   t.teardown(() => proxy.close());
   const good = resolveProxySettings({ TOODLES_PROXY_URL: proxy.url.replace('//', '//bot:s3cret@') });
   const bad = resolveProxySettings({ TOODLES_PROXY_URL: proxy.url.replace('//', '//bot:wrong@') });
-  const goodWs = createProxyAgent(good);
-  const badWs = createProxyAgent(bad);
+  const goodWs = await createProxyAgent(good);
+  const badWs = await createProxyAgent(bad);
   t.teardown(() => {
     goodWs?.destroy();
     badWs?.destroy();

@@ -22,7 +22,7 @@ if (!findTinyproxy()) {
 
     // Credentials-free URL here; the auth test below covers credentials.
     const settings = resolveProxySettings({ HTTPS_PROXY: tp.url });
-    const { sdk, stop } = connectSdk(sim, settings);
+    const { sdk, stop } = await connectSdk(sim, settings);
     defer(stop);
 
     const started = Date.now();
@@ -91,7 +91,7 @@ if (!findTinyproxy()) {
     const settings = resolveProxySettings({ TOODLES_PROXY_URL: withCreds, HTTPS_PROXY: 'http://127.0.0.1:9' });
     t.notMatch(describeProxy(settings), /pr0xy-s3cret|toodles:/);
     t.match(describeProxy(settings), /^proxy http:\/\/\*\*\*@127\.0\.0\.1:\d+ \(from TOODLES_PROXY_URL\)$/);
-    const { sdk, stop } = connectSdk(sim, settings);
+    const { sdk, stop } = await connectSdk(sim, settings);
     defer(stop);
     await sdk.messages.listen();
     await servedPeopleMe(sim);
@@ -126,7 +126,7 @@ if (!findTinyproxy()) {
     const tp = await startTinyproxy();
     defer(() => tp.stop());
     const settings = resolveProxySettings({ https_proxy: tp.url, NO_PROXY: 'localhost,127.0.0.1' });
-    const { sdk, stop } = connectSdk(sim, settings);
+    const { sdk, stop } = await connectSdk(sim, settings);
     defer(stop);
     await sdk.messages.listen();
     await servedPeopleMe(sim);

@@ -37,7 +37,7 @@ t.test('TOODLES_PROXY_URL=direct forces direct connections', async (t) => {
   const s = resolveProxySettings({ TOODLES_PROXY_URL: 'direct', HTTPS_PROXY: 'http://p:3128' });
   t.equal(s.proxyUrl, null);
   t.match(describeProxy(s), /forced by TOODLES_PROXY_URL/);
-  t.equal(createProxyAgent(s), undefined);
+  t.equal(await createProxyAgent(s), undefined);
 });
 
 t.test('a value without scheme is http://', async (t) => {
@@ -109,7 +109,7 @@ t.test('proxyForUrl maps websockets and honours NO_PROXY', async (t) => {
 });
 
 t.test('applyRestProxy / installRestProxy', async (t) => {
-  const agent = createProxyAgent(resolveProxySettings({ HTTPS_PROXY: 'http://p:3128' }));
+  const agent = await createProxyAgent(resolveProxySettings({ HTTPS_PROXY: 'http://p:3128' }));
   t.ok(agent);
   const o = applyRestProxy({ uri: 'https://x/' }, agent);
   t.equal(o.agent, agent);

@@ -33,7 +33,7 @@ const kinds: Array<{ name: string; open(t: Test, count?: number): Promise<Opened
     async open(t, count = 1) {
       const dir = mkdtempSync(join(tmpdir(), 'toodles-contract-'));
       const log = captureLog();
-      const instances = Array.from({ length: count }, () => openStorage({ dir, log: log.logger }));
+      const instances = await Promise.all(Array.from({ length: count }, () => openStorage({ dir, log: log.logger })));
       t.teardown(async () => {
         await Promise.all(instances.map((s) => s.close()));
         rmSync(dir, { recursive: true, force: true });
@@ -51,7 +51,7 @@ const kinds: Array<{ name: string; open(t: Test, count?: number): Promise<Opened
         (_v, i) =>
           new Database({ url: pgServer.url(name), log: log.logger, applicationName: `contract-${i}`, probeMinMs: 50, probeMaxMs: 200 }),
       );
-      const instances = databases.map((database) => openStorage({ database, log: log.logger }));
+      const instances = await Promise.all(databases.map((database) => openStorage({ database, log: log.logger })));
       t.teardown(async () => {
         await Promise.all(instances.map((s) => s.close()));
         await Promise.all(databases.map((d) => d.close()));
@@ -126,9 +126,9 @@ for (const kind of kinds) {
         ['old00001', 'deny0001'],
       );
       t.same((await storage!.activity({ command: 'testing' }))[0], bobs, 'every field back as written');
-      const stop = schedulePruning(storage!, 365, log.logger, () => now);
-      stop();
+      const stop = schedulePruning(storage!, 365, log.logger, { now: () => now });
       const pruned = await log.waitFor('storage.pruned');
+      stop();
       t.equal(pruned.removed, 1);
       t.same(
         (await storage!.activity({})).map((r) => r.ref),
@@ -316,7 +316,7 @@ t.test('postgres: a schema that cannot be made is logged as storage.open_failed 
   const database = new Database({ url: pgServer.url(name), log: log.logger, applicationName: 'contract' });
   t.teardown(() => database.close());
   await database.query('squat', 'CREATE TABLE testing (x int)'); // a table of that name, not ours
-  const storage = openStorage({ database, log: log.logger });
+  const storage = await openStorage({ database, log: log.logger });
   await t.rejects(storage.testingEntriesOpenAt(now), /already exists/);
   const failed = log.lines.find((l) => l.event === 'storage.open_failed');
   t.equal(failed?.database, database.target);

@@ -16,7 +16,7 @@ t.test('a database that cannot be opened or is locked: recording is logged and d
   mkdirSync(join(dir, 'toodles.db')); // a directory where the file should be
   const { logger, lines } = captureLog();
   let clock = now;
-  const broken = openStorage({ dir, log: logger, reopenAfterMs: 5_000, now: () => clock });
+  const broken = await openStorage({ dir, log: logger, reopenAfterMs: 5_000, now: () => clock });
   broken.recordActivity(record({}));
   t.ok(lines.some((l) => l.event === 'storage.open_failed'));
   t.ok(lines.some((l) => l.event === 'storage.failed' && l.op === 'record activity'));
@@ -26,7 +26,7 @@ t.test('a database that cannot be opened or is locked: recording is logged and d
   t.same(await broken.testingEntriesOpenAt(now), [], 'opens once the pause is over and the path is usable');
   await broken.close();
 
-  const locked = openStorage({ dir, log: logger });
+  const locked = await openStorage({ dir, log: logger });
   locked.recordActivity(record({ ref: 'before01' }));
   const other = new Database(join(dir, 'toodles.db'));
   other.exec('BEGIN EXCLUSIVE');
@@ -57,7 +57,7 @@ t.test('a database from before claims (recorded_as NOT NULL) is migrated, its su
    INSERT INTO submissions VALUES ('C0', 'testing', '#7', 'A', 1, 'R1', 'group', NULL);
    PRAGMA user_version = 1;`);
   old.close();
-  const storage = openStorage({ dir, log: captureLog().logger });
+  const storage = await openStorage({ dir, log: captureLog().logger });
   t.teardown(() => storage.close());
   t.match(await storage.submission('C0'), { recordedAs: '#7', byName: 'A' });
   t.equal(
