@@ -95,15 +95,20 @@ t.test("the claim's added latency on loopback", async (t) => {
   const [a, b] = [new ClaimsTable(db, 'a/1'), new ClaimsTable(db, 'b/1')];
   for (let i = 0; i < 50; i += 1) await a.claim(activity(`warm-${i}`), 10_000); // connections open, plans cached
   const times: number[] = [];
+  const won: boolean[] = [];
   for (let i = 0; i < 1_000; i += 1) {
     const started = performance.now();
-    await (i % 2 ? b : a).claim(activity(`m-${i >> 1}`), 10_000); // every id claimed twice: a win, then a loss
+    won.push(await (i % 2 ? b : a).claim(activity(`m-${i >> 1}`), 10_000)); // every id claimed twice: a win, then a loss
     times.push(performance.now() - started);
   }
+  t.same(
+    won,
+    Array.from({ length: 1_000 }, (_, i) => i % 2 === 0),
+    'each id won by its first claim, lost by its second',
+  );
   times.sort((x, y) => x - y);
   const p = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
   t.comment(
-    `claim round trip over ${times.length} claims (half won, half lost): p50 ${p(0.5).toFixed(2)} ms, p99 ${p(0.99).toFixed(2)} ms, max ${p(1).toFixed(2)} ms`,
+    `claim round trip over ${times.length} claims (half won, half lost): p50 ${p(0.5).toFixed(2)} ms, p99 ${p(0.99).toFixed(2)} ms, max ${p(1).toFixed(2)} ms (measured, not asserted: bench:cluster reports it against its target)`,
   );
-  t.ok(p(0.99) < 50, `p99 ${p(0.99).toFixed(2)} ms (target 10 ms on an idle machine; bound generous for a loaded one)`);
 });

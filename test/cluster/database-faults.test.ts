@@ -162,15 +162,14 @@ t.test('the database gone just as a peer won the claim: the preferred instance h
   await c.sim.waitForBotMessage((m) => m.parentId === asked.id, 15_000);
   await a.waitForLog('database.down', (l) => a.logs.indexOf(l) >= mark, 15_000);
   relay.resume();
-  const held = await a
-    .waitForLog('claim.held', (l) => l.id === asked.id, 30_000)
-    .catch((err: unknown) => {
-      // Seen twice in full runs at load 5-12, never alone: what a did instead, for the next reader.
-      t.comment(JSON.stringify(a.logs.slice(mark).map((l) => [l.event, l.id ?? l.err ?? l.state ?? l.reason ?? ''])));
-      throw err;
-    });
-  t.comment(`a held it ${String(held.heldMs)} ms, until the database was back`);
-  await a.waitForLog('claim.lost', (l) => l.id === asked.id, 15_000);
+  // a's heartbeat may find the database gone before a's claim gives up; that claim then completes once
+  // the database is back and loses, with nothing to hold (seen at load 5-12). Either way: one answer,
+  // never a's alone.
+  const settled = await a.waitForLog('claim.lost', (l) => l.id === asked.id, 30_000);
+  const held = a.logs.slice(mark, a.logs.indexOf(settled)).find((l) => l.event === 'claim.held' && l.id === asked.id);
+  t.comment(
+    held ? `a held it ${String(held.heldMs)} ms, until the database was back` : "a's claim outlived the database's absence and lost",
+  );
   t.equal(count(a.logs, 'claim.alone', mark), 0, 'a never answered alone');
   t.equal(c.sim.repliesTo(asked.id).length, 1, "b's answer is the only one");
 });

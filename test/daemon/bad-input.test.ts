@@ -6,6 +6,7 @@ import type { Command } from '../../src/bot/command.js';
 import { WEBEX_MAX_CHARS } from '../../src/bot/split-reply.js';
 import { FAST, startHarness } from '../kit/daemon-harness.js';
 import { ask, audit, auditWhen, click, tempStateDir, text, textFormCommand } from '../kit/commands.js';
+import { eventually } from '../kit/wait.js';
 
 const ALICE = 'alice@example.com';
 const lines = (n: number) => Array.from({ length: n }, (_v, i) => `line ${i} `.padEnd(60, '.'));
@@ -100,6 +101,11 @@ t.test('the database unavailable: commands still answered, the failure logged, t
       text(await ask(h.sim, ALICE, direct.id, 'testing list')),
       /^No approved testing/,
       'reads still work (WAL) while writes are locked out',
+    );
+    // Its record is written after the answer, waiting up to SQLite's busy timeout: unlock once it gave up.
+    await eventually(
+      'the second record locked out',
+      () => h.logs.filter((l) => l.event === 'storage.failed' && l.op === 'record activity').length >= 2,
     );
     other.exec('ROLLBACK');
     other.close();
