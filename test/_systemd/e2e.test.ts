@@ -822,6 +822,8 @@ async function main(): Promise<void> {
       const settings = (lines: string[]) => sh('cat > /etc/toodles/toodles.env', { input: `${original}${lines.join('\n')}\n` });
       const before = await show('MainPID,NRestarts');
       const devicesBefore = s.devices().map((d) => `${d.id} ${d.deleted}`);
+      // journalctl's --since counts whole seconds, and the start just before logged in this one: begin at the next.
+      await sleep(1_050 - (Date.now() % 1_000));
       const since = nowS();
 
       await settings(['TOODLES_ALLOWED_EMAILS=alice@example.com']);
