@@ -2,6 +2,11 @@ import t from 'tap';
 import { Pacer, hedged, waitingText } from '../../src/connection/recovery.js';
 import { eventually } from '../kit/wait.js';
 
+// hedged() spaces its attempts with toodles' own sleep, whose timers are unref'd: while a test awaits
+// only those, nothing would hold the process open and tap would find the test unfinished.
+const holdOpen = setInterval(() => undefined, 60_000);
+t.teardown(() => clearInterval(holdOpen));
+
 t.test('paced: first attempt at once after a quiet spell, then 2.5-3 s apart, never growing', async (t) => {
   const p = new Pacer({ spacingMs: 2_500, jitterMs: 500, stableResetMs: 5_000 }, () => 0.5);
   t.equal(p.nextDelayMs(100_000), 0, 'immediate');
