@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { DeviceStore } from './device-record.js';
 import { openMercuryConnection } from './mercury-connection.js';
 import { WebexRest, retryableSend, type RestObserver } from './rest.js';
-import type { CreateWebexSdkOptions, HydraMessage, WebexSdk } from './sdk.js';
+import { hydra, hydraPage } from './hydra.js';
+import type { CreateWebexSdkOptions, HydraAttachmentAction, HydraMessage, HydraPerson, HydraRoom, WebexSdk } from './sdk.js';
 import { SdkInstances, type DeviceObserver } from './sdk-instances.js';
-import { fetchPerson } from './sdk-internals.js';
 import type {
   BotIdentity,
   CardAction,
@@ -57,7 +57,7 @@ export class SdkWebexLink implements WebexLink, WebexHistory {
 
   async start(signal: AbortSignal): Promise<BotIdentity> {
     const sdk = await this.instances.sdk(signal);
-    const me = await this.rest.call('people/me', () => sdk.people.get('me'), { signal });
+    const me = await this.rest.call('people/me', () => hydra<HydraPerson>(sdk, { resource: 'people/me' }), { signal });
     return { id: me.id, displayName: me.displayName, emails: me.emails };
   }
 
@@ -81,12 +81,15 @@ export class SdkWebexLink implements WebexLink, WebexHistory {
 
   async getMessage(id: string, signal?: AbortSignal): Promise<IncomingMessage> {
     const sdk = await this.instances.sdk(signal);
-    return incomingMessage(await this.rest.call(`messages/${id}`, () => sdk.messages.get(id), { signal }));
+    const resource = `messages/${encodeURIComponent(id)}`;
+    return incomingMessage(await this.rest.call(`messages/${id}`, () => hydra<HydraMessage>(sdk, { resource }), { signal }));
   }
 
   async listRooms(max: number, signal?: AbortSignal): Promise<RoomSummary[]> {
     const sdk = await this.instances.sdk(signal);
-    const page = await this.rest.call('rooms (list)', () => sdk.rooms.list({ sortBy: 'lastactivity', max }), { signal });
+    const page = await this.rest.call('rooms (list)', () => hydraPage<HydraRoom>(sdk, 'rooms', { sortBy: 'lastactivity', max }), {
+      signal,
+    });
     return page.items.map((r) => ({ id: r.id, type: r.type, lastActivity: epochMs(r.lastActivity ?? r.created, 0) }));
   }
 
@@ -103,30 +106,40 @@ export class SdkWebexLink implements WebexLink, WebexHistory {
       ...(group ? { mentionedPeople: 'me' } : {}),
       ...(q.beforeMessage ? { beforeMessage: q.beforeMessage } : {}),
     };
-    const page = await this.rest.call('messages (list)', () => sdk.messages.list(qs), { signal });
-    return { items: page.items.map(incomingMessage), more: page.hasNext() };
+    const page = await this.rest.call('messages (list)', () => hydraPage<HydraMessage>(sdk, 'messages', qs), { signal });
+    return { items: page.items.map(incomingMessage), more: page.more };
   }
 
   async getPerson(id: string, signal?: AbortSignal): Promise<Person> {
     const sdk = await this.instances.sdk(signal);
-    const p = await this.rest.call(`people/${id}`, () => fetchPerson(sdk, id), { signal });
+    const resource = `people/${encodeURIComponent(id)}`;
+    const p = await this.rest.call(`people/${id}`, () => hydra<HydraPerson>(sdk, { resource }), { signal });
     return { id: p.id, email: p.emails[0] ?? '', displayName: p.displayName, isBot: p.type === 'bot' };
   }
 
   async deleteMessage(id: string, signal?: AbortSignal): Promise<void> {
     const sdk = await this.instances.sdk(signal);
-    await this.rest.call(`messages/${id} (delete)`, () => sdk.messages.remove(id), { signal });
+    const resource = `messages/${encodeURIComponent(id)}`;
+    await this.rest.call(`messages/${id} (delete)`, () => hydra<void>(sdk, { method: 'DELETE', resource }), { signal });
   }
 
   async getCardAction(id: string, signal?: AbortSignal): Promise<CardAction> {
     const sdk = await this.instances.sdk(signal);
-    const a = await this.rest.call(`attachment/actions/${id}`, () => sdk.attachmentActions.get(id), { signal });
+    const resource = `attachment/actions/${encodeURIComponent(id)}`;
+    const a = await this.rest.call(`attachment/actions/${id}`, () => hydra<HydraAttachmentAction>(sdk, { resource }), { signal });
     return { id: a.id, messageId: a.messageId, roomId: a.roomId, personId: a.personId, inputs: a.inputs ?? {} };
   }
 
   async send(message: OutgoingMessage, signal?: AbortSignal): Promise<{ id: string }> {
     const sdk = await this.instances.sdk(signal);
-    const sent = await this.rest.call('messages (send)', () => sdk.messages.create(message), { signal, retryable: retryableSend });
+    const sent = await this.rest.call(
+      'messages (send)',
+      () => hydra<HydraMessage>(sdk, { method: 'POST', resource: 'messages', body: message }),
+      {
+        signal,
+        retryable: retryableSend,
+      },
+    );
     return { id: sent.id };
   }
 }

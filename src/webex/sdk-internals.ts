@@ -3,7 +3,7 @@
  * below names the internal it touches and why the public API will not do. Nothing else casts the SDK.
  */
 import { bounded, sleep, waitForEvent, type OnceEmitter } from '../util/bounded.js';
-import type { HydraPerson, WebexDevice, WebexMercury, WebexSdk } from './sdk-types.js';
+import type { WebexDevice, WebexMercury, WebexSdk } from './sdk-types.js';
 
 /** The one close the SDK never reconnects after by itself (see webex-wire.md). */
 export const PERMANENT_CLOSE = { code: 3050, reason: 'done (permanent)' };
@@ -92,14 +92,4 @@ export async function catalogSettled(sdk: WebexSdk, timeoutMs: number): Promise<
  */
 export function stopDeviceRefresh(device: WebexDevice): void {
   clearTimeout((device as unknown as { refreshTimer?: NodeJS.Timeout }).refreshTimer);
-}
-
-/**
- * GET people/{id} through the SDK's own request (auth, catalog, the proxy hook). Not people.get():
- * its batcher never settles a lookup whose list request fails (a hang, not an error).
- */
-export async function fetchPerson(sdk: WebexSdk, id: string): Promise<HydraPerson> {
-  const hydra = sdk as unknown as { request(opts: { service: 'hydra'; resource: string }): Promise<{ body: HydraPerson }> };
-  const { body } = await hydra.request({ service: 'hydra', resource: `people/${encodeURIComponent(id)}` });
-  return body;
 }

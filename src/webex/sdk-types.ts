@@ -178,30 +178,45 @@ export interface HydraRoom {
   created?: string;
 }
 
-export interface HydraMembership {
-  id: string;
-  roomId: string;
-  personId: string;
-  personEmail: string;
+/** One call through webex-core's request(), as the SDK's public plugins make them. */
+export interface SdkRequest {
+  service: 'hydra';
+  method: 'GET' | 'POST' | 'DELETE';
+  /** The path under the service's URL. */
+  resource: string;
+  qs?: Record<string, string | number>;
+  /** Sent as JSON. */
+  body?: unknown;
 }
 
+/** What request() resolves with; it rejects with a WebexHttpError (statusCode, headers, body) on any status over 399. */
+export interface SdkResponse<T> {
+  statusCode: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** An instance as toodles makes it: WebexCore with the device and Mercury plugins, and its request(). */
 export interface WebexSdk {
   readonly internal: {
     device: WebexDevice;
     mercury: WebexMercury;
   };
+  /** Resolves once the SDK finished its own async init (storage, credentials). */
+  readonly canAuthorize: boolean;
+  /** event: 'ready' among others. */
+  once(event: string, handler: (...args: never[]) => void): unknown;
+  readonly ready: boolean;
+  /** Every REST call goes through it (auth, service catalog, the interceptors; the proxy hook wraps it). */
+  request<T>(options: SdkRequest): Promise<SdkResponse<T>>;
+}
+
+/** An instance with the SDK's public plugins too, as a plain SDK user has it (the test kits). */
+export interface WebexSdkWithPlugins extends WebexSdk {
   messages: WebexMessages;
   attachmentActions: WebexAttachmentActions;
   /** id: a person id, or 'me'. */
   people: { get(id: string): Promise<HydraPerson> };
   /** list: GET {hydra}/rooms/ (qs: sortBy, max, type). */
   rooms: { get(id: string): Promise<HydraRoom>; list(qs?: Record<string, unknown>): Promise<SdkPage<HydraRoom>> };
-  memberships: { list(opts?: Record<string, unknown>): Promise<{ items: HydraMembership[] }> };
-  /** Resolves once the SDK finished its own async init (storage, credentials). */
-  readonly canAuthorize: boolean;
-  /** event: 'ready' among others. */
-  once(event: string, handler: (...args: never[]) => void): unknown;
-  readonly ready: boolean;
-  /** http-core's request; every plugin's REST call goes through it (the proxy hook wraps it). */
-  request: (...args: never[]) => unknown;
 }

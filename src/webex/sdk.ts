@@ -4,9 +4,10 @@
  * The umbrella `webex` package does not load on Node 20 (meetings/calling need a browser), so we build
  * the same SDK from its plugin packages: importing each plugin registers it on WebexCore, then
  * WebexCore.init() creates an instance. Construction and types only: connection policy lives elsewhere.
+ * toodles needs only the device and Mercury plugins: its REST calls go through request() (hydra.ts).
  */
 import { createRequire } from 'node:module';
-import type { WebexSdk } from './sdk-types.js';
+import type { WebexSdk, WebexSdkWithPlugins } from './sdk-types.js';
 
 export type * from './sdk-types.js';
 
@@ -60,17 +61,29 @@ function loadCore(): WebexCoreCtor {
   require('@webex/plugin-authorization-node');
   require('@webex/internal-plugin-device');
   require('@webex/internal-plugin-mercury');
-  require('@webex/plugin-people');
-  require('@webex/plugin-rooms');
-  require('@webex/plugin-memberships');
-  require('@webex/plugin-messages');
-  require('@webex/plugin-attachment-actions');
   core = mod.default ?? mod;
   return core;
 }
 
+/** An instance as toodles uses it: sockets through its own Mercury sessions, REST through request(). */
 export function createWebexSdk(opts: CreateWebexSdkOptions): WebexSdk {
+  return construct(loadCore(), opts) as WebexSdk;
+}
+
+/**
+ * An instance with the SDK's public plugins too (messages, attachment actions, people, rooms), for a
+ * plain SDK user (the test kits' bots); registered plugins appear on every instance made after.
+ */
+export function createWebexSdkWithPlugins(opts: CreateWebexSdkOptions): WebexSdkWithPlugins {
   const WebexCore = loadCore();
+  require('@webex/plugin-people');
+  require('@webex/plugin-rooms');
+  require('@webex/plugin-messages');
+  require('@webex/plugin-attachment-actions');
+  return construct(WebexCore, opts) as WebexSdkWithPlugins;
+}
+
+function construct(WebexCore: WebexCoreCtor, opts: CreateWebexSdkOptions): unknown {
   const mercury: Record<string, number> = {};
   for (const [k, v] of Object.entries(opts.mercury ?? {})) if (typeof v === 'number') mercury[k] = v;
 
@@ -87,7 +100,7 @@ export function createWebexSdk(opts: CreateWebexSdkOptions): WebexSdk {
     mercury,
     ...(opts.wsOptions ? { defaultMercuryOptions: opts.wsOptions } : {}),
   };
-  return new WebexCore({ credentials: { access_token: opts.token }, config }) as WebexSdk;
+  return new WebexCore({ credentials: { access_token: opts.token }, config });
 }
 
 type HydraType = 'MESSAGE' | 'PEOPLE' | 'ROOM' | 'ATTACHMENT_ACTION';

@@ -1,9 +1,10 @@
 /**
  * A daemon loads only what its configuration uses: `toodles run` as its own process against the
- * simulator, with a module-resolution hook that records every module it imports. Without a database
- * URL, a metrics address, a proxy, systemd or a runtime directory, none of their modules is loaded;
- * with a metrics address and a runtime directory, theirs are (the hook sees what it should). Its first
- * prune of the audit trail comes once it is online.
+ * simulator, with a module-resolution hook that records every module it imports (and, at exit, every
+ * CommonJS module it required). Without a database URL, a metrics address, a proxy, systemd or a
+ * runtime directory, none of their modules is loaded; with a metrics address and a runtime directory,
+ * theirs are (the hook sees what it should). Of the Webex SDK only the core, device and Mercury are
+ * loaded, never its public plugins. Its first prune of the audit trail comes once it is online.
  */
 import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,8 +32,15 @@ const OPTIONAL = {
   'the control server': '/dist/src/control/server.js',
 };
 
-/** A `--import` preload whose resolve hook appends each module the process imports to `record`. */
-function recorder(dir: string, record: string): string {
+/** The SDK's public plugins and the conversation and encryption code they bring: toodles calls REST itself. */
+const SDK_PLUGINS =
+  /\/node_modules\/@webex\/(plugin-(people|rooms|memberships|messages|attachment-actions)|internal-plugin-(conversation|encryption))\//;
+
+/**
+ * NODE_OPTIONS with two preloads: an `--import` one whose resolve hook appends each module imported to
+ * `record`, and a `--require` one that writes the CommonJS modules loaded to `required` at exit.
+ */
+function recorder(dir: string, record: string, required: string): string {
   const hooks = join(dir, 'hooks.mjs');
   writeFileSync(
     hooks,
@@ -45,7 +53,12 @@ function recorder(dir: string, record: string): string {
   );
   const preload = join(dir, 'preload.mjs');
   writeFileSync(preload, `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});`);
-  return preload;
+  const cjs = join(dir, 'preload.cjs');
+  writeFileSync(
+    cjs,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(required)}, Object.keys(require.cache).join('\\n')));`,
+  );
+  return `--require=${cjs} --import=${pathToFileURL(preload).href}`;
 }
 
 /** Runs the daemon until it has answered one ping; returns what it imported and its log. */
@@ -54,9 +67,10 @@ async function run(t: Test, env: Record<string, string>) {
   t.teardown(() => sim.stop());
   const dir = mkdtempSync(join(tmpdir(), 'toodles-light-'));
   const record = join(dir, 'imported.txt');
+  const requiredRecord = join(dir, 'required.txt');
   writeFileSync(record, '');
   const daemon = spawnDaemon({
-    NODE_OPTIONS: `--import=${pathToFileURL(recorder(dir, record)).href}`,
+    NODE_OPTIONS: recorder(dir, record, requiredRecord),
     WEBEX_BOT_TOKEN: sim.botToken,
     TOODLES_WEBEX_U2C_URL: sim.u2cUrl,
     TOODLES_WEBEX_HYDRA_URL: sim.hydraUrl,
@@ -72,17 +86,24 @@ async function run(t: Test, env: Record<string, string>) {
   const exit = await daemon.signal('SIGTERM');
   t.equal(exit.code, 0, 'stops cleanly');
   const imported = readFileSync(record, 'utf8');
+  const required = readFileSync(requiredRecord, 'utf8');
   const loaded = (part: keyof typeof OPTIONAL) => imported.includes(OPTIONAL[part]);
-  return { imported, loaded, logs: daemon.logs() };
+  return { imported, required, loaded, logs: daemon.logs() };
 }
 
 t.test('nothing configured: none of the optional parts is loaded', async (t) => {
-  const { imported, loaded, logs } = await run(t, {});
+  const { imported, required, loaded, logs } = await run(t, {});
   t.ok(
     imported.includes('/dist/src/daemon/daemon.js') && imported.includes('/node_modules/better-sqlite3/'),
     'the hook saw the daemon and SQLite',
   );
   for (const part of Object.keys(OPTIONAL) as Array<keyof typeof OPTIONAL>) t.notOk(loaded(part), `${part} not loaded`);
+  t.ok(required.includes('/node_modules/@webex/internal-plugin-mercury/'), 'the exit record saw the SDK');
+  t.same(
+    required.split('\n').filter((p) => SDK_PLUGINS.test(p)),
+    [],
+    'none of the SDK’s public plugins',
+  );
   const online = logs.findIndex((l) => l.event === 'connection.state' && l.to === 'online');
   const pruned = logs.findIndex((l) => l.event === 'storage.pruned');
   t.ok(online >= 0 && pruned > online, 'the first prune comes once online');

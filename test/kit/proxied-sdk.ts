@@ -3,7 +3,7 @@
  * (Mercury agent in wsOptions + the REST hook), and teardown ordering.
  */
 import type { Simulator } from '../../src/simulator/index.js';
-import { createWebexSdk, type WebexSdk } from '../../src/webex/sdk.js';
+import { createWebexSdkWithPlugins, type WebexSdkWithPlugins } from '../../src/webex/sdk.js';
 import { createProxyAgent } from '../../src/webex/proxy/agent.js';
 import { installRestProxy } from '../../src/webex/proxy/rest-hook.js';
 import type { ProxySettings } from '../../src/webex/proxy/settings.js';
@@ -36,12 +36,12 @@ export function lifo(t: { teardown(fn: () => unknown): void }): (fn: () => unkno
 export async function connectSdk(
   sim: Simulator,
   settings: ProxySettings,
-  extra: { mercury?: Parameters<typeof createWebexSdk>[0]['mercury']; connectTimeoutMs?: number } = {},
-): Promise<{ sdk: WebexSdk; stop: () => Promise<void> }> {
+  extra: { mercury?: Parameters<typeof createWebexSdkWithPlugins>[0]['mercury']; connectTimeoutMs?: number } = {},
+): Promise<{ sdk: WebexSdkWithPlugins; stop: () => Promise<void> }> {
   const agentOpts = extra.connectTimeoutMs !== undefined ? { connectTimeoutMs: extra.connectTimeoutMs } : {};
   const wsAgent = await createProxyAgent(settings, agentOpts);
   const restAgent = await createProxyAgent(settings, agentOpts);
-  const sdk = createWebexSdk({
+  const sdk = createWebexSdkWithPlugins({
     token: sim.botToken,
     u2cUrl: sim.u2cUrl,
     hydraUrl: sim.hydraUrl,

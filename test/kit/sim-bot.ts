@@ -3,8 +3,8 @@
  * the Mercury events and SDK events tests assert on.
  */
 import type { Simulator } from '../../src/simulator/index.js';
-import { createWebexSdk, type MercuryTuning, type SdkLogLevel } from '../../src/webex/sdk.js';
-import type { AttachmentActionCreatedEvent, MessageCreatedEvent, WebexSdk } from '../../src/webex/sdk-types.js';
+import { createWebexSdkWithPlugins, type MercuryTuning, type SdkLogLevel } from '../../src/webex/sdk.js';
+import type { AttachmentActionCreatedEvent, MessageCreatedEvent, WebexSdkWithPlugins } from '../../src/webex/sdk-types.js';
 
 /**
  * Rejections the SDK leaves unhandled in situations the simulator provokes on purpose (see
@@ -51,7 +51,7 @@ const MERCURY_EVENTS = [
 ];
 
 export interface SimBot {
-  webex: WebexSdk;
+  webex: WebexSdkWithPlugins;
   /** Mercury lifecycle events in order, each with the close code when there is one: "offline:1006". */
   events: string[];
   created: MessageCreatedEvent[];
@@ -61,8 +61,8 @@ export interface SimBot {
   close(): Promise<void>;
 }
 
-export function newSdk(sim: Simulator, opts: { mercury?: MercuryTuning; wsOptions?: Record<string, unknown> } = {}): WebexSdk {
-  return createWebexSdk({
+export function newSdk(sim: Simulator, opts: { mercury?: MercuryTuning; wsOptions?: Record<string, unknown> } = {}): WebexSdkWithPlugins {
+  return createWebexSdkWithPlugins({
     token: sim.botToken,
     u2cUrl: sim.u2cUrl,
     hydraUrl: sim.hydraUrl,
