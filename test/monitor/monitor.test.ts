@@ -1,5 +1,5 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,21 +39,43 @@ function logDir(files: Record<string, string[]>): string {
   return dir;
 }
 
-function monitor(...args: string[]) {
+// Each test reads its own files and runs its own monitor processes: several at once.
+t.jobs = 4;
+
+/** `toodles monitor ARGS` as a process, its input given; resolves when it exits. */
+function runMonitor(
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   ensureBuilt();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'monitor', ...args], { env: opts.env ?? process.env });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+function monitor(...args: string[]) {
   const judged = args.includes('--log-dir') && !args.some((a) => a.startsWith('--as-of')) ? ['--as-of', new Date(AS_OF).toISOString()] : [];
-  const r = spawnSync(process.execPath, [CLI, 'monitor', ...judged, ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runMonitor([...judged, ...args]);
 }
 
 t.test('healthy: OK, exit 0, healthy scheduled reconnects summarised in one line', async (t) => {
-  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('healthy.log') }));
+  const r = await monitor('--log-dir', logDir({ 'toodles.1.log': recorded('healthy.log') }));
   t.equal(r.code, 0, r.out + r.err);
   t.match(r.out, /^Process: pid \d+, toodles 0\.1\.0, up \d+s/m);
   t.match(r.out, /: 8 healthy graceful reconnects \(longest \d+ ms/);
   t.match(r.out, /Totals: 8 reconnects \(8 graceful\), deaf 0 ms in all/);
   t.match(r.out, /^OK: every reconnect completed quickly, never deaf$/m);
-  const j = JSON.parse(monitor('--json', '--log-dir', logDir({ 'toodles.1.log': recorded('healthy.log') })).out) as Record<string, unknown>;
+  const j = JSON.parse((await monitor('--json', '--log-dir', logDir({ 'toodles.1.log': recorded('healthy.log') }))).out) as Record<
+    string,
+    unknown
+  >;
   t.equal(j.verdict, 'OK');
   t.same(j.reasons, []);
   const reconnects = j.reconnects as Array<Record<string, unknown>>;
@@ -66,7 +88,7 @@ t.test('healthy: OK, exit 0, healthy scheduled reconnects summarised in one line
 t.test('a restart and an outage caught up on: OK; the rounds, the longest gap and the late answers counted', async (t) => {
   // Recorded: stopped, 35 s of messages to the bot (two 1:1 spaces, a mention and a message without one in a group space), started
   // again; then a socket killed while upgrades were refused, a message meanwhile.
-  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('caught-up.log') }));
+  const r = await monitor('--log-dir', logDir({ 'toodles.1.log': recorded('caught-up.log') }));
   t.equal(r.code, 0, r.out);
   t.match(
     r.out,
@@ -75,7 +97,7 @@ t.test('a restart and an outage caught up on: OK; the rounds, the longest gap an
   t.match(r.out, /^ {2}longest gap 3\d\.\d s, \S+ \S+ \.\. \S+ \S+ \(restart, new device\)$/m, 'the restart, not the outage');
   t.match(r.out, /^ {2}3 answered late \(over 30 s after they were sent; the latest 3\d\.\d s\)$/m);
   t.match(r.out, /^OK: /m);
-  const j = JSON.parse(monitor('--json', '--log-dir', logDir({ 'toodles.1.log': recorded('caught-up.log') })).out) as {
+  const j = JSON.parse((await monitor('--json', '--log-dir', logDir({ 'toodles.1.log': recorded('caught-up.log') }))).out) as {
     catchUp: Record<string, unknown>;
   };
   t.match(j.catchUp, {
@@ -93,7 +115,7 @@ t.test('a restart and an outage caught up on: OK; the rounds, the longest gap an
 
 t.test('messages left unanswered after a gap (too old to run, spaces over the cap): WARNING naming both, exit 1', async (t) => {
   // Recorded: started with a mark 3 h old; one message 2 h old, 56 spaces with a message in the last 5 minutes (the cap is 50).
-  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('left-unanswered.log') }));
+  const r = await monitor('--log-dir', logDir({ 'toodles.1.log': recorded('left-unanswered.log') }));
   t.equal(r.code, 1, r.out);
   t.match(
     r.out,
@@ -110,25 +132,25 @@ t.test('messages left unanswered after a gap (too old to run, spaces over the ca
 t.test('--as-of judges logs copied off a VM at the time of the incident', async (t) => {
   const twoDaysAgo = AS_OF - 2 * 86_400_000;
   const dir = logDir({ 'toodles.1.log': recorded('healthy.log', AS_OF - twoDaysAgo + 1_000) });
-  const then = monitor('--as-of', new Date(twoDaysAgo).toISOString(), '--since', '1h', '--log-dir', dir);
+  const then = await monitor('--as-of', new Date(twoDaysAgo).toISOString(), '--since', '1h', '--log-dir', dir);
   t.equal(then.code, 0, then.out + then.err);
   t.match(then.out, /^OK: every reconnect completed quickly, never deaf$/m);
-  const bad = monitor('--as-of', 'yesterday-ish', '--log-dir', dir);
+  const bad = await monitor('--as-of', 'yesterday-ish', '--log-dir', dir);
   t.equal(bad.code, 64);
   t.match(bad.err, /--as-of: "yesterday-ish" is not a timestamp/);
 });
 
 t.test('a long deaf period: WARNING naming it, exit 1; the cycle is in the table as not graceful', async (t) => {
-  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('long-deaf.log') }));
+  const r = await monitor('--log-dir', logDir({ 'toodles.1.log': recorded('long-deaf.log') }));
   t.equal(r.code, 1, r.out);
   t.match(r.out, /connection closed \(1006 socket closed\)\s+11\.0 s\s+11\.0 s\s+no\s+done/);
   t.match(r.out, /^WARNING: deaf for 11 s from .*$/m);
-  const relaxed = monitor('--max-deaf', '20', '--log-dir', logDir({ 'toodles.1.log': recorded('long-deaf.log') }));
+  const relaxed = await monitor('--max-deaf', '20', '--log-dir', logDir({ 'toodles.1.log': recorded('long-deaf.log') }));
   t.equal(relaxed.code, 0, '--max-deaf 20 accepts it');
 });
 
 t.test('a stuck reconnect: CRITICAL, exit 2, naming the reconnect that never completed', async (t) => {
-  const r = monitor('--log-dir', logDir({ 'toodles.1.log': recorded('stuck-reconnect.log', 90_000) }));
+  const r = await monitor('--log-dir', logDir({ 'toodles.1.log': recorded('stuck-reconnect.log', 90_000) }));
   t.equal(r.code, 2, r.out);
   t.match(r.out, /^CRITICAL: reconnect at .* \(connection closed \(1006 socket closed\)\) has not completed after \d+ s/m);
   t.match(r.out, /connection closed \(1006 socket closed\)\s+-\s+-\s+no\s+never completed/);
@@ -143,31 +165,31 @@ t.test('rotated files, corrupt and truncated lines: skipped and counted, never a
     'toodles.1.log': [...half, 'garbage that is not JSON', '{"level":30,"time":"not a time","event":"x"}'],
     'toodles.2.log': [...rest.slice(0, 5), cut, ...rest.slice(5), '[1,2,3]', '{"msg":"an older version without event names","time":1}'],
   });
-  const r = monitor('--log-dir', dir);
+  const r = await monitor('--log-dir', dir);
   t.equal(r.code, 0, r.out);
   t.match(r.out, /^5 unreadable lines skipped$/m);
   t.match(r.out, /8 healthy graceful reconnects/);
 });
 
 t.test('an empty directory (or one without our events): UNKNOWN, exit 3', async (t) => {
-  const r = monitor('--log-dir', mkdtempSync(join(tmpdir(), 'toodles-empty-')));
+  const r = await monitor('--log-dir', mkdtempSync(join(tmpdir(), 'toodles-empty-')));
   t.equal(r.code, 3);
   t.match(r.out, /^UNKNOWN: no toodles events found$/m);
-  const missing = monitor('--log-dir', '/nonexistent/toodles');
+  const missing = await monitor('--log-dir', '/nonexistent/toodles');
   t.equal(missing.code, 3);
   t.match(missing.out, /^UNKNOWN: cannot read files in \/nonexistent\/toodles: /);
-  const json = monitor('--json', '--log-dir', '/nonexistent/toodles');
+  const json = await monitor('--json', '--log-dir', '/nonexistent/toodles');
   t.equal((JSON.parse(json.out) as { verdict: string }).verdict, 'UNKNOWN');
 });
 
 t.test('bad arguments get a clear answer, exit 64; --help exit 0', async (t) => {
-  const r = monitor('--since', 'yesterday-ish');
+  const r = await monitor('--since', 'yesterday-ish');
   t.equal(r.code, 64);
   t.match(r.err, /--since: "yesterday-ish" is neither a duration/);
-  t.equal(monitor('--frobnicate').code, 64);
-  t.equal(monitor('--max-deaf', 'x').code, 64);
-  t.equal(monitor('--unit').code, 64);
-  const help = monitor('--help');
+  t.equal((await monitor('--frobnicate')).code, 64);
+  t.equal((await monitor('--max-deaf', 'x')).code, 64);
+  t.equal((await monitor('--unit')).code, 64);
+  const help = await monitor('--help');
   t.equal(help.code, 0);
   t.match(help.out, /usage: toodles monitor/);
 });
@@ -315,43 +337,37 @@ t.test('the journal source: journalctl -o json streamed, systemctl for the unit 
     `#!/bin/sh\nprintf 'ActiveState=active\\nMainPID=50\\nExecMainStartTimestamp=@${Math.floor((now - 30_000) / 1000)}\\n'\n`,
     { mode: 0o755 },
   );
-  ensureBuilt();
   const run = (env: Record<string, string>, ...args: string[]) =>
-    spawnSync(process.execPath, [CLI, 'monitor', ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env },
-    });
-  let r = run({}, '--unit', 'bot', '--since', '1h');
-  t.equal(r.status, 0, r.stdout + r.stderr);
+    runMonitor(args, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env } });
+  let r = await run({}, '--unit', 'bot', '--since', '1h');
+  t.equal(r.code, 0, r.out + r.err);
   t.match(readFileSync(join(bin, 'args'), 'utf8'), /^-u bot -o json --no-pager --since @\d+\n$/);
-  t.match(r.stdout, /^toodles monitor: journal of unit bot, since /);
+  t.match(r.out, /^toodles monitor: journal of unit bot, since /);
   // Started 30 s before the stand-ins were written; the monitor's own start-up adds a moment on a busy machine.
-  const up = Number(/^Process: pid 50, toodles 0\.1\.0, up (\d+)s/m.exec(r.stdout)?.[1]);
+  const up = Number(/^Process: pid 50, toodles 0\.1\.0, up (\d+)s/m.exec(r.out)?.[1]);
   t.ok(up >= 30 && up < 90, `the process, up ${up}s`);
-  t.match(r.stdout, /^1 unreadable lines skipped$/m);
-  r = run({ FAIL_JOURNAL: '1' });
-  t.equal(r.status, 3);
-  t.equal(r.stdout, 'UNKNOWN: journalctl failed (exit 1): No journal files were found.\n');
-  r = run({ PATH: '/nonexistent' });
-  t.equal(r.status, 3);
-  t.match(r.stdout, /^UNKNOWN: cannot run journalctl: /);
+  t.match(r.out, /^1 unreadable lines skipped$/m);
+  r = await run({ FAIL_JOURNAL: '1' });
+  t.equal(r.code, 3);
+  t.equal(r.out, 'UNKNOWN: journalctl failed (exit 1): No journal files were found.\n');
+  r = await run({ PATH: '/nonexistent' });
+  t.equal(r.code, 3);
+  t.match(r.out, /^UNKNOWN: cannot run journalctl: /);
 });
 
 t.test('the journal piped in by /usr/local/bin/toodles (root reads it, the monitor runs unprivileged)', async (t) => {
   // systemd/toodles-command asks for the window, runs journalctl and systemctl itself and pipes what
   // they print into `toodles monitor --journal-stdin`; no PATH here: nothing is run but the monitor.
-  ensureBuilt();
-  const run = (input: string, ...args: string[]) =>
-    spawnSync(process.execPath, [CLI, 'monitor', ...args], { input, encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
-  let r = run('', '--journal-window', '--unit', 'bot', '--since', '2026-11-30T10:00:00.750Z');
-  t.equal(r.stdout, `bot ${Date.parse('2026-11-30T10:00:00Z') / 1000}\n`, 'the window: unit and whole seconds, for journalctl --since @S');
-  t.equal(r.status, 0);
+  const run = (input: string, ...args: string[]) => runMonitor(args, { input, env: { ...process.env, PATH: '/nonexistent' } });
+  let r = await run('', '--journal-window', '--unit', 'bot', '--since', '2026-11-30T10:00:00.750Z');
+  t.equal(r.out, `bot ${Date.parse('2026-11-30T10:00:00Z') / 1000}\n`, 'the window: unit and whole seconds, for journalctl --since @S');
+  t.equal(r.code, 0);
   for (const args of [['--log-dir', '/var/log/toodles'], ['--help']]) {
-    r = run('', '--journal-window', ...args);
-    t.same([r.status, r.stdout], [0, ''], `${args[0]}: no journal to read (the wrapper runs it as it is)`);
+    r = await run('', '--journal-window', ...args);
+    t.same([r.code, r.out], [0, ''], `${args[0]}: no journal to read (the wrapper runs it as it is)`);
   }
-  r = run('', '--journal-window', '--unit', 'bot; rm -rf /');
-  t.equal(r.status, 64, 'a unit name that is not one is refused');
+  r = await run('', '--journal-window', '--unit', 'bot; rm -rf /');
+  t.equal(r.code, 64, 'a unit name that is not one is refused');
 
   const now = Date.now();
   const startS = Math.floor(now / 1000) - 120; // the process started before the window
@@ -368,23 +384,23 @@ t.test('the journal piped in by /usr/local/bin/toodles (root reads it, the monit
       ...(status === undefined ? [] : [`JournalStatus=${status}`]),
     ].join('\n') + '\n';
   const active = `ActiveState=active\nMainPID=50\nExecMainStartTimestamp=@${startS}`;
-  r = run(stream(active, 0), '--journal-stdin', '--unit', 'bot', '--since', '1m');
-  t.equal(r.status, 0, r.stdout + r.stderr);
+  r = await run(stream(active, 0), '--journal-stdin', '--unit', 'bot', '--since', '1m');
+  t.equal(r.code, 0, r.out + r.err);
   const from = new Date(windowS * 1000).toISOString().slice(0, 19).replace('T', ' ');
-  t.match(r.stdout, `toodles monitor: journal of unit bot, since ${from} UTC (1m)\n`, 'the window the stream says');
-  t.match(r.stdout, /^Process: pid 50, toodles 0\.1\.0, up /m, 'the running process, from its start before the window');
-  t.match(r.stdout, /^Totals: 1 reconnects /m, 'the window entries');
-  t.match(r.stdout, /^1 unreadable lines skipped$/m);
+  t.match(r.out, `toodles monitor: journal of unit bot, since ${from} UTC (1m)\n`, 'the window the stream says');
+  t.match(r.out, /^Process: pid 50, toodles 0\.1\.0, up /m, 'the running process, from its start before the window');
+  t.match(r.out, /^Totals: 1 reconnects /m, 'the window entries');
+  t.match(r.out, /^1 unreadable lines skipped$/m);
 
-  r = run(stream('ActiveState=failed\nMainPID=0'), '--journal-stdin', '--unit', 'bot');
-  t.same([r.status, r.stdout], [3, 'UNKNOWN: the journal ended early (no JournalStatus=)\n'], 'a stream cut short is no verdict');
-  r = run(stream('ActiveState=failed\nMainPID=0', 1), '--journal-stdin', '--unit', 'bot');
-  t.same([r.status, r.stdout], [3, 'UNKNOWN: journalctl failed (exit 1)\n']);
-  r = run(stream('ActiveState=failed\nMainPID=0', 0), '--journal-stdin', '--unit', 'bot');
-  t.equal(r.status, 2, 'the unit state comes from the stream too');
-  t.match(r.stdout, /^CRITICAL: the unit is not active \(failed\)/m);
-  r = run(bot(now, { EVENT: 'daemon.ready' }) + '\nJournalStatus=0\n', '--journal-stdin');
-  t.same([r.status, r.stdout], [3, 'UNKNOWN: no window start before the entries (Since=@SECONDS)\n']);
+  r = await run(stream('ActiveState=failed\nMainPID=0'), '--journal-stdin', '--unit', 'bot');
+  t.same([r.code, r.out], [3, 'UNKNOWN: the journal ended early (no JournalStatus=)\n'], 'a stream cut short is no verdict');
+  r = await run(stream('ActiveState=failed\nMainPID=0', 1), '--journal-stdin', '--unit', 'bot');
+  t.same([r.code, r.out], [3, 'UNKNOWN: journalctl failed (exit 1)\n']);
+  r = await run(stream('ActiveState=failed\nMainPID=0', 0), '--journal-stdin', '--unit', 'bot');
+  t.equal(r.code, 2, 'the unit state comes from the stream too');
+  t.match(r.out, /^CRITICAL: the unit is not active \(failed\)/m);
+  r = await run(bot(now, { EVENT: 'daemon.ready' }) + '\nJournalStatus=0\n', '--journal-stdin');
+  t.same([r.code, r.out], [3, 'UNKNOWN: no window start before the entries (Since=@SECONDS)\n']);
 });
 
 t.test(
