@@ -6,9 +6,6 @@
 import t from 'tap';
 import { benchArgs, runCatchUpBench, SCENARIOS } from '../../bench/catchup.js';
 import { FULL, QUICK } from '../../bench/catchup/scenarios.js';
-import { ensureBuilt } from '../kit/spawn-daemon.js';
-
-ensureBuilt();
 t.setTimeout(480_000);
 
 t.test('arguments: the full run by default, --quick, --only', async (t) => {

@@ -16,9 +16,6 @@ import {
   table,
   when,
 } from '../../bench/cluster.js';
-import { ensureBuilt } from '../kit/spawn-daemon.js';
-
-ensureBuilt();
 t.setTimeout(240_000);
 
 t.test('claim latency and outcomes are read from /metrics', async (t) => {

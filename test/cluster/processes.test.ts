@@ -15,10 +15,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { daemonCluster, type DaemonCluster } from '../kit/daemon-cluster.js';
 import { PingTraffic, type Asked } from '../kit/ping-traffic.js';
 import { startPostgres } from '../kit/postgres.js';
-import { ensureBuilt } from '../kit/spawn-daemon.js';
 import { eventually, sleep } from '../kit/wait.js';
-
-ensureBuilt();
 t.setTimeout(480_000);
 
 const pgServer = await startPostgres();

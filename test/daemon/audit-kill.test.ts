@@ -3,9 +3,7 @@ import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
 import { ask, click, tempStateDir, text } from '../kit/commands.js';
-import { CLI, daemonEnv, ensureBuilt, spawnDaemon } from '../kit/spawn-daemon.js';
-
-ensureBuilt();
+import { CLI, daemonEnv, spawnDaemon } from '../kit/spawn-daemon.js';
 t.setTimeout(120_000);
 const ALICE = 'alice@example.com';
 

@@ -8,9 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, EXIT_CONFIG, loadConfig } from '../../src/config.js';
-import { ensureBuilt, runToExit } from '../kit/spawn-daemon.js';
-
-ensureBuilt();
+import { runToExit } from '../kit/spawn-daemon.js';
 
 const TOKEN = `${'0123456789abcdef'.repeat(3)}_PF84_11111111-2222-3333-4444-555555555555`;
 const PASSWORD = 'db-Secret-77a1';

@@ -10,9 +10,7 @@ import { join } from 'node:path';
 import { checkDirectories, ConfigError, EXIT_CONFIG, loadConfig, MAX_SETTING_LENGTH, shown } from '../../src/config.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { startNotifyListener } from '../kit/notify-listener.js';
-import { ensureBuilt, runToExit, spawnDaemon } from '../kit/spawn-daemon.js';
-
-ensureBuilt();
+import { runToExit, spawnDaemon } from '../kit/spawn-daemon.js';
 t.setTimeout(120_000);
 
 /** Shaped like a real bot token, long enough to pass the length check. */

@@ -1,10 +1,9 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { CLI, ROOT, daemonEnv, ensureBuilt } from '../kit/spawn-daemon.js';
+import { CLI, ROOT, daemonEnv } from '../kit/spawn-daemon.js';
 
 // `npm start` without a token: the demo chat, driven the way a person types into it.
 t.test('the demo: chat with the bot, break its socket, watch it recover, quit cleanly', async (t) => {
-  ensureBuilt();
   const child = spawn(process.execPath, [CLI, 'start'], { cwd: ROOT, env: daemonEnv({}), stdio: ['pipe', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let screen = '';

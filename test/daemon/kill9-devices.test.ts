@@ -9,9 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { ensureBuilt, spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
-
-ensureBuilt();
+import { spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
 t.setTimeout(240_000);
 
 // Each test has its own simulator, state directory and daemon processes: both at once.

@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startSimulator } from '../../src/simulator/index.js';
-import { ensureBuilt, spawnDaemon } from '../kit/spawn-daemon.js';
+import { spawnDaemon } from '../kit/spawn-daemon.js';
 import { eventually } from '../kit/wait.js';
 
-ensureBuilt();
 t.setTimeout(120_000);
 
 /** Modules an optional part brings, by where they resolve to. */

@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startNotifyListener, type NotifyListener } from '../kit/notify-listener.js';
-import { ensureBuilt, spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
+import { spawnDaemon, type SpawnedDaemon } from '../kit/spawn-daemon.js';
 import { sleep } from '../kit/wait.js';
-
-ensureBuilt();
 t.setTimeout(180_000);
 
 // Each test has its own simulator and daemon process, and mostly waits: three at once.

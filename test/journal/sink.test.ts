@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, mkdtempSync, fstatSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, ROOT } from '../kit/spawn-daemon.js';
+import { ROOT } from '../kit/spawn-daemon.js';
 import { JournalSink, journalFields, journalSocket, priorityOf } from '../../src/journal/sink.js';
 import { describedEvents, sentence } from '../../src/journal/messages.js';
 import { encodeEntry, MAX_DATAGRAM_BYTES } from '../../src/journal/protocol.js';
@@ -91,7 +91,6 @@ t.test('when stdout fails too, entries are dropped and counted, never thrown', a
 });
 
 t.test('a real process without a journal socket falls back to <N> lines on its stdout', async (t) => {
-  ensureBuilt();
   const script = `
     import { createLog } from ${JSON.stringify(join(ROOT, 'dist/src/log.js'))};
     import { journalSocket } from ${JSON.stringify(join(ROOT, 'dist/src/journal/sink.js'))};
@@ -119,7 +118,7 @@ t.test('priorities per level', async (t) => {
 });
 
 t.test('every event in the README has its own sentence; unknown events still read as a sentence', async (t) => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const list = /Log events operators follow[\s\S]*?\n\n/.exec(readme)?.[0] ?? '';
   const named = [...list.matchAll(/`([a-z_]+\.[a-z_]+)`/g)].map((m) => m[1]!);
   t.ok(named.length >= 15, `README names ${named.length} events`);
@@ -140,7 +139,6 @@ t.test('every event in the README has its own sentence; unknown events still rea
 });
 
 t.test('JOURNAL_STREAM naming stdout switches the logger to journal entries (here without journald: <N> lines)', async (t) => {
-  ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'toodles-js-'));
   const out = join(dir, 'stdout');
   const fd = openSync(out, 'w');

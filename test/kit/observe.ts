@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, daemonEnv, ensureBuilt, ROOT } from './spawn-daemon.js';
+import { CLI, daemonEnv, ROOT } from './spawn-daemon.js';
 import type { Harness } from './daemon-harness.js';
 import { sleep } from './wait.js';
 
@@ -20,7 +20,6 @@ export function cli(
   env: Record<string, string | undefined>,
   opts: { user?: string; timeoutMs?: number } = {},
 ): Promise<CliRun> {
-  ensureBuilt();
   const started = Date.now();
   // tap's process-info hook rides along in NODE_OPTIONS and would write to .tap/ as that user.
   const [file, argv] = opts.user

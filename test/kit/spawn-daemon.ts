@@ -3,7 +3,7 @@
  * its environment. The child gets a minimal environment (no inherited NODE_OPTIONS from tap, no
  * proxy or token variables from the developer's shell), plus what the test passes.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,15 +18,6 @@ export const ROOT = ((): string => {
   return dir;
 })();
 export const CLI = join(ROOT, 'dist/src/cli.js');
-
-/** `npm test` builds before tap runs; a lone `tap test/daemon/...` builds here if dist is missing. */
-export function ensureBuilt(): void {
-  if (existsSync(CLI)) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-}
 
 /** The only variables the child inherits from the test process. */
 const PASS_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ'];
@@ -67,7 +58,6 @@ export interface SpawnedDaemon {
 }
 
 export function spawnDaemon(env: Record<string, string | undefined>, args: string[] = ['run']): SpawnedDaemon {
-  ensureBuilt();
   const startedAt = Date.now();
   const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: daemonEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

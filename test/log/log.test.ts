@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createLog } from '../../src/log.js';
 import { scrubber } from '../../src/log/scrub.js';
-import { daemonEnv, ensureBuilt, ROOT } from '../kit/spawn-daemon.js';
+import { daemonEnv, ROOT } from '../kit/spawn-daemon.js';
 
 t.test('secrets are scrubbed from the serialized line, whichever field carries them', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toodles-log-'));
@@ -50,7 +50,6 @@ t.test('a one-character proxy password: every line stays valid JSON with its tim
 });
 
 t.test('the rolling files limit holds across restarts: several processes, each rolling, leave at most the limit', async (t) => {
-  ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'toodles-roll-'));
   const count = 3;
   // Each process writes until it has rolled (a file numbered above the highest it found), however

@@ -10,10 +10,7 @@ import t from 'tap';
 import { startDaemonProcess } from '../../bench/scrape.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { ensureBuilt } from '../kit/spawn-daemon.js';
 import { sleep } from '../kit/wait.js';
-
-ensureBuilt();
 
 t.test('one rendering is served for a second, however many scrapers ask', async (t) => {
   const metrics = new Metrics(() => ({ state: 'online', since: 0, reconnects: 0 }));

@@ -11,9 +11,7 @@ import { ask, click, text } from '../kit/commands.js';
 import { startHarness } from '../kit/daemon-harness.js';
 import { captureLog } from '../kit/log-capture.js';
 import { cli, skipUnlessRoot } from '../kit/observe.js';
-import { CLI, daemonEnv, ensureBuilt } from '../kit/spawn-daemon.js';
-
-ensureBuilt();
+import { CLI, daemonEnv } from '../kit/spawn-daemon.js';
 
 interface Ran {
   code: number | null;

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ensureBuilt } from '../kit/spawn-daemon.js';
+import { CLI, ROOT } from '../kit/spawn-daemon.js';
 import { Analyzer, DEFAULT_THRESHOLDS } from '../../src/monitor/analyze.js';
 import { fromJournalLine, fromJsonLine } from '../../src/monitor/records.js';
 import { parseArgs, parseSince, progressReporter } from '../../src/monitor/cli.js';
@@ -20,7 +20,7 @@ import { sleep } from '../kit/wait.js';
 const AS_OF = Date.now();
 
 function recorded(name: string, lagMs = 1_000): string[] {
-  const lines = readFileSync(new URL(`recorded/${name}`, import.meta.url), 'utf8')
+  const lines = readFileSync(join(ROOT, 'test/monitor/recorded', name), 'utf8')
     .trim()
     .split('\n');
   const last = Date.parse((JSON.parse(lines.at(-1)!) as { time: string }).time);
@@ -47,7 +47,6 @@ function runMonitor(
   args: string[],
   opts: { input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
-  ensureBuilt();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'monitor', ...args], { env: opts.env ?? process.env });
     let out = '';
@@ -407,7 +406,6 @@ t.test(
   'not root and in neither journal group: one line, exit 3',
   { skip: process.getuid?.() !== 0 && 'needs root to run as nobody' },
   async (t) => {
-    ensureBuilt();
     const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'monitor'], { encoding: 'utf8' });
     t.equal(r.status, 3, r.stderr);
     t.equal(

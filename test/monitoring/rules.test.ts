@@ -6,12 +6,13 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ROOT } from '../kit/spawn-daemon.js';
 
-const DIR = fileURLToPath(new URL('../../monitoring/', import.meta.url));
-const RULES = `${DIR}toodles.rules.yml`;
-const TESTS = `${DIR}toodles.test.yml`;
+const DIR = join(ROOT, 'monitoring');
+const RULES = join(DIR, 'toodles.rules.yml');
+const TESTS = join(DIR, 'toodles.test.yml');
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
 
 const run = async (bin: string, ...args: string[]): Promise<{ code: number; output: string }> => {
