@@ -474,7 +474,7 @@ build_release() {
   build_step "npm ci" npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
   # The compiler writes dist/ and nothing else, before any install script has run (it needs none).
   install -d -m 0755 -o "$BUILD_USER" -g "$BUILD_USER" "$STAGE/dist"
-  build_step "npm run build (tsc)" in_build_sandbox "$STAGE/dist" "$NPM" run --silent build
+  build_step "npm run build (tsc, esbuild)" in_build_sandbox "$STAGE/dist" "$NPM" run --silent build
   own_by_root "$STAGE/dist"
   [ -f "$STAGE/dist/src/cli.js" ] || die "build produced no dist/src/cli.js"
   if [ -n "$REUSE" ]; then

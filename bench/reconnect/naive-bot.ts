@@ -1,8 +1,9 @@
 /**
- * bench:reconnect's strategy B, a program of its own: what the old bot did. Same SDK adapter, same
- * device reuse, same dispatcher and commands; on each reconnect it closes the socket it has and then
- * opens the next one (break-then-make), and it answers whatever arrives, since it keeps no record of
- * what it has already answered.
+ * bench:reconnect's strategy B, a program of its own: what the old bot did. Same SDK adapter (loading
+ * the SDK's packages as shipped, not the build's bundle), same device reuse, same dispatcher and
+ * commands; on each reconnect it closes the socket it has and then opens the next one
+ * (break-then-make), and it answers whatever arrives, since it keeps no record of what it has already
+ * answered.
  */
 import { Dispatcher } from '../../src/bot/dispatcher.js';
 import { OPEN_ACCESS } from '../../src/bot/access.js';
@@ -25,6 +26,8 @@ runBotChild(async ({ args, meter, logger, stop }) => {
       // The daemon's own Mercury settings, so both sides ping alike.
       mercury: DAEMON_MERCURY,
       wsOptions: { handshakeTimeout: 20_000 },
+      // A bare SDK bot loads the SDK's packages as shipped; toodles loads the build's bundle.
+      source: 'packages',
     },
     log: logger,
   });

@@ -2,11 +2,14 @@
  * The ONLY module that loads the Webex JS SDK.
  *
  * The umbrella `webex` package does not load on Node 20 (meetings/calling need a browser), so we build
- * the same SDK from its plugin packages: importing each plugin registers it on WebexCore, then
+ * the same SDK from its plugin packages: requiring each plugin registers it on WebexCore, then
  * WebexCore.init() creates an instance. Construction and types only: connection policy lives elsewhere.
  * toodles needs only the device and Mercury plugins: its REST calls go through request() (hydra.ts).
+ * sdk-packages/ lists the packages each kind of user loads; the build bundles each list into one file
+ * in dist/sdk/.
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { WebexSdk, WebexSdkWithPlugins } from './sdk-types.js';
 
 export type * from './sdk-types.js';
@@ -45,45 +48,60 @@ export interface CreateWebexSdkOptions {
   logLevel?: SdkLogLevel;
   /** Device TTL in seconds (config.device.ephemeralDeviceTTL); the SDK refreshes at ttl/2+60 s. */
   deviceTtlSeconds?: number;
+  /**
+   * Where the SDK's code comes from: the build's bundle (default), or its packages as shipped in
+   * node_modules, as a bare SDK bot loads them (the bench's naive bot).
+   */
+  source?: SdkSource;
 }
+
+export type SdkSource = 'bundle' | 'packages';
 
 /** WebexCore is a class; the umbrella package's `Webex.init(attrs)` is just `new Webex(attrs)`. */
 type WebexCoreCtor = new (attrs: { credentials: unknown; config: Record<string, unknown> }) => unknown;
 
-let core: WebexCoreCtor | undefined;
-
-/** Load the SDK once. Order matters only in that webex-core must come first. */
-function loadCore(): WebexCoreCtor {
-  if (core) return core;
-  const mod = require('@webex/webex-core') as { default?: WebexCoreCtor } & WebexCoreCtor;
-  // Each require registers a plugin on WebexCore as a side effect.
-  require('@webex/plugin-logger');
-  require('@webex/plugin-authorization-node');
-  require('@webex/internal-plugin-device');
-  require('@webex/internal-plugin-mercury');
-  core = mod.default ?? mod;
-  return core;
+type HydraType = 'MESSAGE' | 'PEOPLE' | 'ROOM' | 'ATTACHMENT_ACTION';
+interface WebexCommon {
+  getHydraClusterString(webex: WebexSdk, conversationUrl: string): string;
+  constructHydraId(type: HydraType, uuid: string, cluster: string): string;
 }
+
+/** What a list in sdk-packages/ exports, bundled or not. */
+interface SdkPackages {
+  WebexCore: WebexCoreCtor;
+  common: WebexCommon;
+}
+
+type PackageList = 'daemon' | 'with-plugins';
+
+/** Each file loads once (require caches it); a bundle has a WebexCore of its own, apart from the packages'. */
+function load(list: PackageList, source: SdkSource): SdkPackages {
+  const file = source === 'bundle' ? `../../sdk/${list}.cjs` : `../../../src/webex/sdk-packages/${list}.cjs`;
+  try {
+    return require(file) as SdkPackages;
+  } catch (err) {
+    if (source === 'packages' || (err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new Error(`the SDK bundle ${fileURLToPath(new URL(file, import.meta.url))} is missing: run npm run build`);
+  }
+}
+
+/** The packages each instance was made from, for the helpers that call into the same SDK. */
+const packagesOf = new WeakMap<object, SdkPackages>();
 
 /** An instance as toodles uses it: sockets through its own Mercury sessions, REST through request(). */
 export function createWebexSdk(opts: CreateWebexSdkOptions): WebexSdk {
-  return construct(loadCore(), opts) as WebexSdk;
+  return construct(load('daemon', opts.source ?? 'bundle'), opts) as WebexSdk;
 }
 
 /**
  * An instance with the SDK's public plugins too (messages, attachment actions, people, rooms), for a
- * plain SDK user (the test kits' bots); registered plugins appear on every instance made after.
+ * plain SDK user (the test kits' bots).
  */
 export function createWebexSdkWithPlugins(opts: CreateWebexSdkOptions): WebexSdkWithPlugins {
-  const WebexCore = loadCore();
-  require('@webex/plugin-people');
-  require('@webex/plugin-rooms');
-  require('@webex/plugin-messages');
-  require('@webex/plugin-attachment-actions');
-  return construct(WebexCore, opts) as WebexSdkWithPlugins;
+  return construct(load('with-plugins', opts.source ?? 'bundle'), opts) as WebexSdkWithPlugins;
 }
 
-function construct(WebexCore: WebexCoreCtor, opts: CreateWebexSdkOptions): unknown {
+function construct(packages: SdkPackages, opts: CreateWebexSdkOptions): object {
   const mercury: Record<string, number> = {};
   for (const [k, v] of Object.entries(opts.mercury ?? {})) if (typeof v === 'number') mercury[k] = v;
 
@@ -100,13 +118,9 @@ function construct(WebexCore: WebexCoreCtor, opts: CreateWebexSdkOptions): unkno
     mercury,
     ...(opts.wsOptions ? { defaultMercuryOptions: opts.wsOptions } : {}),
   };
-  return new WebexCore({ credentials: { access_token: opts.token }, config });
-}
-
-type HydraType = 'MESSAGE' | 'PEOPLE' | 'ROOM' | 'ATTACHMENT_ACTION';
-interface WebexCommon {
-  getHydraClusterString(webex: WebexSdk, conversationUrl: string): string;
-  constructHydraId(type: HydraType, uuid: string, cluster: string): string;
+  const sdk = new packages.WebexCore({ credentials: { access_token: opts.token }, config }) as object;
+  packagesOf.set(sdk, packages);
+  return sdk;
 }
 
 /**
@@ -114,7 +128,8 @@ interface WebexCommon {
  * from the conversation URL through its service catalog. Same derivation as its own message events.
  */
 export function hydraIdsFor(sdk: WebexSdk, conversationUrl: string): (type: HydraType, uuid: string) => string {
-  const common = require('@webex/common') as WebexCommon;
+  const common = packagesOf.get(sdk)?.common;
+  if (!common) throw new Error('hydraIdsFor: an SDK instance createWebexSdk did not make');
   const cluster = common.getHydraClusterString(sdk, conversationUrl);
   return (type, uuid) => common.constructHydraId(type, uuid, cluster);
 }

@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startSimulator } from '../../src/simulator/index.js';
-import { spawnDaemon } from '../kit/spawn-daemon.js';
+import { ROOT, spawnDaemon } from '../kit/spawn-daemon.js';
 import { eventually } from '../kit/wait.js';
-
 t.setTimeout(120_000);
 
 /** Modules an optional part brings, by where they resolve to. */
@@ -33,7 +32,7 @@ const OPTIONAL = {
 
 /** The SDK's public plugins and the conversation and encryption code they bring: toodles calls REST itself. */
 const SDK_PLUGINS =
-  /\/node_modules\/@webex\/(plugin-(people|rooms|memberships|messages|attachment-actions)|internal-plugin-(conversation|encryption))\//;
+  /node_modules\/@webex\/(plugin-(people|rooms|memberships|messages|attachment-actions)|internal-plugin-(conversation|encryption))\//;
 
 /**
  * NODE_OPTIONS with two preloads: an `--import` one whose resolve hook appends each module imported to
@@ -97,12 +96,17 @@ t.test('nothing configured: none of the optional parts is loaded', async (t) => 
     'the hook saw the daemon and SQLite',
   );
   for (const part of Object.keys(OPTIONAL) as Array<keyof typeof OPTIONAL>) t.notOk(loaded(part), `${part} not loaded`);
-  t.ok(required.includes('/node_modules/@webex/internal-plugin-mercury/'), 'the exit record saw the SDK');
+  t.ok(required.includes('/dist/sdk/daemon.cjs'), 'the exit record saw the SDK, from the build’s bundle');
   t.same(
-    required.split('\n').filter((p) => SDK_PLUGINS.test(p)),
+    required.split('\n').filter((p) => p.includes('/node_modules/@webex/')),
     [],
-    'none of the SDK’s public plugins',
+    'none of the SDK’s packages one by one',
   );
+  // esbuild marks where each bundled module begins with its path.
+  const bundled = (file: string) => readFileSync(join(ROOT, 'dist/sdk', file), 'utf8');
+  t.ok(bundled('daemon.cjs').includes('node_modules/@webex/internal-plugin-mercury/'), 'the bundle holds Mercury');
+  t.notMatch(bundled('daemon.cjs'), SDK_PLUGINS, 'and none of the SDK’s public plugins');
+  t.match(bundled('with-plugins.cjs'), SDK_PLUGINS, 'which the test kits’ bundle holds');
   const online = logs.findIndex((l) => l.event === 'connection.state' && l.to === 'online');
   const pruned = logs.findIndex((l) => l.event === 'storage.pruned');
   t.ok(online >= 0 && pruned > online, 'the first prune comes once online');
