@@ -16,16 +16,15 @@ import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { startPostgres, type TestPostgres } from '../kit/postgres.js';
+import { ROOT } from '../kit/spawn-daemon.js';
 import { sleep } from '../kit/wait.js';
 import { ATTEMPTS, hostileSource, SD_NOTIFY_PROOF } from './hostile-dependency.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HARNESS = join(ROOT, 'test/_systemd/nested-systemd.sh');
 const SRC = resolve(process.env.TOODLES_E2E_SOURCE ?? ROOT);
 const UNIT = 'toodles.service';
