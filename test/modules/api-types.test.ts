@@ -2,7 +2,7 @@
 // package's exports to the .d.ts tsc makes of src/modules/api.ts, it catches a wrong module, and
 // the shipped examples and the new-command starters check against it.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -11,7 +11,7 @@ import { ROOT } from '../kit/spawn-daemon.js';
 
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
-function tsc(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string }> {
+function tsc(args: string[], cwd: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [TSC, ...args], { cwd, timeout: 120_000 }, (err, stdout) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout }),
@@ -20,8 +20,8 @@ function tsc(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string
 }
 
 t.test('modules type-check against toodles/command-api', async (t) => {
-  const built = await tsc(['-p', join(ROOT, 'tsconfig.api.json')]);
-  t.equal(built.code, 0, `npm run build's second step makes the declarations: ${built.stdout}`);
+  // The test commands build first (npm run build), tsconfig.api.json's declarations included.
+  t.ok(existsSync(join(ROOT, 'dist/src/modules/api.d.ts')), 'npm run build made the declarations');
 
   const project = mkdtempSync(join(tmpdir(), 'toodles-api-'));
   t.teardown(() => rmSync(project, { recursive: true, force: true }));
