@@ -155,7 +155,9 @@ export async function startPostgres(opts: { tls?: boolean; settings?: Record<str
   const port = await freePort();
   let server: ChildProcess | undefined;
 
+  // Idempotent: a test's teardown may start a server the test already started again.
   const start = async () => {
+    if (server && server.exitCode === null) return;
     const args = ['-D', data, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     const child = spawn(join(bin, 'postgres'), args, { ...owner, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     const orphaned = () => signal(child, 'SIGKILL');
