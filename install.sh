@@ -49,6 +49,7 @@ BUILD_UNIT=toodles-build.service             # the transient unit it runs in, on
 LOCK_DIR=/run/toodles-install                 # root-only (in /run, not the world-writable /run/lock)
 RAN_MARK=.reached-ready                      # in a release dir: it once sent READY=1 (--rollback needs it)
 BUILD_KEY=.build-key                         # in a release dir: what its node_modules were built for
+BUILD_MODULES=$PREFIX/build-modules          # the last build's node_modules as npm delivered them, tools included (root's)
 DELIVERED=$LOCK_DIR/delivered-files          # node_modules as the registry delivered them, while building
 KEEP_RELEASES=${TOODLES_KEEP_RELEASES:-3}
 NODE_MIN_MAJOR=20
@@ -470,8 +471,7 @@ build_release() {
   done
   tar -C "$SRC" --exclude=node_modules -cf - "${want[@]}" | tar -C "$STAGE" --no-same-owner --no-same-permissions -xf -
   # Each step checked on its own (errexit does not hold inside `( ... ) || die`): any failure stops here.
-  # Root only fetches: npm runs no package script here.
-  build_step "npm ci" npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
+  fetch_build_modules
   # The compiler writes dist/ and nothing else, before any install script has run (it needs none).
   install -d -m 0755 -o "$BUILD_USER" -g "$BUILD_USER" "$STAGE/dist"
   build_step "npm run build (tsc, esbuild)" in_build_sandbox "$STAGE/dist" "$NPM" run --silent build
@@ -496,6 +496,26 @@ build_release() {
   mv -T -- "$STAGE" "$RELEASES/$REL_NAME"
   STAGE=""
   touch "$RELEASES/$REL_NAME"
+}
+
+# The build's node_modules (the compiler and esbuild among them) as the registry delivered them: root only
+# fetches, npm runs no package script. An upgrade that reuses the running release's production
+# node_modules links them from the last build's copy when package-lock.json is unchanged: they only
+# serve the build, read-only, and are gone before anything else touches the release. Any other build
+# fetches them, and keeps a copy (not links: its node_modules are handed to the build user next).
+fetch_build_modules() {
+  local lock
+  lock=$(sha256sum < "$STAGE/package-lock.json" | cut -d' ' -f1)
+  if [ -n "$REUSE" ] && [ -d "$BUILD_MODULES/node_modules" ] && [ "$(cat -- "$BUILD_MODULES/lock" 2>/dev/null)" = "$lock" ]; then
+    cp -al -- "$BUILD_MODULES/node_modules" "$STAGE/node_modules"
+    say "linked the build's node_modules from the last build (same package-lock.json)"
+    return
+  fi
+  build_step "npm ci" npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
+  rm -rf -- "$BUILD_MODULES"
+  install -d -m 0700 "$BUILD_MODULES"
+  cp -a -- "$STAGE/node_modules" "$BUILD_MODULES/node_modules"
+  printf '%s\n' "$lock" > "$BUILD_MODULES/lock"
 }
 
 # The production dependencies with their install scripts run, as the build user. npm prunes as root

@@ -395,6 +395,11 @@ async function main(): Promise<void> {
     t.match(r.stdout, /keeping the installed token/, 'keeps the token');
     t.match(r.stdout, /keeping \/etc\/toodles\/toodles.env/, 'keeps the settings');
     t.match(r.stdout, /reused the production node_modules of /, 'an upgrade with the same package-lock.json reuses the native builds');
+    t.match(r.stdout, /linked the build's node_modules from the last build/, 'and the build tools npm delivered last time');
+    const kept = await sh(
+      'stat -c "%U %a" /opt/toodles/build-modules; stat -c %U /opt/toodles/build-modules/node_modules/typescript/package.json',
+    );
+    t.equal(kept.stdout, 'root 700\nroot\n', "the build's node_modules are kept root's, out of the build user's reach");
     figure(`install.sh upgrade, node_modules reused (build + restart) took ${fmt(r.seconds)}s`);
     const second = (await sh('readlink /opt/toodles/current; readlink /opt/toodles/previous')).stdout.trim().split('\n');
     t.not(second[0], first, `current switched to ${second[0]}`);
