@@ -74,6 +74,8 @@ export class Gaps {
     if (this.startPending && previous !== undefined) this.add({ from: previous, to: now, causes: ['restart'], failures: 0 });
     this.startPending = false;
     this.newDeviceGap(now);
+    // Listening from now on: a new device before the first ping still finds a mark to catch up from.
+    if (!this.owed) this.opts.mark.advance(now);
   }
 
   /**

@@ -43,6 +43,19 @@ t.test('a first start (no mark) owes nothing, ever, for history', async (t) => {
   t.equal(mark.current(), T0, 'the mark starts now');
 });
 
+t.test('a new device before the first sign of life after a first start still owes the time since it came online', async (t) => {
+  const { clock, mark, gaps } = setup(t);
+  gaps.registeredNewDevice();
+  gaps.online();
+  t.equal(mark.current(), T0, 'online is listening: the mark starts there, before any ping');
+  clock.now += 500;
+  gaps.delivered();
+  clock.now += 300; // the device goes deaf; a heal registers a new one at once
+  gaps.registeredNewDevice();
+  gaps.reconnected({ graceful: true, deafMs: 0 });
+  t.match(gaps.take(), { from: T0, to: clock.now, causes: ['new device'] });
+});
+
 t.test('reconnects: a graceful one owes nothing; any other owes its deaf time, however short', async (t) => {
   const { clock, gaps } = setup(t);
   gaps.online();
