@@ -106,6 +106,7 @@ export class Dispatcher {
     if (offline && this.deps.maxAgeMs !== undefined && lateMs > this.deps.maxAgeMs) {
       await this.reply(run, { markdown: tooOldText(message.created, started) });
       this.finish(run, 'too_old');
+      this.logDone(run, 'too_old');
       return;
     }
     if (late) run.lateNote = lateLine(message.created, started, offline);
@@ -227,6 +228,10 @@ export class Dispatcher {
       return;
     }
     this.finish(run, outcome);
+    this.logDone(run, outcome);
+  }
+
+  private logDone(run: Run, outcome: Outcome): void {
     this.deps.log.info({
       event: 'command.done',
       command: run.command,

@@ -10,6 +10,8 @@ const ms = (v: unknown) => (typeof v === 'number' ? `${v} ms` : '? ms');
 const secs = (v: unknown) => (typeof v === 'number' ? `${Math.round(v / 1000)} s` : '? s');
 const text = (v: unknown, fallback = '') => (v === undefined || v === null ? fallback : typeof v === 'string' ? v : JSON.stringify(v));
 const because = (v: unknown) => (v === undefined ? '' : ` (${text(v)})`);
+const outcomeText = (v: unknown) =>
+  v === undefined || v === 'ok' ? 'answered' : v === 'too_old' ? 'not run, sent too long ago (the sender was told)' : `ended ${text(v)}`;
 const list = (v: unknown) => (Array.isArray(v) ? v.map((i) => text(i)).join(', ') : '');
 
 const SENTENCES: Record<string, Sentence> = {
@@ -59,7 +61,7 @@ const SENTENCES: Record<string, Sentence> = {
       ? `Command ${text(f.command)} received in a ${text(f.room, '?')} space`
       : `Unknown command received in a ${text(f.room, '?')} space`,
   'command.done': (f) =>
-    `${text(f.command, 'unknown command')}${f.person ? ` from ${text(f.person)}` : ''} ${f.outcome && f.outcome !== 'ok' ? `ended ${text(f.outcome)}` : 'answered'} in ${ms(f.durationMs)}`,
+    `${text(f.command, 'unknown command')}${f.person ? ` from ${text(f.person)}` : ''} ${outcomeText(f.outcome)} in ${ms(f.durationMs)}`,
   'command.skipped': (f) => `Skipped message ${text(f.id)}${because(f.reason)}`,
   'command.failed': (f) => `${text(f.command)} failed after ${ms(f.durationMs)} (reference ${text(f.ref)}): ${text(f.err)}`,
   'card.received': (f) => `Card action received${f.command ? ` for ${text(f.command)}` : ''}`,

@@ -188,6 +188,14 @@ t.test('too old to run: one notice per space, threaded to the newest; the rest r
   const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
   t.match(late && text(late), `Answered late: I was offline from ${clock(markAt)}`, 'and says since when the bot was offline');
   t.equal(sim.botMessages().length, 3, 'nothing else said');
+  t.same(
+    h.logs
+      .filter((l) => l.event === 'command.done' && l.outcome === 'too_old')
+      .map((l) => l.person)
+      .sort(),
+    ['alice-old@example.com', 'bob-old@example.com'],
+    'each notice ends its command in the log, as any answer does',
+  );
 });
 
 t.test('a device deaf while its socket looked fine: the canary’s heal registers a new one and catches up', async (t) => {
