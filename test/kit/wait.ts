@@ -1,18 +1,13 @@
 /** The kit's two ways to wait: a pause, and a condition polled until it holds. */
-import { sleep as unrefSleep } from '../../src/util/bounded.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /**
- * toodles' own sleep (abortable), holding the process open meanwhile: its timer is unref'd, so a
- * test whose only pending work is a pause would otherwise end in the middle of it.
+ * The one pause: one plain timer, which keeps the process open while a test waits on it. Not toodles'
+ * own sleep, whose timer is unref'd: held open by a second timer beside it, a loaded process still
+ * exited mid-wait now and then.
  */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  // Past the pause itself: a hold due at the same moment may fire first and leave nothing holding the process.
-  const hold = setTimeout(() => undefined, ms + 1);
-  try {
-    await unrefSleep(ms, signal);
-  } finally {
-    clearTimeout(hold);
-  }
+export async function sleep(ms: number): Promise<void> {
+  await delay(ms);
 }
 
 type Falsy = undefined | null | false;
