@@ -310,7 +310,7 @@ t.test('no scheduled reconnect within twice the interval while online: CRITICAL'
 });
 
 t.test('the journal source: journalctl -o json streamed, systemctl for the unit state (PATH stand-ins)', async (t) => {
-  // The real journal is exercised under the real systemd (test/_systemd/e2e.test.ts); here stand-ins
+  // The real journal is exercised under the real systemd (test/_systemd/service.test.ts); here stand-ins
   // for journalctl and systemctl check the plumbing: arguments, exit statuses, a missing journal.
   const bin = mkdtempSync(join(tmpdir(), 'toodles-bin-'));
   const now = Date.now();
