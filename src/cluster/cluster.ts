@@ -16,7 +16,7 @@
  * came back; the preferred instance may not have noticed yet (its probe is paced), so the others keep
  * dropping for one probe interval, and nobody sweeps.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -136,7 +136,7 @@ export class Cluster {
   private state: ClusterState = 'preparing';
   /** When a timed state (waiting, grace) ends. */
   private endsAt = Infinity;
-  /** Emits 'state' at every change: held messages look again. */
+  /** Emits 'state' at every change: held messages look again. Each held message listens, as it does to `lifetime`. */
   private readonly changes = new EventEmitter().setMaxListeners(0);
   private peers: string[] = [];
   private readonly counts: Record<ClaimResult, number> = { won: 0, lost: 0, taken_over: 0, alone: 0, dropped: 0, fenced: 0 };
@@ -161,6 +161,7 @@ export class Cluster {
   private draining?: Promise<void>;
 
   constructor(private readonly deps: ClusterDeps) {
+    setMaxListeners(0, this.lifetime.signal);
     this.t = { ...DEFAULT_CLUSTER_TIMINGS, ...deps.timings };
     this.now = deps.now ?? Date.now;
     this.monotonic = deps.monotonic ?? (() => performance.now());
