@@ -79,13 +79,14 @@ export class Gaps {
   }
 
   /**
-   * Online again after a reconnect. A graceful one (make before break) is no gap; any other lost a
-   * socket, and with it whatever was on its way (Webex does not send it again), however short the
-   * deaf time: the listing starts the overlap before it.
+   * Online again after a reconnect. A graceful one (make before break) is no gap, unless the current
+   * socket died before the next one was online (deaf time). Any other lost a socket, and with it
+   * whatever was on its way (Webex does not send it again), however short the deaf time: the listing
+   * starts the overlap before it.
    */
   reconnected(r: { graceful: boolean; deafMs: number }): void {
     const now = this.now();
-    if (!r.graceful) this.add({ from: now - r.deafMs, to: now, causes: ['reconnect'], failures: 0 });
+    if (!r.graceful || r.deafMs > 0) this.add({ from: now - r.deafMs, to: now, causes: ['reconnect'], failures: 0 });
     this.newDeviceGap(now);
   }
 

@@ -62,6 +62,15 @@ t.test('reconnects: a graceful one owes nothing; any other owes its deaf time, h
   for (let i = 0; i < 3; i++) gaps.reconnected({ graceful: true, deafMs: 0 });
   t.equal(gaps.take(), undefined);
   clock.now += 60_000;
+  gaps.reconnected({ graceful: true, deafMs: 1_500 });
+  const died = gaps.take()!;
+  t.match(
+    died,
+    { from: clock.now - 1_500, to: clock.now, causes: ['reconnect'] },
+    'a graceful one whose current socket died first owes its deaf time',
+  );
+  gaps.settled(died, true);
+  clock.now += 60_000;
   gaps.reconnected({ graceful: false, deafMs: 4_000 });
   const gap = gaps.take()!;
   t.match(gap, { from: clock.now - 4_000, to: clock.now, causes: ['reconnect'] });
